@@ -1,0 +1,220 @@
+import PowerProbe
+
+
+/// Everything the CLI touches outside itself, so tests can run it in-process.
+public struct CLIContext: Sendable {
+    public var stdout: any TextSink
+    public var stderr: any TextSink
+    public var environment: [String: String]
+    /// Builds the probe environment for the resolved roots (tests inject fake sysfs and NVML here).
+    public var makeProbeEnvironment: @Sendable (_ powercapRoot: String, _ hwmonRoot: String) -> ProbeEnvironment
+    public var fingerprint: @Sendable () -> Fingerprint
+    /// This CPU's /proc/cpuinfo flags (nil where unreadable: then the check is skipped).
+    public var hostCPUFlags: @Sendable () -> Set<String>?
+
+    public init(stdout: any TextSink, stderr: any TextSink, environment: [String: String],
+                makeProbeEnvironment: @escaping @Sendable (String, String) -> ProbeEnvironment,
+                fingerprint: @escaping @Sendable () -> Fingerprint,
+                hostCPUFlags: @escaping @Sendable () -> Set<String>?) {
+        self.stdout = stdout
+        self.stderr = stderr
+        self.environment = environment
+        self.makeProbeEnvironment = makeProbeEnvironment
+        self.fingerprint = fingerprint
+        self.hostCPUFlags = hostCPUFlags
+    }
+
+    /// The real machine.
+    public static func live(environment: [String: String]) -> CLIContext {
+        let cuda = environment["CUDA_VISIBLE_DEVICES"]
+        return CLIContext(
+            stdout: FileDescriptorSink(fd: 1), stderr: FileDescriptorSink(fd: 2), environment: environment,
+            makeProbeEnvironment: { powercap, hwmon in
+                ProbeEnvironment(powercapRoot: powercap, hwmonRoot: hwmon, cudaVisibleDevices: cuda)
+            },
+            fingerprint: { Fingerprint.collect() },
+            hostCPUFlags: { CPUInfo.hostFlags() })
+    }
+}
+
+/// A command-line mistake: what was wrong, and for which subcommand's help to point at.
+struct UsageError: Error {
+    var message: String
+    var command: String
+}
+
+/// The `perwatt` command line.
+public enum PerWattCLI {
+    /// perwatt's version, in results and `perwatt version`.
+    public static let version = "0.1.0"
+
+    /// Runs perwatt with `arguments` (without the program name) and returns its exit status.
+    public static func run(_ arguments: [String], context: CLIContext) -> ExitCode {
+        if let flags = context.hostCPUFlags() {
+            let missing = BuildTarget.current.missingFlags(hostFlags: flags)
+            if !missing.isEmpty {
+                context.stderr.line(BuildTarget.current.unsupportedMessage(missing: missing))
+                return .unsupportedCPU
+            }
+        }
+        guard let command = arguments.first else {
+            context.stderr.write(Help.main)
+            return .usage
+        }
+        let rest = Array(arguments.dropFirst())
+        do {
+            switch command {
+            case "probe": return try ProbeCommand.run(rest, context: context)
+            case "exec": return try ExecCommand.run(rest, context: context)
+            case "help", "--help", "-h":
+                if let topic = rest.first, let text = Help.forCommand(topic) {
+                    context.stdout.write(text)
+                } else {
+                    context.stdout.write(Help.main)
+                }
+                return .success
+            case "version", "--version":
+                context.stdout.line("perwatt \(PerWattCLI.version) (kernels built for \(BuildTarget.current.name))")
+                return .success
+            default:
+                throw UsageError(message: "unknown command '\(command)'", command: "")
+            }
+        } catch let error as UsageError {
+            let help = error.command.isEmpty ? "perwatt --help" : "perwatt \(error.command) --help"
+            context.stderr.line("perwatt\(error.command.isEmpty ? "" : " " + error.command): \(error.message)")
+            context.stderr.line("Run '\(help)' for usage.")
+            return .usage
+        } catch {
+            context.stderr.line("perwatt: internal error: \(error)")
+            return .internalError
+        }
+    }
+
+    /// Maps a probe error to its exit status and prints it.
+    static func report(_ error: ProbeError, command: String, context: CLIContext) -> ExitCode {
+        context.stderr.line("perwatt \(command): \(error)")
+        switch error {
+        case .permissionDenied: return .permissionDenied
+        default: return .energyUnavailable
+        }
+    }
+}
+
+/// One option a subcommand accepts.
+struct OptionSpec {
+    var name: String
+    var value: String?
+    var help: String
+}
+
+/// Options parsed from a subcommand's arguments.
+struct ParsedOptions {
+    var values: [String: String] = [:]
+    var flags: Set<String> = []
+    /// Arguments after `--`, or from the first positional argument on when positionals stop parsing.
+    var remainder: [String] = []
+
+    func has(_ flag: String) -> Bool { flags.contains(flag) }
+
+    func string(_ name: String) -> String? { values[name] }
+
+    /// A number within `range`, or a usage error naming the option, the value and what it takes.
+    func double(_ name: String, command: String, in range: ClosedRange<Double>, unit: String) throws -> Double? {
+        guard let text = values[name] else { return nil }
+        guard let value = Double(text), value.isFinite, range.contains(value) else {
+            throw UsageError(message: "\(name) takes a number of \(unit) from \(formatNumber(range.lowerBound)) to \(formatNumber(range.upperBound)), not '\(text)'", command: command)
+        }
+        return value
+    }
+
+    func int(_ name: String, command: String, in range: ClosedRange<Int>) throws -> Int? {
+        guard let text = values[name] else { return nil }
+        guard let value = Int(text), range.contains(value) else {
+            throw UsageError(message: "\(name) takes a whole number from \(range.lowerBound) to \(range.upperBound), not '\(text)'", command: command)
+        }
+        return value
+    }
+}
+
+func formatNumber(_ value: Double) -> String {
+    value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
+}
+
+/// Parses `--name value`, `--name=value` and flags. With `stopAtPositional`, the first argument
+/// that is not an option ends option parsing (as `--` does) so a command's own options pass through.
+func parseOptions(_ arguments: [String], specs: [OptionSpec], command: String,
+                  stopAtPositional: Bool) throws -> ParsedOptions {
+    var parsed = ParsedOptions()
+    var index = 0
+    let byName = Dictionary(specs.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+    while index < arguments.count {
+        let argument = arguments[index]
+        if argument == "--" {
+            parsed.remainder = Array(arguments[(index + 1)...])
+            return parsed
+        }
+        guard argument.hasPrefix("-"), argument != "-" else {
+            if stopAtPositional {
+                parsed.remainder = Array(arguments[index...])
+                return parsed
+            }
+            throw UsageError(message: "unexpected argument '\(argument)'", command: command)
+        }
+        var name = argument
+        var inline: String?
+        if let equals = argument.firstIndex(of: "=") {
+            name = String(argument[..<equals])
+            inline = String(argument[argument.index(after: equals)...])
+        }
+        guard let spec = byName[name] else {
+            let known = specs.map(\.name).filter { $0.hasPrefix(String(name.prefix(4))) }
+            let hint = known.isEmpty ? "" : " (did you mean \(known.joined(separator: " or "))?)"
+            throw UsageError(message: "unknown option '\(name)'\(hint)", command: command)
+        }
+        if spec.value != nil {
+            if let inline {
+                parsed.values[name] = inline
+            } else {
+                guard index + 1 < arguments.count else {
+                    throw UsageError(message: "\(name) needs a value (\(spec.value!))", command: command)
+                }
+                index += 1
+                parsed.values[name] = arguments[index]
+            }
+        } else {
+            guard inline == nil else { throw UsageError(message: "\(name) takes no value", command: command) }
+            parsed.flags.insert(name)
+        }
+        index += 1
+    }
+    return parsed
+}
+
+/// Options shared by every subcommand that reads energy.
+struct EnergyOptions {
+    var selection: EnergySelection
+    var powercapRoot: String
+    var hwmonRoot: String
+    var intervalSeconds: Double
+
+    static let specs = [
+        OptionSpec(name: "--energy", value: "auto|rapl|hwmon|nvml|none[,…]",
+                   help: "energy source (default auto: RAPL, else hwmon, else NVML, else none); several are added, labelled"),
+        OptionSpec(name: "--powercap-root", value: "DIR",
+                   help: "powercap tree (default $PERWATT_POWERCAP_ROOT or /sys/class/powercap)"),
+        OptionSpec(name: "--hwmon-root", value: "DIR", help: "hwmon tree (default $PERWATT_HWMON_ROOT or /sys/class/hwmon)"),
+        OptionSpec(name: "--interval", value: "MS",
+                   help: "sampling interval in milliseconds (default 100; shortened to a quarter of the shortest wrap time)"),
+    ]
+
+    init(_ options: ParsedOptions, command: String, environment: [String: String]) throws {
+        let text = options.string("--energy") ?? "auto"
+        guard let selection = EnergySelection(parsing: text) else {
+            throw UsageError(message: "--energy takes auto, none, or a comma-separated list of rapl, hwmon, nvml; not '\(text)'", command: command)
+        }
+        self.selection = selection
+        powercapRoot = options.string("--powercap-root") ?? environment["PERWATT_POWERCAP_ROOT"] ?? ProbeEnvironment.defaultPowercapRoot
+        hwmonRoot = options.string("--hwmon-root") ?? environment["PERWATT_HWMON_ROOT"] ?? ProbeEnvironment.defaultHwmonRoot
+        intervalSeconds = (try options.double("--interval", command: command, in: 1...60_000, unit: "milliseconds") ?? 100) / 1000
+    }
+}

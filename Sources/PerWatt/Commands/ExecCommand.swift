@@ -1,0 +1,187 @@
+import PowerProbe
+
+/// `perwatt exec -- COMMAND`: the energy of one whole command, like `perf stat`.
+enum ExecCommand {
+    static let specs = [
+        OptionSpec(name: "--json", value: nil,
+                   help: "print one JSON object (schema perwatt.exec/1) on stdout; the command's stdout goes to stderr"),
+        OptionSpec(name: "--out", value: "FILE", help: "also write the JSON object to FILE (atomically)"),
+        OptionSpec(name: "--idle", value: "SECONDS",
+                   help: "measure idle power for this long first and report energy net of it (default 0: skip)"),
+        OptionSpec(name: "--help", value: nil, help: "show this help"),
+    ] + EnergyOptions.specs
+
+    static let help = """
+        Usage: perwatt exec [--json] [--out FILE] [--idle SECONDS] [--energy SOURCE] [--interval MS] -- COMMAND [ARGS...]
+
+        Runs COMMAND without a shell (stdin, stdout and stderr pass through) and measures the energy of
+        the whole run from start to exit: duration, energy, average and peak power, per zone and for the
+        basis, and net of idle power when --idle is given. The report goes to stderr so the command's own
+        output stays clean; --json puts a JSON object on stdout instead. perwatt exits with the command's
+        own status. Ctrl-C goes to the command; perwatt reports when it ends.
+
+        Options:
+        \(Help.options(specs))
+
+        Exit codes: the command's status (128+N if killed by signal N); 126 not executable; 127 not found;
+        64 usage error; 69 energy source asked for is absent; 74 --out not written; 77 counters not readable.
+
+        """
+
+    static func run(_ arguments: [String], context: CLIContext) throws -> ExitCode {
+        let options = try parseOptions(arguments, specs: specs, command: "exec", stopAtPositional: true)
+        if options.has("--help") {
+            context.stdout.write(help)
+            return .success
+        }
+        let energy = try EnergyOptions(options, command: "exec", environment: context.environment)
+        let idleSeconds = try options.double("--idle", command: "exec", in: 0...3600, unit: "seconds") ?? 0
+        let command = options.remainder
+        guard !command.isEmpty, !command[0].isEmpty else {
+            throw UsageError(message: "no command to run; put it after --, e.g. perwatt exec -- sleep 1", command: "exec")
+        }
+        let json = options.has("--json")
+        let outPath = options.string("--out")
+        if let outPath, outPath.isEmpty { throw UsageError(message: "--out needs a file name", command: "exec") }
+
+        // Resolve the energy plan before starting anything, so a permission problem stops us early.
+        let environment = context.makeProbeEnvironment(energy.powercapRoot, energy.hwmonRoot)
+        var plan: EnergyPlan?
+        var noneReason: String?
+        do {
+            let inventory = try EnergyInventory.discover(environment)
+            plan = try inventory.plan(for: energy.selection)
+            if plan == nil {
+                noneReason = energy.selection == .none ? "--energy none" : ProbeCommand.noneReason(inventory)
+            }
+        } catch let error as ProbeError {
+            return PerWattCLI.report(error, command: "exec", context: context)
+        }
+        var meter: EnergyMeter?
+        if let plan {
+            do {
+                meter = try EnergyMeter(plan: plan, configuration: MeterConfiguration(intervalSeconds: energy.intervalSeconds))
+            } catch let error as ProbeError {
+                return PerWattCLI.report(error, command: "exec", context: context)
+            }
+        } else if energy.selection == .auto && json {
+            // Human mode says it once, in the report; with --json stdout is for JSON, so say it here.
+            context.stderr.line("perwatt exec: energy: none: \(noneReason ?? "no source"). Measuring time only.")
+        }
+        if meter == nil && idleSeconds > 0 {
+            context.stderr.line("perwatt exec: --idle ignored: there is no energy source to measure idle power with.")
+        }
+        meter?.start()
+        var idle: IdleBaseline?
+        if let meter, idleSeconds > 0 {
+            idle = IdleBaseline.measure(with: meter, seconds: idleSeconds)
+            if idle == nil {
+                context.stderr.line("perwatt exec: the idle baseline could not be measured (a basis counter failed); reporting gross energy only.")
+            }
+        }
+
+        let restoreSignals = POSIX.ignoreInterrupts()
+        let mark = meter?.beginWindow()
+        let start = POSIX.monotonicSeconds()
+        let pid: Int32
+        switch POSIX.spawn(command, stdoutToStderr: json) {
+        case .success(let child): pid = child
+        case .failure(let error):
+            restoreSignals()
+            meter?.stop()
+            switch error {
+            case .notFound(let name):
+                context.stderr.line("perwatt exec: \(name): command not found (searched PATH). Give the full path or check the spelling.")
+                return .commandNotFound
+            case .notExecutable(let name, let code):
+                context.stderr.line("perwatt exec: \(name): cannot execute (\(POSIX.describe(code))). Check that it is a program with execute permission.")
+                return .cannotExecute
+            case .failed(let name, let code):
+                context.stderr.line("perwatt exec: \(name): could not start (\(POSIX.describe(code))).")
+                return .cannotExecute
+            }
+        }
+        let termination = POSIX.wait(pid)
+        let duration = POSIX.monotonicSeconds() - start
+        let window = mark.flatMap { meter?.endWindow($0) }
+        restoreSignals()
+        let statistics = meter?.stop()
+
+        var report = ExecReport(command: command, exitStatus: termination.shellStatus, terminatedBySignal: nil,
+                                durationSeconds: window?.durationSeconds ?? duration, energy: nil,
+                                energyUnavailableReason: noneReason, sampler: nil, fingerprint: context.fingerprint())
+        if case .signaled(let signal) = termination { report.terminatedBySignal = signal }
+        if let window { report.energy = ExecReport.Energy(window: window, idle: idle) }
+        if let statistics {
+            report.sampler = ExecReport.Sampler(intervalSeconds: statistics.intervalSeconds, samples: statistics.samples,
+                                                cpuSeconds: statistics.cpuSeconds, wallSeconds: statistics.wallSeconds,
+                                                coreFraction: statistics.coreFraction,
+                                                meanReadMicroseconds: statistics.meanReadMicroseconds)
+        }
+        let status = ExitCode(termination.shellStatus)
+        let encoded = try JSON.encode(report)
+        if let outPath {
+            do { try POSIX.writeAtomically(Array((encoded + "\n").utf8), to: outPath) } catch {
+                if case .failed(let path, let step, let code) = error {
+                    context.stderr.line("perwatt exec: could not write \(outPath) (\(step) of \(path) failed: \(POSIX.describe(code))). Check the directory exists and is writable.")
+                }
+                if !json { context.stderr.write(render(report)) }
+                return .ioError
+            }
+        }
+        if json {
+            context.stdout.line(encoded)
+        } else {
+            context.stderr.write(render(report))
+        }
+        return status
+    }
+
+    /// The human report, written to stderr.
+    static func render(_ report: ExecReport) -> String {
+        var out = "\n perwatt exec: \(report.command.joined(separator: " "))\n\n"
+        var lines: [(String, String)] = []
+        let exit = report.terminatedBySignal.map { "killed by signal \($0) (status \(report.exitStatus))" } ?? "\(report.exitStatus)"
+        lines.append(("exit status", exit))
+        lines.append(("duration", "\(fixed(report.durationSeconds, 3)) s"))
+        if let energy = report.energy {
+            let method = energy.measurement == "integrated-power" ? ", integrated from power readings" : ""
+            lines.append(("energy basis", "\(energy.basis) (source \(energy.source)\(method))"))
+            if let joules = energy.joules {
+                lines.append(("energy", "\(fixed(joules, 3)) J"))
+                lines.append(("average power", energy.averageWatts.map { "\(fixed($0, 2)) W" } ?? "n/a"))
+                lines.append(("peak power", energy.peakWatts.map { "\(fixed($0, 2)) W (highest sampling interval)" } ?? "n/a (run shorter than one sampling interval)"))
+                if let idle = energy.idle, let net = energy.netJoules, let netWatts = energy.netAverageWatts {
+                    lines.append(("idle power", "\(fixed(idle.medianWatts, 2)) W (median of \(idle.windowWatts.count) window(s) over \(fixed(idle.seconds, 1)) s)"))
+                    lines.append(("net of idle", "\(fixed(net, 3)) J, \(fixed(netWatts, 2)) W"))
+                }
+            } else {
+                lines.append(("energy", "unavailable: \(energy.unavailableReason ?? "unknown")"))
+            }
+        } else {
+            lines.append(("energy", "none (\(report.energyUnavailableReason ?? "no source"))"))
+        }
+        let width = lines.map(\.0.count).max() ?? 0
+        out += lines.map { "   " + $0.0 + String(repeating: " ", count: width - $0.0.count + 3) + $0.1 + "\n" }.joined()
+        if let energy = report.energy, !energy.zones.isEmpty {
+            out += "\n"
+            var table = Table(["ZONE", "NAME", "ROLE", "ENERGY (J)", "AVG (W)", "WRAPS", "FLAGS"], rightAligned: [3, 4, 5])
+            for zone in energy.zones {
+                var flags: [String] = []
+                if zone.stale { flags.append("stale") }
+                if zone.untrustedIntervals > 0 { flags.append("gap") }
+                if zone.error != nil { flags.append("error") }
+                table.add([zone.id, zone.name, zone.inBasis ? "basis" : (zone.note ?? "info"),
+                           zone.joules.map { fixed($0, 3) } ?? "n/a", zone.averageWatts.map { fixed($0, 2) } ?? "n/a",
+                           String(zone.wraps), flags.joined(separator: ",")])
+            }
+            out += table.render(indent: "   ")
+            for warning in energy.warnings { out += "   warning: \(warning)\n" }
+        }
+        if let sampler = report.sampler {
+            out += "\n   probe: \(sampler.samples) samples every \(fixed(sampler.intervalSeconds * 1000, 1)) ms, "
+                + "\(fixed(sampler.meanReadMicroseconds, 1)) µs per pass, overhead \(fixed(sampler.coreFraction * 100, 3))% of one core\n"
+        }
+        return out + "\n"
+    }
+}

@@ -1,0 +1,32 @@
+/// perwatt's exit status. The values follow sysexits(3) where one fits; `exec` passes the
+/// measured command's own status through. Documented in docs/cli.md.
+public struct ExitCode: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    public var rawValue: Int32
+    public init(rawValue: Int32) { self.rawValue = rawValue }
+    public init(_ rawValue: Int32) { self.rawValue = rawValue }
+
+    /// Everything worked.
+    public static let success = ExitCode(0)
+    /// Reserved for `perwatt compare`: a metric regressed.
+    public static let regression = ExitCode(1)
+    /// Bad command line: unknown option, missing or malformed value (EX_USAGE).
+    public static let usage = ExitCode(64)
+    /// An input file is invalid (EX_DATAERR).
+    public static let dataError = ExitCode(65)
+    /// An energy source asked for with `--energy` is not present or not usable (EX_UNAVAILABLE).
+    public static let energyUnavailable = ExitCode(69)
+    /// A bug in perwatt (EX_SOFTWARE).
+    public static let internalError = ExitCode(70)
+    /// A result could not be written (EX_IOERR).
+    public static let ioError = ExitCode(74)
+    /// Energy counters exist but this user may not read them (EX_NOPERM).
+    public static let permissionDenied = ExitCode(77)
+    /// This binary was compiled for CPU extensions this CPU lacks (EX_CONFIG).
+    public static let unsupportedCPU = ExitCode(78)
+    /// `exec`: the command was found but could not be executed.
+    public static let cannotExecute = ExitCode(126)
+    /// `exec`: the command was not found.
+    public static let commandNotFound = ExitCode(127)
+
+    public var description: String { String(rawValue) }
+}

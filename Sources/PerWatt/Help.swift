@@ -1,0 +1,37 @@
+import Foundation
+
+/// Help texts. Kept next to the commands they describe; docs/cli.md says the same at length.
+enum Help {
+    static let main = """
+        perwatt \(PerWattCLI.version): accuracy per joule and per watt, measured on this machine.
+
+        Usage: perwatt <command> [options]
+
+        Commands:
+          probe     list every energy source (RAPL, hwmon, NVML), its zones and the basis that would be used
+          exec      run a command and measure its energy, like perf stat
+          help      show help for a command (perwatt help exec)
+          version   print the version and the CPU target the kernels were built for
+
+        Exit codes: 0 success, 64 usage error, 69 energy source unavailable, 74 output not written,
+        77 energy counters not readable (permissions), 78 CPU lacks the build's instructions;
+        exec returns the command's own status (126 not executable, 127 not found, 128+N killed by signal N).
+
+        """
+
+    static func forCommand(_ command: String) -> String? {
+        switch command {
+        case "probe": ProbeCommand.help
+        case "exec": ExecCommand.help
+        default: nil
+        }
+    }
+
+    static func options(_ specs: [OptionSpec]) -> String {
+        let width = specs.map { $0.name.count + ($0.value.map { $0.count + 1 } ?? 0) }.max() ?? 0
+        return specs.map { spec in
+            let left = spec.name + (spec.value.map { " " + $0 } ?? "")
+            return "  " + left.padding(toLength: width + 2, withPad: " ", startingAt: 0) + spec.help
+        }.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,36 @@
+import Synchronization
+
+/// Where the CLI writes text. The live one writes to a file descriptor; tests capture.
+public protocol TextSink: AnyObject, Sendable {
+    func write(_ text: String)
+    /// Whether this is an interactive terminal (progress and colour only then).
+    var isTerminal: Bool { get }
+}
+
+/// Writes to a file descriptor (1 or 2), unbuffered so that output interleaves correctly with a child's.
+public final class FileDescriptorSink: TextSink {
+    let fd: Int32
+    public let isTerminal: Bool
+
+    public init(fd: Int32) {
+        self.fd = fd
+        self.isTerminal = POSIX.isTerminal(fd)
+    }
+
+    public func write(_ text: String) { POSIX.writeAll(fd, text) }
+}
+
+/// Collects text in memory, for tests.
+public final class CapturedSink: TextSink {
+    private let buffer = Mutex("")
+    public let isTerminal: Bool
+
+    public init(isTerminal: Bool = false) { self.isTerminal = isTerminal }
+
+    public func write(_ text: String) { buffer.withLock { $0 += text } }
+    public var text: String { buffer.withLock { $0 } }
+}
+
+extension TextSink {
+    func line(_ text: String = "") { write(text + "\n") }
+}

@@ -1,0 +1,5 @@
+import Foundation
+
+let status = PerWattCLI.run(Array(CommandLine.arguments.dropFirst()),
+                            context: .live(environment: ProcessInfo.processInfo.environment))
+exit(status.rawValue)

@@ -1,0 +1,67 @@
+import Foundation
+import Testing
+import KernelBench
+@testable import PerWatt
+import PowerProbe
+import ProbeTestSupport
+
+extension Fingerprint {
+    /// A fixed fingerprint so CLI output can be compared with snapshots.
+    static let test = Fingerprint(
+        perwattVersion: "test", cpuModel: "Test CPU 9000", architecture: "x86_64", logicalCPUs: 2, virtualized: false,
+        cpuFlags: ["avx2", "fma"], memoryBytes: 16 << 30, kernel: "6.1.0-test", governor: "performance",
+        blas: BLASInfo(config: "OpenBLAS 0.3.21 test", coreName: "Zen", threads: 2, parallel: "pthreads"),
+        buildTarget: BuildTarget(name: "native", requiredFlags: ["avx2", "fma"]))
+}
+
+/// Runs the CLI in-process with captured output, a fixed fingerprint and injectable sysfs/NVML.
+enum CLIHarness {
+    static func context(sysfs: (any SysfsAccess)? = nil, nvml: FakeNVML? = nil,
+                        environment: [String: String] = [:]) -> (CLIContext, CapturedSink, CapturedSink) {
+        let stdout = CapturedSink()
+        let stderr = CapturedSink()
+        let context = CLIContext(
+            stdout: stdout, stderr: stderr, environment: environment,
+            makeProbeEnvironment: { powercap, hwmon in
+                .fake(powercapRoot: powercap, hwmonRoot: hwmon, sysfs: sysfs ?? LinuxSysfs(), nvml: nvml)
+            },
+            fingerprint: { .test },
+            hostCPUFlags: { nil })
+        return (context, stdout, stderr)
+    }
+
+    /// Runs `arguments`; `--hwmon-root` defaults to a missing folder so the host's sensors never leak in.
+    static func run(_ arguments: [String], sysfs: (any SysfsAccess)? = nil, nvml: FakeNVML? = nil)
+        -> (status: ExitCode, stdout: String, stderr: String) {
+        let (context, stdout, stderr) = context(sysfs: sysfs, nvml: nvml, environment: [
+            "PERWATT_HWMON_ROOT": Fixtures.path("hwmon/missing"),
+            "PERWATT_POWERCAP_ROOT": Fixtures.path("powercap/missing"),
+        ])
+        let status = PerWattCLI.run(arguments, context: context)
+        return (status, stdout.text, stderr.text)
+    }
+}
+
+/// Compares text with `Snapshots/NAME.txt`, with the fixture root written as `<fixtures>`.
+/// Set PERWATT_RECORD_SNAPSHOTS=1 to re-record; a recorded snapshot fails once so it gets reviewed.
+enum Snapshot {
+    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Snapshots")
+
+    static func assert(_ text: String, named name: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        let normalized = text.replacingOccurrences(of: Fixtures.root, with: "<fixtures>")
+        let file = directory.appendingPathComponent(name + ".txt")
+        let record = ProcessInfo.processInfo.environment["PERWATT_RECORD_SNAPSHOTS"] == "1"
+        guard !record, let expected = try? String(contentsOf: file, encoding: .utf8) else {
+            try? normalized.write(to: file, atomically: true, encoding: .utf8)
+            Issue.record("recorded snapshot \(name).txt; review it and run the tests again", sourceLocation: sourceLocation)
+            return
+        }
+        #expect(normalized == expected, "output differs from Snapshots/\(name).txt", sourceLocation: sourceLocation)
+    }
+}
+
+/// Decodes JSON text into nested dictionaries for assertions.
+func parseJSON(_ text: String) throws -> [String: Any] {
+    let object = try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
+    return try #require(object as? [String: Any])
+}

@@ -1,0 +1,77 @@
+import Testing
+@testable import PowerProbe
+
+/// Wraparound and integration on hand-computed values.
+@Suite struct AccumulatorTests {
+    let range: UInt64 = 65_532_610_987 // AMD
+
+    @Test func deltaWithoutWrapIsTheDifference() {
+        #expect(CounterAccumulator.delta(from: 100, to: 250, range: range) == (150, false))
+    }
+
+    @Test func equalReadingsAreZeroEnergyNotAWrap() {
+        #expect(CounterAccumulator.delta(from: 777, to: 777, range: range) == (0, false))
+    }
+
+    @Test func wrapUsesTheZonesOwnRange() {
+        // 100 µJ before the top, then 50 µJ after zero: 150 µJ.
+        #expect(CounterAccumulator.delta(from: range - 100, to: 50, range: range) == (150, true))
+        // Wrapping to exactly zero.
+        #expect(CounterAccumulator.delta(from: range - 1, to: 0, range: range) == (1, true))
+        // Near UInt64.max the arithmetic must not overflow.
+        #expect(CounterAccumulator.delta(from: UInt64.max - 5, to: 4, range: UInt64.max) == (9, true))
+    }
+
+    @Test func firstReadingIsTheBaseline() {
+        var counter = CounterAccumulator(rangeMicrojoules: range, wrapSafeNanoseconds: nil)
+        counter.observe(123_456_789, atNanoseconds: 0)
+        #expect(counter.totalMicrojoules == 0)
+        #expect(counter.wraps == 0)
+    }
+
+    @Test func multipleWrapsAccumulate() {
+        let small: UInt64 = 1_000
+        var counter = CounterAccumulator(rangeMicrojoules: small, wrapSafeNanoseconds: nil)
+        // 600 µJ per step: 900 → 500 (wrap) → 100 (wrap) → 700 → 300 (wrap).
+        for (step, raw) in [900, 500, 100, 700, 300].enumerated() {
+            counter.observe(UInt64(raw), atNanoseconds: UInt64(step) * 1_000_000)
+        }
+        #expect(counter.totalMicrojoules == 2_400)
+        #expect(counter.wraps == 3)
+        #expect(counter.untrustedIntervals == 0)
+    }
+
+    @Test func gapLongerThanWrapSafeTimeIsFlagged() {
+        var counter = CounterAccumulator(rangeMicrojoules: range, wrapSafeNanoseconds: 1_000_000_000)
+        counter.observe(0, atNanoseconds: 0)
+        counter.observe(10, atNanoseconds: 900_000_000)
+        #expect(counter.untrustedIntervals == 0)
+        counter.observe(20, atNanoseconds: 2_000_000_000)
+        #expect(counter.untrustedIntervals == 1)
+        #expect(counter.totalMicrojoules == 20)
+    }
+
+    @Test func sixtyFourBitCounterGoingBackwardsIsAResetAndFlagged() {
+        var counter = CounterAccumulator(rangeMicrojoules: nil, wrapSafeNanoseconds: nil)
+        counter.observe(5_000, atNanoseconds: 0)
+        counter.observe(6_000, atNanoseconds: 1)
+        counter.observe(300, atNanoseconds: 2)
+        #expect(counter.totalMicrojoules == 1_300)
+        #expect(counter.untrustedIntervals == 1)
+        #expect(counter.wraps == 0)
+    }
+
+    @Test func powerIsIntegratedWithTheTrapezoidRule() {
+        var power = PowerAccumulator()
+        power.observe(10_000_000, atNanoseconds: 0)            // 10 W
+        power.observe(20_000_000, atNanoseconds: 500_000_000)  // 20 W after 0.5 s: 7.5 J
+        power.observe(20_000_000, atNanoseconds: 1_500_000_000) // 20 W for 1 s: 20 J
+        #expect(abs(power.totalMicrojoules - 27_500_000) < 1e-6)
+    }
+
+    @Test func medianOfOddAndEvenSamples() {
+        #expect(median([3, 1, 2]) == 2)
+        #expect(median([4, 1, 3, 2]) == 2.5)
+        #expect(median([7]) == 7)
+    }
+}

@@ -1,0 +1,160 @@
+import Foundation
+import Testing
+@testable import PowerProbe
+import ProbeTestSupport
+
+/// Named tolerances: measured energy against the known true value.
+enum Tolerance {
+    /// Counters that run at a known power, read through the meter.
+    static let knownPower = 0.01
+}
+
+func relativeError(_ measured: Double, _ truth: Double) -> Double { abs(measured - truth) / truth }
+
+/// The meter over counters that run at a known power, so the integrated energy has a known true value.
+@Suite(.serialized) struct MeterTests {
+    /// A two-socket-like tree: package-0 at 30 W wrapping every 100 ms (range 3 J), its dram at 5 W
+    /// (large range, never wraps), its core at 20 W (informational, inside the package).
+    func serverTree() -> FakeSysfs {
+        let sysfs = FakeSysfs()
+        let zones: [(String, String, Double, UInt64)] = [
+            ("intel-rapl:0", "package-0", 30, 3_000_000),
+            ("intel-rapl:0:0", "dram", 5, 65_712_999_613),
+            ("intel-rapl:0:1", "core", 20, 3_000_000),
+        ]
+        for (id, name, watts, range) in zones {
+            sysfs.set("/pc/\(id)/name", text: name + "\n")
+            sysfs.set("/pc/\(id)/max_energy_range_uj", text: "\(range)\n")
+            sysfs.set("/pc/\(id)/energy_uj", .counter(ClockCounter(watts: watts, rangeMicrojoules: range, startMicrojoules: range / 2)))
+        }
+        return sysfs
+    }
+
+    @Test func knownPowerIsMeasuredWithinOnePercentAcrossWraps() throws {
+        let sysfs = serverTree()
+        let inventory = try EnergyInventory.discover(.fake(powercapRoot: "/pc", sysfs: sysfs))
+        let plan = try #require(try inventory.plan(for: .auto))
+        #expect(plan.basis == "rapl:package+dram")
+        // A 60 W ceiling makes the 3 J range wrap-safe for 50 ms, so the sampler runs every 12.5 ms.
+        let meter = try EnergyMeter(plan: plan, configuration: MeterConfiguration(intervalSeconds: 0.1, ceilingWatts: 60))
+        #expect(abs(meter.intervalSeconds - 0.0125) < 1e-9)
+        meter.start()
+        let mark = meter.beginWindow()
+        Thread.sleep(forTimeInterval: 1.0)
+        let window = meter.endWindow(mark)
+        let statistics = try #require(meter.stop())
+
+        let basis = try #require(window.basisJoules)
+        #expect(relativeError(basis, 35 * window.durationSeconds) < Tolerance.knownPower,
+                "basis \(basis) J over \(window.durationSeconds) s, expected 35 W")
+        let package = try #require(window.channels.first { $0.channel.name == "package-0" })
+        let dram = try #require(window.channels.first { $0.channel.name == "dram" })
+        let core = try #require(window.channels.first { $0.channel.name == "core" })
+        #expect(relativeError(try #require(package.energyJoules), 30 * window.durationSeconds) < Tolerance.knownPower)
+        #expect(relativeError(try #require(dram.energyJoules), 5 * window.durationSeconds) < Tolerance.knownPower)
+        #expect(relativeError(try #require(core.energyJoules), 20 * window.durationSeconds) < Tolerance.knownPower)
+        // The package wrapped about ten times, the DRAM zone never: each zone wraps on its own.
+        #expect((9...11).contains(package.wraps), "package wrapped \(package.wraps) times")
+        #expect(dram.wraps == 0)
+        #expect(!core.channel.inBasis, "core is inside the package: never summed")
+        #expect(package.untrustedIntervals == 0 && !package.stale && window.warnings.isEmpty, "\(window.warnings)")
+        #expect(package.startRaw != nil && package.endRaw != nil)
+        // Peak over sampling intervals is close to the constant power.
+        #expect(relativeError(try #require(window.peakWatts), 35) < 0.05)
+        #expect(statistics.samples >= 40)
+    }
+
+    @Test func aCounterAdvancedByATestThreadIsIntegratedWithinOnePercent() throws {
+        let sysfs = FakeSysfs()
+        let value = SharedValue(0)
+        let range: UInt64 = 2_000_000 // 2 J: wraps every 50 ms at 40 W
+        sysfs.set("/pc/intel-rapl:0/name", text: "package-0\n")
+        sysfs.set("/pc/intel-rapl:0/max_energy_range_uj", text: "\(range)\n")
+        sysfs.set("/pc/intel-rapl:0/energy_uj", .shared(value))
+        let watts = 40.0
+        let stop = SharedValue(0)
+        let start = MonotonicClock.nanoseconds()
+        let writer = Thread {
+            // Advance the counter in 1 ms steps at a known power, as firmware updates RAPL every ~1 ms.
+            while stop.value == 0 {
+                let joules = watts * Double(MonotonicClock.nanoseconds() - start) / 1e9
+                value.set(UInt64((joules * 1e6).truncatingRemainder(dividingBy: Double(range))))
+                usleep(1000)
+            }
+        }
+        writer.start()
+        defer { stop.set(1) }
+        usleep(5000)
+        let inventory = try EnergyInventory.discover(.fake(powercapRoot: "/pc", sysfs: sysfs))
+        let meter = try EnergyMeter(plan: try #require(try inventory.plan(for: .sources([.rapl]))),
+                                    configuration: MeterConfiguration(intervalSeconds: 0.1, ceilingWatts: 100))
+        meter.start()
+        let mark = meter.beginWindow()
+        Thread.sleep(forTimeInterval: 0.8)
+        let window = meter.endWindow(mark)
+        meter.stop()
+        let joules = try #require(window.basisJoules)
+        // The counter moves in 1 ms steps, so the two window edges can each be up to 40 mJ off.
+        let stepError = 2 * watts * 0.001
+        #expect(abs(joules - watts * window.durationSeconds) <= stepError + Tolerance.knownPower * joules,
+                "measured \(joules) J, expected \(watts * window.durationSeconds) J")
+        #expect(window.channels[0].wraps >= 14)
+    }
+
+    @Test func aCounterThatNeverMovesIsReportedStale() throws {
+        let inventory = try EnergyInventory.discover(.fake(powercapRoot: Fixtures.path("powercap/amd-zen")))
+        var configuration = MeterConfiguration(intervalSeconds: 0.05)
+        configuration.staleAfterSeconds = 0.2
+        let meter = try EnergyMeter(plan: try #require(try inventory.plan(for: .auto)), configuration: configuration)
+        meter.start()
+        let mark = meter.beginWindow()
+        Thread.sleep(forTimeInterval: 0.3)
+        let window = meter.endWindow(mark)
+        meter.stop()
+        #expect(window.channels.allSatisfy { $0.stale })
+        let warned = window.warnings.contains { warning in warning.contains("package-0") && warning.contains("stale") }
+        #expect(warned, "\(window.warnings)")
+        // Stale is a warning about trust; the reading itself (0 J) is what the counter said.
+        #expect(window.basisJoules == 0)
+    }
+
+    @Test func aBasisCounterThatFailsMidRunMakesTheBasisUnavailableNotZero() throws {
+        let sysfs = serverTree()
+        let inventory = try EnergyInventory.discover(.fake(powercapRoot: "/pc", sysfs: sysfs))
+        let meter = try EnergyMeter(plan: try #require(try inventory.plan(for: .auto)))
+        let mark = meter.beginWindow()
+        sysfs.set("/pc/intel-rapl:0:0/energy_uj", .failing(.ioError))
+        let window = meter.endWindow(mark)
+        #expect(window.basisJoules == nil)
+        #expect(window.averageWatts == nil)
+        #expect(window.unavailableReason?.contains("dram") == true)
+        #expect(window.unavailableReason?.contains("EIO") == true)
+        let dram = try #require(window.channels.first { $0.channel.name == "dram" })
+        #expect(dram.energyJoules == nil && dram.endRaw == nil)
+        // The package still reads.
+        #expect(window.channels.first { $0.channel.name == "package-0" }?.energyJoules != nil)
+    }
+
+    @Test func samplingIntervalIsAQuarterOfTheShortestWrapTime() throws {
+        let inventory = try EnergyInventory.discover(.fake(powercapRoot: Fixtures.path("powercap/amd-zen")))
+        let plan = try #require(try inventory.plan(for: .auto))
+        // 65.5 kJ at 1000 W wraps in 65.5 s: 100 ms is already far below a quarter of that.
+        #expect(try EnergyMeter(plan: plan).intervalSeconds == 0.1)
+        // At a 1 MW ceiling the wrap time is 65.5 ms, so the interval drops to 16.4 ms.
+        let fast = try EnergyMeter(plan: plan, configuration: MeterConfiguration(intervalSeconds: 0.1, ceilingWatts: 1_000_000))
+        #expect(abs(fast.intervalSeconds - 0.065_532_610_987 / 4) < 1e-9)
+    }
+
+    @Test func idleBaselineIsTheMedianOfItsWindows() throws {
+        let sysfs = serverTree()
+        let inventory = try EnergyInventory.discover(.fake(powercapRoot: "/pc", sysfs: sysfs))
+        let meter = try EnergyMeter(plan: try #require(try inventory.plan(for: .auto)),
+                                    configuration: MeterConfiguration(intervalSeconds: 0.1, ceilingWatts: 60))
+        meter.start()
+        let idle = try #require(IdleBaseline.measure(with: meter, seconds: 0.6, windowSeconds: 0.2))
+        meter.stop()
+        #expect(idle.windowWatts.count == 3)
+        #expect(relativeError(idle.medianWatts, 35) < Tolerance.knownPower)
+        #expect(relativeError(try #require(idle.channelMedianWatts["rapl:intel-rapl:0:1"]), 20) < Tolerance.knownPower)
+    }
+}
