@@ -113,7 +113,8 @@ enum ExecCommand {
         if case .signaled(let signal) = termination { report.terminatedBySignal = signal }
         if let window { report.energy = ExecReport.Energy(window: window, idle: idle) }
         if let statistics {
-            report.sampler = ExecReport.Sampler(intervalSeconds: statistics.intervalSeconds, samples: statistics.samples,
+            report.sampler = ExecReport.Sampler(intervalSeconds: statistics.intervalSeconds,
+                                                requestedIntervalSeconds: energy.intervalSeconds, samples: statistics.samples,
                                                 cpuSeconds: statistics.cpuSeconds, wallSeconds: statistics.wallSeconds,
                                                 coreFraction: statistics.coreFraction,
                                                 meanReadMicroseconds: statistics.meanReadMicroseconds)
@@ -150,7 +151,7 @@ enum ExecCommand {
             if let joules = energy.joules {
                 lines.append(("energy", "\(fixed(joules, 3)) J"))
                 lines.append(("average power", energy.averageWatts.map { "\(fixed($0, 2)) W" } ?? "n/a"))
-                lines.append(("peak power", energy.peakWatts.map { "\(fixed($0, 2)) W (highest sampling interval)" } ?? "n/a (run shorter than one sampling interval)"))
+                lines.append(("peak power", energy.peakWatts.map { "\(fixed($0, 2)) W (highest \(fixed(report.sampler.map { max($0.requestedIntervalSeconds, $0.intervalSeconds) * 1000 } ?? 100, 0)) ms bin)" } ?? "n/a (run shorter than one trace bin)"))
                 if let idle = energy.idle, let net = energy.netJoules, let netWatts = energy.netAverageWatts {
                     lines.append(("idle power", "\(fixed(idle.medianWatts, 2)) W (median of \(idle.windowWatts.count) window(s) over \(fixed(idle.seconds, 1)) s)"))
                     lines.append(("net of idle", "\(fixed(net, 3)) J, \(fixed(netWatts, 2)) W"))

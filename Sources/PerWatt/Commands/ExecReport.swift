@@ -61,7 +61,10 @@ struct ExecReport: Encodable {
     }
 
     struct Sampler: Encodable {
+        /// The interval the sampler ran at (shortened for wrap safety where a range demands it).
         var intervalSeconds: Double
+        /// The interval asked for (`--interval`): the resolution of `energy.trace` and `peakWatts`.
+        var requestedIntervalSeconds: Double
         var samples: Int
         var cpuSeconds: Double
         var wallSeconds: Double

@@ -76,9 +76,9 @@ public struct EnergyWindow: Sendable {
     public var basisJoules: Double?
     public var unavailableReason: String?
     public var averageWatts: Double? { basisJoules.map { durationSeconds > 0 ? $0 / durationSeconds : 0 } }
-    /// Highest basis power over one sampling interval within the window.
+    /// Highest basis power over one trace bin (the requested interval, 100 ms by default) within the window.
     public var peakWatts: Double?
-    /// Basis power per sampling interval.
+    /// Basis power per trace bin.
     public var trace: [TracePoint]
     /// Things the reader must know: stale counters, untrusted gaps, read errors.
     public var warnings: [String]
@@ -335,24 +335,34 @@ public final class EnergyMeter: @unchecked Sendable {
         if state.withLock({ $0.traceTruncated }) {
             warnings.append("the power trace reached its cap of \(configuration.traceCapacity) points and stops early; energy totals are unaffected")
         }
-        // Intervals much shorter than the sampling interval (a window edge right after a sample) are too noisy for a peak.
-        let peak = trace.isEmpty || basisJoules == nil ? nil : trace.filter(\.isMeaningful).map(\.point.watts).max()
+        let shortest = plan.channels.contains { $0.channel.source == .nvml } ? 1.0 : 0.1
+        if duration < shortest {
+            warnings.append("the window lasted \(Self.format(duration * 1000)) ms; counters update every ~1 ms (RAPL, hwmon) to ~100 ms (NVML), so energy over less than \(Self.format(shortest)) s is coarse")
+        }
+        let peak = basisJoules == nil ? nil : trace.map(\.watts).max()
         return EnergyWindow(source: plan.source, basis: plan.basis, measurement: plan.measurement,
                             durationSeconds: duration, channels: windows,
                             basisJoules: basisJoules, unavailableReason: unavailable,
-                            peakWatts: peak, trace: trace.map(\.point), warnings: warnings)
+                            peakWatts: peak, trace: trace, warnings: warnings)
     }
 
-    private func tracePoints(from index: Int, origin: UInt64) -> [(point: TracePoint, isMeaningful: Bool)] {
-        let minimum = UInt64(intervalSeconds * 0.5e9)
+    /// Basis power per bin of at least the requested interval (`configuration.intervalSeconds`):
+    /// the sampler may run faster for wrap safety, but power over a few milliseconds mostly shows
+    /// the counters' own update granularity, so the trace and the peak use the requested resolution.
+    /// A last bin shorter than half the resolution is dropped from the trace (its energy is in the totals).
+    private func tracePoints(from index: Int, origin: UInt64) -> [TracePoint] {
+        let resolution = UInt64(max(configuration.intervalSeconds, intervalSeconds) * 1e9)
         return state.withLock { state in
             guard index >= 0, index < state.traceTimes.count else { return [] }
-            var points: [(TracePoint, Bool)] = []
+            var points: [TracePoint] = []
+            var binStart = index
             for i in (index + 1)..<state.traceTimes.count {
-                let dt = state.traceTimes[i] - state.traceTimes[i - 1]
-                guard dt > 0 else { continue }
-                let watts = (state.traceBasisMicrojoules[i] - state.traceBasisMicrojoules[i - 1]) / 1e6 / (Double(dt) / 1e9)
-                points.append((TracePoint(seconds: Double(state.traceTimes[i] - origin) / 1e9, watts: watts), dt >= minimum))
+                let dt = state.traceTimes[i] - state.traceTimes[binStart]
+                let isLast = i == state.traceTimes.count - 1
+                guard dt >= resolution || (isLast && dt >= resolution / 2) else { continue }
+                let joules = (state.traceBasisMicrojoules[i] - state.traceBasisMicrojoules[binStart]) / 1e6
+                points.append(TracePoint(seconds: Double(state.traceTimes[i] - origin) / 1e9, watts: joules / (Double(dt) / 1e9)))
+                binStart = i
             }
             return points
         }
