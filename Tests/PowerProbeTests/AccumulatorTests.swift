@@ -61,6 +61,27 @@ import Testing
         #expect(counter.wraps == 0)
     }
 
+    @Test func aJumpAboveTheCeilingPowerIsLeftOutAndFlaggedNotCountedAsAWrap() {
+        // A counter restarted from zero 10 ms after reading 5 J: as a wrap it would be
+        // range - 5 J + 2 mJ ≈ 65.5 kJ in 10 ms (6.5 MW). With a 1000 W ceiling it is a glitch.
+        // (A restart from near the top of the range looks like a small wrap and cannot be told apart; it is harmless.)
+        var counter = CounterAccumulator(rangeMicrojoules: range, wrapSafeNanoseconds: nil, ceilingMicrowatts: 1e9)
+        counter.observe(5_000_000, atNanoseconds: 0)
+        counter.observe(2_000, atNanoseconds: 10_000_000)
+        #expect(counter.totalMicrojoules == 0)
+        #expect(counter.wraps == 0)
+        #expect(counter.untrustedIntervals == 1 && counter.implausibleIntervals == 1)
+        // A genuine wrap at 300 W over 10 ms (3 J) is counted.
+        counter.observe(2_000 + 3_000_000, atNanoseconds: 20_000_000)
+        #expect(counter.totalMicrojoules == 3_000_000)
+        counter.observe(1_500_000, atNanoseconds: 30_000_000) // backwards again: a 'wrap' of ~65.5 kJ in 10 ms
+        #expect(counter.implausibleIntervals == 2)
+        var wrapping = CounterAccumulator(rangeMicrojoules: 10_000_000, wrapSafeNanoseconds: nil, ceilingMicrowatts: 1e9)
+        wrapping.observe(9_000_000, atNanoseconds: 0)
+        wrapping.observe(2_000_000, atNanoseconds: 10_000_000) // 3 J in 10 ms = 300 W, through a wrap
+        #expect(wrapping.totalMicrojoules == 3_000_000 && wrapping.wraps == 1 && wrapping.untrustedIntervals == 0)
+    }
+
     @Test func powerIsIntegratedWithTheTrapezoidRule() {
         var power = PowerAccumulator()
         power.observe(10_000_000, atNanoseconds: 0)            // 10 W

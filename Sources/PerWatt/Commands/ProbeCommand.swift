@@ -87,10 +87,14 @@ enum ProbeCommand {
         defer { meter.stop() }
         let restore = POSIX.catchInterrupt()
         defer { restore() }
+        let headers = ["t (s)", "basis"] + plan.channels.map { $0.channel.name + ($0.channel.inBasis ? "" : "*") }
+        let widths = headers.map { max($0.count, 8) }
+        func row(_ cells: [String]) -> String {
+            "  " + zip(cells, widths).map { String(repeating: " ", count: max(0, $1 - $0.count)) + $0 }.joined(separator: "  ")
+        }
         if !json {
-            let names = plan.channels.map { $0.channel.name + ($0.channel.inBasis ? "" : "*") }
             context.stdout.line("\nLive power (W) every second, basis \(plan.basis); * not in basis. Ctrl-C stops.")
-            context.stdout.line("  " + (["t (s)", "basis"] + names).joined(separator: "  "))
+            context.stdout.line(row(headers))
         }
         var lines = 0
         let begin = POSIX.monotonicSeconds()
@@ -115,7 +119,7 @@ enum ProbeCommand {
             } else {
                 let cells = [fixed(elapsed, 1), window.averageWatts.map { fixed($0, 2) } ?? "n/a"]
                     + window.channels.map { $0.averageWatts.map { fixed($0, 2) } ?? "n/a" }
-                context.stdout.line("  " + cells.joined(separator: "  "))
+                context.stdout.line(row(cells))
                 for warning in window.warnings { context.stderr.line("perwatt probe: \(warning)") }
             }
         }

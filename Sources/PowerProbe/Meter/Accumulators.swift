@@ -6,16 +6,23 @@ public struct CounterAccumulator: Sendable, Hashable {
     public let rangeMicrojoules: UInt64?
     /// Longest gap between two readings over which a single wrap is still certain to be seen.
     public let wrapSafeNanoseconds: UInt64?
+    /// Highest believable power (the ceiling, µJ per second). A delta implying more than twice this,
+    /// beyond one millijoule of update granularity, is a counter reset or glitch, not energy.
+    public let ceilingMicrowatts: Double?
     public private(set) var lastRaw: UInt64?
     public private(set) var lastNanoseconds: UInt64?
     public private(set) var totalMicrojoules: UInt64 = 0
     public private(set) var wraps = 0
-    /// Intervals whose delta cannot be trusted: a gap longer than the wrap-safe time, or a reset.
+    /// Intervals whose delta cannot be trusted: a gap longer than the wrap-safe time, a reset, or an
+    /// implausible jump.
     public private(set) var untrustedIntervals = 0
+    /// Intervals whose delta implied more than the ceiling power and was therefore not added.
+    public private(set) var implausibleIntervals = 0
 
-    public init(rangeMicrojoules: UInt64?, wrapSafeNanoseconds: UInt64?) {
+    public init(rangeMicrojoules: UInt64?, wrapSafeNanoseconds: UInt64?, ceilingMicrowatts: Double? = nil) {
         self.rangeMicrojoules = rangeMicrojoules
         self.wrapSafeNanoseconds = wrapSafeNanoseconds
+        self.ceilingMicrowatts = ceilingMicrowatts
     }
 
     /// Energy between two readings of a counter with range `range`: `current - previous`, or
@@ -32,14 +39,31 @@ public struct CounterAccumulator: Sendable, Hashable {
             lastNanoseconds = time
         }
         guard let previous = lastRaw, let previousTime = lastNanoseconds else { return }
-        if let safe = wrapSafeNanoseconds, time > previousTime, time - previousTime > safe {
+        let elapsed = time > previousTime ? time - previousTime : 0
+        if let safe = wrapSafeNanoseconds, elapsed > safe {
             untrustedIntervals += 1
+        }
+        func isImplausible(_ delta: UInt64) -> Bool {
+            guard let ceiling = ceilingMicrowatts else { return false }
+            return Double(delta) > 2 * ceiling * Double(elapsed) / 1e9 + 1000
         }
         if let range = rangeMicrojoules {
             let (delta, wrapped) = Self.delta(from: previous, to: raw, range: range)
+            if isImplausible(delta) {
+                // E.g. a counter restarted from zero looks like a wrap worth a whole range (65 kJ on AMD)
+                // in milliseconds. One interval's true energy is lost instead of a range being invented.
+                untrustedIntervals += 1
+                implausibleIntervals += 1
+                return
+            }
             totalMicrojoules &+= delta
             if wrapped { wraps += 1 }
         } else if raw >= previous {
+            if isImplausible(raw - previous) {
+                untrustedIntervals += 1
+                implausibleIntervals += 1
+                return
+            }
             totalMicrojoules &+= raw - previous
         } else {
             // A 64-bit counter went backwards: it was reset (driver reload). What came before
@@ -74,10 +98,11 @@ enum ChannelAccumulator: Sendable {
     case counter(CounterAccumulator)
     case power(PowerAccumulator)
 
-    init(_ measurement: ChannelMeasurement, wrapSafeNanoseconds: UInt64?) {
+    init(_ measurement: ChannelMeasurement, wrapSafeNanoseconds: UInt64?, ceilingWatts: Double) {
         switch measurement {
         case .energyCounter(let range):
-            self = .counter(CounterAccumulator(rangeMicrojoules: range, wrapSafeNanoseconds: wrapSafeNanoseconds))
+            self = .counter(CounterAccumulator(rangeMicrojoules: range, wrapSafeNanoseconds: wrapSafeNanoseconds,
+                                               ceilingMicrowatts: ceilingWatts * 1e6))
         case .powerGauge:
             self = .power(PowerAccumulator())
         }

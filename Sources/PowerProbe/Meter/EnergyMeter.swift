@@ -150,7 +150,8 @@ public final class EnergyMeter: @unchecked Sendable {
             for planned in plan.channels {
                 let wrapSafe = planned.channel.wrapSeconds(atWatts: configuration.ceilingWatts).map { UInt64($0 * 1e9) }
                 let reader = try planned.open()
-                var accumulator = ChannelAccumulator(planned.channel.measurement, wrapSafeNanoseconds: wrapSafe)
+                var accumulator = ChannelAccumulator(planned.channel.measurement, wrapSafeNanoseconds: wrapSafe,
+                                                     ceilingWatts: configuration.ceilingWatts)
                 let raw = try reader.read()
                 accumulator.observe(raw, at: now)
                 channels.append(ChannelState(reader: reader, accumulator: accumulator, raw: raw))
@@ -316,7 +317,7 @@ public final class EnergyMeter: @unchecked Sendable {
                 warnings.append("\(channel.name) (\(channel.path)) did not move in \(Self.format(duration)) s: the counter is stale; its energy is not trustworthy")
             }
             if window.untrustedIntervals > 0 {
-                warnings.append("\(channel.name): \(window.untrustedIntervals) interval(s) longer than the wrap-safe time or with a counter reset; a wrap may have been missed")
+                warnings.append("\(channel.name): \(window.untrustedIntervals) interval(s) longer than the wrap-safe time, with a counter reset, or with a jump above \(Int(configuration.ceilingWatts)) W (left out); the energy may be off by those intervals")
             }
             if window.readErrors > 0, window.error == nil {
                 warnings.append("\(channel.name): \(window.readErrors) failed reading(s) in the window, bridged by the readings around them")
