@@ -190,6 +190,17 @@ func parseOptions(_ arguments: [String], specs: [OptionSpec], command: String,
     return parsed
 }
 
+/// Parses a subcommand's options; nil when `--help` was asked for and printed.
+func parseCommand(_ arguments: [String], specs: [OptionSpec], command: String, help: String,
+                  stopAtPositional: Bool, context: CLIContext) throws -> (ParsedOptions, EnergyOptions)? {
+    let options = try parseOptions(arguments, specs: specs, command: command, stopAtPositional: stopAtPositional)
+    if options.has("--help") {
+        context.stdout.write(help)
+        return nil
+    }
+    return (options, try EnergyOptions(options, command: command, environment: context.environment))
+}
+
 /// Options shared by every subcommand that reads energy.
 struct EnergyOptions {
     var selection: EnergySelection

@@ -38,11 +38,8 @@ func relativeError(_ measured: Double, _ truth: Double) -> Double { abs(measured
         // A 60 W ceiling makes the 3 J range wrap-safe for 50 ms, so the sampler runs every 12.5 ms.
         let meter = try EnergyMeter(plan: plan, configuration: MeterConfiguration(intervalSeconds: 0.1, ceilingWatts: 60))
         #expect(abs(meter.intervalSeconds - 0.0125) < 1e-9)
-        meter.start()
-        let mark = meter.beginWindow()
-        Thread.sleep(forTimeInterval: 1.0)
-        let window = meter.endWindow(mark)
-        let statistics = try #require(meter.stop())
+        let (window, sampled) = sampledWindow(meter, seconds: 1.0)
+        let statistics = try #require(sampled)
 
         let basis = try #require(window.basisJoules)
         #expect(relativeError(basis, 35 * window.durationSeconds) < Tolerance.knownPower,
@@ -88,11 +85,7 @@ func relativeError(_ measured: Double, _ truth: Double) -> Double { abs(measured
         let inventory = try EnergyInventory.discover(.fake(powercapRoot: "/pc", sysfs: sysfs))
         let meter = try EnergyMeter(plan: try #require(try inventory.plan(for: .sources([.rapl]))),
                                     configuration: MeterConfiguration(intervalSeconds: 0.1, ceilingWatts: 100))
-        meter.start()
-        let mark = meter.beginWindow()
-        Thread.sleep(forTimeInterval: 0.8)
-        let window = meter.endWindow(mark)
-        meter.stop()
+        let (window, _) = sampledWindow(meter, seconds: 0.8)
         let joules = try #require(window.basisJoules)
         // The counter moves in 1 ms steps, so the two window edges can each be up to 40 mJ off.
         let stepError = 2 * watts * 0.001
@@ -106,11 +99,7 @@ func relativeError(_ measured: Double, _ truth: Double) -> Double { abs(measured
         var configuration = MeterConfiguration(intervalSeconds: 0.05)
         configuration.staleAfterSeconds = 0.2
         let meter = try EnergyMeter(plan: try #require(try inventory.plan(for: .auto)), configuration: configuration)
-        meter.start()
-        let mark = meter.beginWindow()
-        Thread.sleep(forTimeInterval: 0.3)
-        let window = meter.endWindow(mark)
-        meter.stop()
+        let (window, _) = sampledWindow(meter, seconds: 0.3)
         #expect(window.channels.allSatisfy { $0.stale })
         let warned = window.warnings.contains { warning in warning.contains("package-0") && warning.contains("stale") }
         #expect(warned, "\(window.warnings)")

@@ -26,11 +26,7 @@ import ProbeTestSupport
         #expect(plan.measurement == "integrated-power")
         // Constant power integrates exactly: 21.5 W + 8.25 W = 29.75 W.
         let meter = try EnergyMeter(plan: plan, configuration: MeterConfiguration(intervalSeconds: 0.05))
-        meter.start()
-        let mark = meter.beginWindow()
-        Thread.sleep(forTimeInterval: 0.3)
-        let window = meter.endWindow(mark)
-        meter.stop()
+        let (window, _) = sampledWindow(meter, seconds: 0.3)
         #expect(relativeError(try #require(window.averageWatts), 29.75) < 1e-6)
     }
 
@@ -118,11 +114,7 @@ import ProbeTestSupport
         #expect(plan.measurement == "mixed")
         #expect(plan.channels.map(\.channel.measurement.label) == ["energy-counter", "integrated-power"])
         let meter = try EnergyMeter(plan: plan, configuration: MeterConfiguration(intervalSeconds: 0.02))
-        meter.start()
-        let mark = meter.beginWindow()
-        Thread.sleep(forTimeInterval: 0.5)
-        let window = meter.endWindow(mark)
-        meter.stop()
+        let (window, _) = sampledWindow(meter, seconds: 0.5)
         #expect(relativeError(try #require(window.channels[0].averageWatts), 100) < 0.02)
         #expect(relativeError(try #require(window.channels[1].averageWatts), 50) < 1e-6)
     }

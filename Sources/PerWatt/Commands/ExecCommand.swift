@@ -29,12 +29,8 @@ enum ExecCommand {
         """
 
     static func run(_ arguments: [String], context: CLIContext) throws -> ExitCode {
-        let options = try parseOptions(arguments, specs: specs, command: "exec", stopAtPositional: true)
-        if options.has("--help") {
-            context.stdout.write(help)
-            return .success
-        }
-        let energy = try EnergyOptions(options, command: "exec", environment: context.environment)
+        guard let (options, energy) = try parseCommand(arguments, specs: specs, command: "exec", help: help,
+                                                       stopAtPositional: true, context: context) else { return .success }
         let idleSeconds = try options.double("--idle", command: "exec", in: 0...3600, unit: "seconds") ?? 0
         let command = options.remainder
         guard !command.isEmpty, !command[0].isEmpty else {

@@ -26,12 +26,8 @@ enum ProbeCommand {
         """
 
     static func run(_ arguments: [String], context: CLIContext) throws -> ExitCode {
-        let options = try parseOptions(arguments, specs: specs, command: "probe", stopAtPositional: false)
-        if options.has("--help") {
-            context.stdout.write(help)
-            return .success
-        }
-        let energy = try EnergyOptions(options, command: "probe", environment: context.environment)
+        guard let (options, energy) = try parseCommand(arguments, specs: specs, command: "probe", help: help,
+                                                       stopAtPositional: false, context: context) else { return .success }
         let ceiling = try options.double("--ceiling", command: "probe", in: 1...1_000_000, unit: "watts") ?? 1000
         let count = try options.int("--count", command: "probe", in: 1...Int(Int32.max))
         if count != nil && !options.has("--watch") {

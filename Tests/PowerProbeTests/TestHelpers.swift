@@ -20,3 +20,15 @@ enum FileManagerShim {
         try handle.close()
     }
 }
+
+import PowerProbe
+
+/// Starts the sampler, measures one window of `seconds`, stops the sampler.
+@discardableResult
+func sampledWindow(_ meter: EnergyMeter, seconds: Double) -> (EnergyWindow, SamplerStatistics?) {
+    meter.start()
+    let mark = meter.beginWindow()
+    Thread.sleep(forTimeInterval: seconds)
+    let window = meter.endWindow(mark)
+    return (window, meter.stop())
+}
