@@ -60,8 +60,9 @@ enum Syscalls {
         retryingEINTR({ open(path, O_RDONLY | O_CLOEXEC) }, failed: { $0 < 0 })
     }
 
-    /// Reads up to `capacity` bytes at offset 0. The corresponding C function is `pread`.
-    static func preadAll(_ fd: Int32, capacity: Int = 4096) -> Result<[UInt8], Errno> {
+    /// Reads up to `capacity` bytes at offset 0 (sysfs attributes here are a line: a counter is at most
+    /// 21 bytes). The corresponding C function is `pread`.
+    static func preadAll(_ fd: Int32, capacity: Int = 512) -> Result<[UInt8], Errno> {
         var buffer = [UInt8](repeating: 0, count: capacity)
         let result = buffer.withUnsafeMutableBytes { raw in
             retryingEINTR({ pread(fd, raw.baseAddress, raw.count, 0) }, failed: { $0 < 0 })
