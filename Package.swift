@@ -112,7 +112,7 @@ let package = Package(
         // Fakes shared by the test targets: in-memory sysfs, counters at a known power, fake NVML.
         .target(name: "ProbeTestSupport", dependencies: ["PowerProbe"], path: "Tests/ProbeTestSupport"),
         .testTarget(name: "PowerProbeTests", dependencies: ["PowerProbe", "ProbeTestSupport"]),
-        .testTarget(name: "KernelBenchTests", dependencies: ["KernelBench"]),
+        .testTarget(name: "KernelBenchTests", dependencies: ["KernelBench"], exclude: ["Vectors"]),
         .testTarget(name: "PerWattTests", dependencies: ["PerWatt", "PowerProbe", "KernelBench", "ProbeTestSupport"],
                     exclude: ["Snapshots"]),
     ],

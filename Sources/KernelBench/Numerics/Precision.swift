@@ -1,0 +1,42 @@
+/// The weight precisions perwatt measures.
+///
+/// Block formats are ggml's, byte for byte (ggml/src/ggml-common.h):
+/// - `q8_0`: blocks of 32 values: an fp16 scale `d`, then 32 × int8 `q`; value = d·q. 34 bytes.
+/// - `q4_0`: blocks of 32 values: an fp16 scale `d`, then 16 bytes; byte j holds value j in its low
+///   nibble and value j + 16 in its high nibble; value = d·(nibble − 8). 18 bytes.
+public enum Precision: String, Sendable, Hashable, CaseIterable, Codable {
+    case f32
+    case f16
+    case bf16
+    case q8_0
+    case q4_0
+
+    /// Values per block (1 for the plain floating-point formats).
+    public var blockValues: Int {
+        switch self {
+        case .f32, .f16, .bf16: 1
+        case .q8_0, .q4_0: 32
+        }
+    }
+
+    /// Bytes per block.
+    public var blockBytes: Int {
+        switch self {
+        case .f32: 4
+        case .f16, .bf16: 2
+        case .q8_0: BlockQ8_0.byteCount
+        case .q4_0: BlockQ4_0.byteCount
+        }
+    }
+
+    /// Bytes of one row of `columns` values. Throws if `columns` is not a whole number of blocks.
+    public func rowBytes(columns: Int) throws -> Int {
+        guard columns % blockValues == 0 else {
+            throw KernelError.notBlockAligned(what: "the row length K", value: columns, block: blockValues, precision: self)
+        }
+        return columns / blockValues * blockBytes
+    }
+
+    /// Bits per weight, scales included (q4_0: 4.5, q8_0: 8.5).
+    public var bitsPerWeight: Double { Double(blockBytes * 8) / Double(blockValues) }
+}

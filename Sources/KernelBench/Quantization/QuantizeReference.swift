@@ -1,0 +1,79 @@
+/// ggml's reference quantizers, "for deterministic creation of model files": the fast kernels
+/// are checked against these, and these against vectors made by ggml's own code (Tests/KernelBenchTests/Vectors).
+public enum QuantizeReference {
+    /// `quantize_row_q8_0_ref` (ggml-quants.c): per block d = max|x| / 127, q = roundf(x / d)
+    /// computed as x · (1/d), rounding half away from zero.
+    ///
+    /// - Parameters:
+    ///   - x: values, a multiple of 32 of them, all finite.
+    ///   - out: `x.count / 32 × 34` bytes.
+    public static func q8_0(_ x: UnsafeBufferPointer<Float>, into out: UnsafeMutableRawBufferPointer) {
+        let blocks = x.count / 32
+        for b in 0..<blocks {
+            let base = b * 32
+            var amax: Float = 0
+            for j in 0..<32 { amax = max(amax, abs(x[base + j])) }
+            let d = amax / 127
+            let id: Float = d != 0 ? 1 / d : 0
+            let offset = b * BlockQ8_0.byteCount
+            out.storeBytes(of: Half.bits(d).littleEndian, toByteOffset: offset, as: UInt16.self)
+            for j in 0..<32 {
+                let q = (x[base + j] * id).rounded(.toNearestOrAwayFromZero)
+                out.storeBytes(of: Int8(clamping: Int(q)), toByteOffset: offset + 2 + j, as: Int8.self)
+            }
+        }
+    }
+
+    /// `quantize_row_q4_0_ref` (ggml-quants.c): per block the value of largest magnitude (the first
+    /// one on a tie) gives d = max / −8; q = min(15, trunc(x / d + 8.5)), x / d computed as x · (1/d).
+    ///
+    /// - Parameters:
+    ///   - x: values, a multiple of 32 of them, all finite.
+    ///   - out: `x.count / 32 × 18` bytes.
+    public static func q4_0(_ x: UnsafeBufferPointer<Float>, into out: UnsafeMutableRawBufferPointer) {
+        let blocks = x.count / 32
+        for b in 0..<blocks {
+            let base = b * 32
+            var amax: Float = 0
+            var maxValue: Float = 0
+            for j in 0..<32 where amax < abs(x[base + j]) {
+                amax = abs(x[base + j])
+                maxValue = x[base + j]
+            }
+            let d = maxValue / -8
+            let id: Float = d != 0 ? 1 / d : 0
+            let offset = b * BlockQ4_0.byteCount
+            out.storeBytes(of: Half.bits(d).littleEndian, toByteOffset: offset, as: UInt16.self)
+            for j in 0..<16 {
+                // C's (int8_t) conversion truncates toward zero; the values are in [0.5, 16.5].
+                let low = UInt8(clamping: min(15, Int(x[base + j] * id + 8.5)))
+                let high = UInt8(clamping: min(15, Int(x[base + 16 + j] * id + 8.5)))
+                out.storeBytes(of: low | (high << 4), toByteOffset: offset + 2 + j, as: UInt8.self)
+            }
+        }
+    }
+
+    /// `dequantize_row_q8_0`: value = d · q.
+    public static func dequantizeQ8_0(_ blocks: UnsafeRawBufferPointer, into y: UnsafeMutableBufferPointer<Float>) {
+        for b in 0..<(y.count / 32) {
+            let offset = b * BlockQ8_0.byteCount
+            let d = Half.float(UInt16(littleEndian: blocks.loadUnaligned(fromByteOffset: offset, as: UInt16.self)))
+            for j in 0..<32 {
+                y[b * 32 + j] = d * Float(blocks.load(fromByteOffset: offset + 2 + j, as: Int8.self))
+            }
+        }
+    }
+
+    /// `dequantize_row_q4_0`: value = d · (nibble − 8).
+    public static func dequantizeQ4_0(_ blocks: UnsafeRawBufferPointer, into y: UnsafeMutableBufferPointer<Float>) {
+        for b in 0..<(y.count / 32) {
+            let offset = b * BlockQ4_0.byteCount
+            let d = Half.float(UInt16(littleEndian: blocks.loadUnaligned(fromByteOffset: offset, as: UInt16.self)))
+            for j in 0..<16 {
+                let byte = blocks[offset + 2 + j]
+                y[b * 32 + j] = d * Float(Int(byte & 0x0f) - 8)
+                y[b * 32 + 16 + j] = d * Float(Int(byte >> 4) - 8)
+            }
+        }
+    }
+}

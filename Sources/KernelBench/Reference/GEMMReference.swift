@@ -1,0 +1,109 @@
+/// The result of a reference kernel: values in Double, and for each value the magnitude
+/// Σ|term| of what was summed, which scales the tolerance a fast kernel is allowed.
+public struct ReferenceResult: Sendable {
+    public var values: [Double]
+    public var magnitudes: [Double]
+}
+
+/// Naive GEMM with ggml's CPU semantics for each weight precision; the fast variants must match it.
+///
+/// `C[M, N] = A[M, K] · W[N, K]ᵀ`: A is f32 activations, row-major; W is `weights`, row-major as in
+/// GGUF. Activations are first converted to the weight type's dot-product type, as ggml does
+/// (`vec_dot_type`): f16 → f16, bf16 → bf16, q8_0 and q4_0 → q8_0 (reference quantizer). Products of
+/// the converted values are exact in Double; block formats sum integer products per block and scale
+/// by the two fp16 block scales. Accumulation is in Double, so the reference is more precise than any
+/// fast variant, which accumulates in f32.
+public enum GEMMReference {
+    public static func run(a: [Float], m: Int, weights: WeightMatrix) throws -> ReferenceResult {
+        let k = weights.columns
+        let n = weights.rows
+        guard m > 0 else { throw KernelError.invalidShape("GEMM needs M > 0, got \(m)") }
+        guard a.count == m * k else { throw KernelError.shapeMismatch(what: "the activations A", expected: m * k, actual: a.count) }
+        var values = [Double](repeating: 0, count: m * n)
+        var magnitudes = [Double](repeating: 0, count: m * n)
+        let rows = (0..<n).map { weights.decodedRow($0) }
+        switch weights.precision {
+        case .f32, .f16, .bf16:
+            let convert: (Float) -> Float = switch weights.precision {
+            case .f16: Half.round
+            case .bf16: BFloat16.round
+            default: { $0 }
+            }
+            for i in 0..<m {
+                let activation = (0..<k).map { convert(a[i * k + $0]) }
+                for j in 0..<n {
+                    var sum = 0.0
+                    var magnitude = 0.0
+                    for p in 0..<k {
+                        let term = Double(activation[p]) * Double(rows[j][p])
+                        sum += term
+                        magnitude += abs(term)
+                    }
+                    values[i * n + j] = sum
+                    magnitudes[i * n + j] = magnitude
+                }
+            }
+        case .q8_0, .q4_0:
+            let blocks = k / 32
+            for i in 0..<m {
+                let (scales, quants) = quantizeActivationQ8_0(Array(a[(i * k)..<((i + 1) * k)]))
+                for j in 0..<n {
+                    let (weightScales, weightQuants) = integerBlocks(weights, row: j)
+                    var sum = 0.0
+                    var magnitude = 0.0
+                    for b in 0..<blocks {
+                        var dot = 0
+                        var absDot = 0
+                        for p in (b * 32)..<(b * 32 + 32) {
+                            dot += Int(weightQuants[p]) * Int(quants[p])
+                            absDot += abs(Int(weightQuants[p]) * Int(quants[p]))
+                        }
+                        let scale = Double(weightScales[b]) * Double(scales[b])
+                        sum += Double(dot) * scale
+                        magnitude += Double(absDot) * abs(scale)
+                    }
+                    values[i * n + j] = sum
+                    magnitudes[i * n + j] = magnitude
+                }
+            }
+        }
+        return ReferenceResult(values: values, magnitudes: magnitudes)
+    }
+
+    /// Activations quantized to q8_0 with the reference quantizer: per block the fp16-rounded scale and 32 int8.
+    public static func quantizeActivationQ8_0(_ row: [Float]) -> (scales: [Float], quants: [Int8]) {
+        var bytes = [UInt8](repeating: 0, count: row.count / 32 * BlockQ8_0.byteCount)
+        row.withUnsafeBufferPointer { x in bytes.withUnsafeMutableBytes { QuantizeReference.q8_0(x, into: $0) } }
+        return blockParts(bytes, blocks: row.count / 32, blockBytes: BlockQ8_0.byteCount) { block, j in
+            Int8(bitPattern: block[2 + j])
+        }
+    }
+
+    /// A q8_0 or q4_0 weight row as fp16 scales and integer values (q4_0: nibble − 8).
+    static func integerBlocks(_ weights: WeightMatrix, row: Int) -> (scales: [Float], quants: [Int8]) {
+        let bytes = Array(weights.storage[(row * weights.rowBytes)..<((row + 1) * weights.rowBytes)])
+        let blocks = weights.columns / 32
+        if weights.precision == .q8_0 {
+            return blockParts(bytes, blocks: blocks, blockBytes: BlockQ8_0.byteCount) { block, j in Int8(bitPattern: block[2 + j]) }
+        }
+        return blockParts(bytes, blocks: blocks, blockBytes: BlockQ4_0.byteCount) { block, j in
+            let byte = block[2 + j % 16]
+            return Int8(j < 16 ? Int(byte & 0x0f) - 8 : Int(byte >> 4) - 8)
+        }
+    }
+
+    private static func blockParts(_ bytes: [UInt8], blocks: Int, blockBytes: Int,
+                                   value: (ArraySlice<UInt8>, Int) -> Int8) -> (scales: [Float], quants: [Int8]) {
+        var scales: [Float] = []
+        var quants: [Int8] = []
+        for b in 0..<blocks {
+            let block = bytes[(b * blockBytes)...].prefix(blockBytes)
+            let start = block.startIndex
+            scales.append(Half.float(UInt16(block[start]) | UInt16(block[start + 1]) << 8))
+            // Re-index the slice from 0 so `value` can use block-relative offsets.
+            let local = ArraySlice(Array(block))
+            for j in 0..<32 { quants.append(value(local, j)) }
+        }
+        return (scales, quants)
+    }
+}
