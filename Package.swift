@@ -111,6 +111,11 @@ let package = Package(
         ),
         // Fakes shared by the test targets: in-memory sysfs, counters at a known power, fake NVML.
         .target(name: "ProbeTestSupport", dependencies: ["PowerProbe"], path: "Tests/ProbeTestSupport"),
+        .executableTarget(
+            name: "perwatt-bench-kernels",
+            dependencies: ["KernelBench"],
+            path: "Benchmarks/Kernels"
+        ),
         .testTarget(name: "PowerProbeTests", dependencies: ["PowerProbe", "ProbeTestSupport"]),
         .testTarget(name: "KernelBenchTests", dependencies: ["KernelBench"], exclude: ["Vectors"]),
         .testTarget(name: "PerWattTests", dependencies: ["PerWatt", "PowerProbe", "KernelBench", "ProbeTestSupport"],

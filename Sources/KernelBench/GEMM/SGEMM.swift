@@ -1,0 +1,182 @@
+import Dispatch
+
+/// Fast f32 GEMM, BLIS-style: `C[M, N] = A[M, K] · W[N, K]ᵀ`.
+///
+/// Layout: A is row-major M×K (activations), W is row-major N×K (weights as in GGUF), C is row-major M×N.
+///
+/// Structure (BLIS, "Anatomy of High-Performance Many-Threaded Matrix Multiplication"):
+/// - threads split N into contiguous ranges of whole micro-panels, each thread packing its own panels;
+/// - loop over N in `nc` blocks, K in `kc` blocks (W's kc×nc block packed into NR-wide micro-panels),
+///   M in `mc` blocks (A's mc×kc block packed into MR-tall micro-panels);
+/// - the microkernel computes an MR×NR = 6×16 tile of C in 12 `SIMD8<Float>` accumulators with FMAs
+///   (12 + 2 loads of W + 1 broadcast of A = 15 of the 16 AVX2 registers).
+/// Assumptions: packed panels are zero-padded to MR and NR, so edge tiles run the same microkernel
+/// and only the store is clipped (through a scratch tile). K = 0 is not a GEMM (rejected by the caller).
+public enum SGEMM {
+    static let mr = 6
+    static let nr = 16
+    static let kc = 256
+    static let mc = 144
+    static let nc = 3072
+
+    /// Multiplies; `threads` ≥ 1 workers share N.
+    @inline(never)
+    public static func run(a: UnsafePointer<Float>, w: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>,
+                           m: Int, n: Int, k: Int, threads: Int) {
+        let panels = (n + nr - 1) / nr
+        let workers = max(1, min(threads, panels))
+        let aAddress = UInt(bitPattern: a)
+        let wAddress = UInt(bitPattern: w)
+        let cAddress = UInt(bitPattern: c)
+        let work: @Sendable (Int) -> Void = { worker in
+            let first = panels * worker / workers * nr
+            let last = min(n, panels * (worker + 1) / workers * nr)
+            guard first < last else { return }
+            // Addresses cross the closure boundary as integers: the buffers outlive the call and
+            // each worker writes a disjoint column range of C.
+            block(a: UnsafePointer(bitPattern: aAddress)!, w: UnsafePointer(bitPattern: wAddress)!,
+                  c: UnsafeMutablePointer(bitPattern: cAddress)!, m: m, n: n, k: k, columns: first..<last)
+        }
+        if workers == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: work) }
+    }
+
+    /// One worker's share: columns `columns` of C.
+    static func block(a: UnsafePointer<Float>, w: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>,
+                      m: Int, n: Int, k: Int, columns: Range<Int>) {
+        let packedA = UnsafeMutablePointer<Float>.allocate(capacity: mc * kc)
+        let packedB = UnsafeMutablePointer<Float>.allocate(capacity: kc * ((min(nc, columns.count) + nr - 1) / nr * nr))
+        defer {
+            packedA.deallocate()
+            packedB.deallocate()
+        }
+        for jc in stride(from: columns.lowerBound, to: columns.upperBound, by: nc) {
+            let nb = min(nc, columns.upperBound - jc)
+            for pc in stride(from: 0, to: k, by: kc) {
+                let kb = min(kc, k - pc)
+                packW(w, k: k, rows: jc..<(jc + nb), depth: pc..<(pc + kb), into: packedB)
+                for ic in stride(from: 0, to: m, by: mc) {
+                    let mb = min(mc, m - ic)
+                    packA(a, k: k, rows: ic..<(ic + mb), depth: pc..<(pc + kb), into: packedA)
+                    for jr in stride(from: 0, to: nb, by: nr) {
+                        for ir in stride(from: 0, to: mb, by: mr) {
+                            microkernel(kb, packedA + ir * kb, packedB + jr * kb, c + (ic + ir) * n + jc + jr, ldc: n,
+                                        accumulate: pc > 0, rows: min(mr, mb - ir), columns: min(nr, nb - jr))
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Packs W[rows, depth] as NR-wide micro-panels: for each panel, for each k, NR values W[j, k]
+    /// (zero past the last row).
+    @inline(__always)
+    static func packW(_ w: UnsafePointer<Float>, k: Int, rows: Range<Int>, depth: Range<Int>, into out: UnsafeMutablePointer<Float>) {
+        let kb = depth.count
+        var panel = out
+        for j0 in stride(from: rows.lowerBound, to: rows.upperBound, by: nr) {
+            let width = min(nr, rows.upperBound - j0)
+            if width == nr {
+                // Four rows at a time, eight k at a time: read 4 × SIMD8 along k, write them transposed.
+                for jj in stride(from: 0, to: nr, by: 4) {
+                    let r0 = w + (j0 + jj) * k + depth.lowerBound, r1 = r0 + k, r2 = r1 + k, r3 = r2 + k
+                    for p in 0..<kb {
+                        let slot = panel + p * nr + jj
+                        slot[0] = r0[p]; slot[1] = r1[p]; slot[2] = r2[p]; slot[3] = r3[p]
+                    }
+                }
+            } else {
+                for jj in 0..<nr {
+                    let row = w + (j0 + min(jj, width - 1)) * k + depth.lowerBound
+                    for p in 0..<kb { panel[p * nr + jj] = jj < width ? row[p] : 0 }
+                }
+            }
+            panel += nr * kb
+        }
+    }
+
+    /// Packs A[rows, depth] as MR-tall micro-panels: for each panel, for each k, MR values A[i, k]
+    /// (zero past the last row).
+    @inline(__always)
+    static func packA(_ a: UnsafePointer<Float>, k: Int, rows: Range<Int>, depth: Range<Int>, into out: UnsafeMutablePointer<Float>) {
+        let kb = depth.count
+        var panelStart = 0
+        for i0 in stride(from: rows.lowerBound, to: rows.upperBound, by: mr) {
+            let height = min(mr, rows.upperBound - i0)
+            let panel = out + panelStart * kb
+            for ii in 0..<mr {
+                if ii < height {
+                    let row = a + (i0 + ii) * k + depth.lowerBound
+                    for p in 0..<kb { panel[p * mr + ii] = row[p] }
+                } else {
+                    for p in 0..<kb { panel[p * mr + ii] = 0 }
+                }
+            }
+            panelStart += mr
+        }
+    }
+
+    /// C[6, 16] (+)= Ap[kb, 6]ᵀ · Bp[kb, 16], clipped to `rows` × `columns` on the store.
+    @inline(__always)
+    static func microkernel(_ kb: Int, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
+                            ldc: Int, accumulate: Bool, rows: Int, columns: Int) {
+        var c00 = SIMD8<Float>(), c01 = SIMD8<Float>(), c10 = SIMD8<Float>(), c11 = SIMD8<Float>()
+        var c20 = SIMD8<Float>(), c21 = SIMD8<Float>(), c30 = SIMD8<Float>(), c31 = SIMD8<Float>()
+        var c40 = SIMD8<Float>(), c41 = SIMD8<Float>(), c50 = SIMD8<Float>(), c51 = SIMD8<Float>()
+        var a = ap
+        var b = UnsafeRawPointer(bp)
+        for _ in 0..<kb {
+            let b0 = b.loadUnaligned(as: SIMD8<Float>.self)
+            let b1 = b.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
+            var x = SIMD8<Float>(repeating: a[0])
+            c00.addProduct(x, b0); c01.addProduct(x, b1)
+            x = SIMD8<Float>(repeating: a[1])
+            c10.addProduct(x, b0); c11.addProduct(x, b1)
+            x = SIMD8<Float>(repeating: a[2])
+            c20.addProduct(x, b0); c21.addProduct(x, b1)
+            x = SIMD8<Float>(repeating: a[3])
+            c30.addProduct(x, b0); c31.addProduct(x, b1)
+            x = SIMD8<Float>(repeating: a[4])
+            c40.addProduct(x, b0); c41.addProduct(x, b1)
+            x = SIMD8<Float>(repeating: a[5])
+            c50.addProduct(x, b0); c51.addProduct(x, b1)
+            a += 6
+            b += 64
+        }
+        if rows == mr && columns == nr {
+            store(c, ldc, 0, c00, c01, accumulate)
+            store(c, ldc, 1, c10, c11, accumulate)
+            store(c, ldc, 2, c20, c21, accumulate)
+            store(c, ldc, 3, c30, c31, accumulate)
+            store(c, ldc, 4, c40, c41, accumulate)
+            store(c, ldc, 5, c50, c51, accumulate)
+        } else {
+            // Edge tile: spill to a scratch tile, then copy the valid part.
+            withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: 2 * mr) { scratch in
+                scratch[0] = c00; scratch[1] = c01; scratch[2] = c10; scratch[3] = c11
+                scratch[4] = c20; scratch[5] = c21; scratch[6] = c30; scratch[7] = c31
+                scratch[8] = c40; scratch[9] = c41; scratch[10] = c50; scratch[11] = c51
+                let values = UnsafeRawPointer(scratch.baseAddress!).assumingMemoryBound(to: Float.self)
+                for i in 0..<rows {
+                    for j in 0..<columns {
+                        let value = values[i * nr + j]
+                        c[i * ldc + j] = accumulate ? c[i * ldc + j] + value : value
+                    }
+                }
+            }
+        }
+    }
+
+    @inline(__always)
+    static func store(_ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ i: Int, _ left: SIMD8<Float>, _ right: SIMD8<Float>,
+                      _ accumulate: Bool) {
+        let row = UnsafeMutableRawPointer(c + i * ldc)
+        var (left, right) = (left, right)
+        if accumulate {
+            left += row.loadUnaligned(as: SIMD8<Float>.self)
+            right += row.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
+        }
+        row.storeBytes(of: left, as: SIMD8<Float>.self)
+        row.storeBytes(of: right, toByteOffset: 32, as: SIMD8<Float>.self)
+    }
+}

@@ -1,0 +1,90 @@
+import Testing
+@testable import KernelBench
+
+/// Every fast f32 variant against the reference, on ggml's tail lengths and partial tiles.
+@Suite struct FastF32KernelTests {
+    enum Variant: String, CaseIterable, CustomStringConvertible {
+        case packed, smallM, dispatched
+        var description: String { rawValue }
+
+        func run(a: [Float], w: [Float], m: Int, n: Int, k: Int, threads: Int) -> [Float] {
+            // Poisoned output: an element the kernel forgets to write fails the comparison.
+            var c = [Float](repeating: .nan, count: m * n)
+            a.withUnsafeBufferPointer { a in w.withUnsafeBufferPointer { w in c.withUnsafeMutableBufferPointer { c in
+                let (ap, wp, cp) = (a.baseAddress!, w.baseAddress!, c.baseAddress!)
+                switch self {
+                case .packed: SGEMM.run(a: ap, w: wp, c: cp, m: m, n: n, k: k, threads: threads)
+                case .smallM: SGEMMSmallM.run(a: ap, w: wp, c: cp, m: m, n: n, k: k, threads: threads)
+                case .dispatched: F32Kernels.gemm(a: ap, w: wp, c: cp, m: m, n: n, k: k, threads: threads)
+                }
+            } } }
+            return c
+        }
+    }
+
+    static func random(_ count: Int, seed: UInt64) -> [Float] {
+        var state = seed
+        return (0..<count).map { _ in
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Float(Int64(bitPattern: state) >> 40) / Float(1 << 23)
+        }
+    }
+
+    /// Shapes hitting partial 6×16 tiles, the K tail of the vector loops, and K blocks (kc = 256).
+    static let shapes: [(Int, Int, Int)] = [
+        (1, 1, 1), (2, 3, 5), (3, 5, 7), (5, 7, 8), (7, 8, 15), (8, 15, 16), (15, 16, 17), (16, 17, 31),
+        (17, 31, 33), (31, 33, 63), (33, 63, 67), (6, 16, 127), (12, 32, 129), (63, 67, 255), (67, 2, 257),
+        (2, 129, 513), (13, 47, 1023),
+    ]
+
+    @Test(arguments: Variant.allCases)
+    func matchesTheReferenceOnTailShapes(variant: Variant) throws {
+        for (m, n, k) in Self.shapes {
+            let a = Self.random(m * k, seed: UInt64(m * 100_003 + k))
+            let w = Self.random(n * k, seed: UInt64(n * 7919 + k))
+            let reference = try GEMMReference.run(a: a, m: m, weights: try WeightMatrix(w, rows: n, columns: k, precision: .f32))
+            for threads in [1, 2, 3] {
+                let c = variant.run(a: a, w: w, m: m, n: n, k: k, threads: threads)
+                let verification = c.withUnsafeBufferPointer { Verification.compare($0, reference: reference, tolerance: .gemm(.f32, k: k)) }
+                #expect(verification.passed, "\(variant) \(m)×\(n)×\(k) threads \(threads): \(verification)")
+            }
+        }
+    }
+
+    @Test(arguments: [1, 2, 3, 5, 7, 8, 15, 16, 17, 31, 33, 63, 67, 127, 129, 193, 255, 1023])
+    func gemvMatchesTheReference(k: Int) throws {
+        let n = 13
+        let x = Self.random(k, seed: UInt64(k))
+        let w = Self.random(n * k, seed: UInt64(3 * k))
+        let reference = try GEMMReference.run(a: x, m: 1, weights: try WeightMatrix(w, rows: n, columns: k, precision: .f32))
+        var y = [Float](repeating: .nan, count: n)
+        x.withUnsafeBufferPointer { x in w.withUnsafeBufferPointer { w in y.withUnsafeMutableBufferPointer { y in
+            SGEMV.run(w: w.baseAddress!, x: x.baseAddress!, y: y.baseAddress!, n: n, k: k, threads: 2)
+        } } }
+        let verification = y.withUnsafeBufferPointer { Verification.compare($0, reference: reference, tolerance: .gemm(.f32, k: k)) }
+        #expect(verification.passed, "\(verification)")
+    }
+
+    /// A large GEMM, checked in O(MK + NK + MN) with Freivalds' random-vector test: C·r against A·(Wᵀ·r).
+    @Test(arguments: [Variant.packed, .smallM])
+    func largeGEMMPassesFreivalds(variant: Variant) {
+        let (m, n, k) = (variant == .packed ? 301 : 61, 3100, 600)  // N crosses the packed variant's nc = 3072
+        let a = Self.random(m * k, seed: 5)
+        let w = Self.random(n * k, seed: 6)
+        let c = variant.run(a: a, w: w, m: m, n: n, k: k, threads: 2)
+        let r = Self.random(n, seed: 7).map(Double.init)
+        var wr = [Double](repeating: 0, count: k)
+        for j in 0..<n { for p in 0..<k { wr[p] += Double(w[j * k + p]) * r[j] } }
+        var worst = 0.0
+        for i in 0..<m {
+            var left = 0.0, right = 0.0, scale = 0.0
+            for j in 0..<n { left += Double(c[i * n + j]) * r[j] }
+            for p in 0..<k {
+                right += Double(a[i * k + p]) * wr[p]
+                scale += abs(Double(a[i * k + p]) * wr[p])
+            }
+            worst = max(worst, left.isFinite ? abs(left - right) / scale : .infinity)
+        }
+        #expect(worst < Tolerance.gemm(.f32, k: k * n).relative, "Freivalds relative error \(worst)")
+    }
+}
