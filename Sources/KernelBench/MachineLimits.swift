@@ -5,7 +5,7 @@ public enum MachineLimits {
     /// STREAM-style triad `a[i] = b[i] + s·c[i]` on three arrays of `elements` f32 each (64 MiB each by
     /// default: far beyond any cache), split across `threads`. Bandwidth counts STREAM's 12 bytes per
     /// element (two reads, one write; the write-allocate read is not counted, as in STREAM).
-    /// Returns bytes per second at the median repetition.
+    /// Returns bytes per second in the best repetition.
     public static func triadBandwidth(elements: Int = 1 << 24, threads: Int, minimumSeconds: Double = 0.5,
                                       repetitions: Int = 5) -> Double {
         let a = UnsafeMutablePointer<Float>.allocate(capacity: elements)
@@ -51,11 +51,13 @@ public enum MachineLimits {
             DispatchQueue.concurrentPerform(iterations: workers, execute: triad)
         }
         blackHole(a[elements / 2])
-        return Double(12 * elements) / sample.median
+        // A limit is the best window: interference from other work only ever slows a window down.
+        return Double(12 * elements) / sample.minimum
     }
 
     /// Peak f32 FMA throughput: per thread, 12 independent chains of `SIMD8<Float>` FMAs (enough to
-    /// cover FMA latency × throughput on current x86 cores). Returns FLOP per second (an FMA is 2).
+    /// cover FMA latency × throughput on current x86 cores). Returns FLOP per second (an FMA is 2) in the
+    /// best repetition.
     public static func peakF32FMA(threads: Int, minimumSeconds: Double = 0.3, repetitions: Int = 5) -> Double {
         let iterations = 1 << 20
         let workers = max(1, threads)
@@ -81,6 +83,6 @@ public enum MachineLimits {
         let sample = Timer.measure(minimumSeconds: minimumSeconds, repetitions: repetitions) {
             DispatchQueue.concurrentPerform(iterations: workers, execute: body)
         }
-        return Double(workers * iterations * 12 * 8 * 2) / sample.median
+        return Double(workers * iterations * 12 * 8 * 2) / sample.minimum
     }
 }

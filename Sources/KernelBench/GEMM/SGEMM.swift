@@ -1,3 +1,4 @@
+import CBLAS
 import Dispatch
 
 /// Fast f32 GEMM, BLIS-style: `C[M, N] = A[M, K] · W[N, K]ᵀ`.
@@ -9,14 +10,18 @@ import Dispatch
 /// - loop over N in `nc` blocks, K in `kc` blocks (W's kc×nc block packed into NR-wide micro-panels),
 ///   M in `mc` blocks (A's mc×kc block packed into MR-tall micro-panels);
 /// - the microkernel computes an MR×NR = 6×16 tile of C in 12 `SIMD8<Float>` accumulators with FMAs
-///   (12 + 2 loads of W + 1 broadcast of A = 15 of the 16 AVX2 registers).
+///   (12 + 2 loads of W + 1 broadcast of A = 15 of the 16 AVX2 registers);
+/// - C is prefetched for writing at the start of each tile (its rows are N apart and it does not fit
+///   in L2, so the final stores would otherwise stall on L3 or DRAM).
+/// kc = 512, mc = 96 were chosen by a sweep on the development VM (256/72, 256/144, 384/144, 512/48,
+/// 512/96, 768/96): all within noise of each other except 256/144 and 384/144, which were slower.
 /// Assumptions: packed panels are zero-padded to MR and NR, so edge tiles run the same microkernel
 /// and only the store is clipped (through a scratch tile). K = 0 is not a GEMM (rejected by the caller).
 public enum SGEMM {
     static let mr = 6
     static let nr = 16
-    static let kc = 256
-    static let mc = 144
+    static let kc = 512
+    static let mc = 96
     static let nc = 3072
 
     /// Multiplies; `threads` ≥ 1 workers share N.
@@ -120,6 +125,12 @@ public enum SGEMM {
     @inline(__always)
     static func microkernel(_ kb: Int, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
                             ldc: Int, accumulate: Bool, rows: Int, columns: Int) {
+        // C's rows are far apart (stride N) and C does not fit in L2: without a hint, the stores at the
+        // end stall on 12 cache lines from L3 or DRAM, as long as the tile's arithmetic. Ask for them now.
+        for i in 0..<rows {
+            perwatt_prefetch_write(c + i * ldc)
+            perwatt_prefetch_write(c + i * ldc + 15)
+        }
         var c00 = SIMD8<Float>(), c01 = SIMD8<Float>(), c10 = SIMD8<Float>(), c11 = SIMD8<Float>()
         var c20 = SIMD8<Float>(), c21 = SIMD8<Float>(), c30 = SIMD8<Float>(), c31 = SIMD8<Float>()
         var c40 = SIMD8<Float>(), c41 = SIMD8<Float>(), c50 = SIMD8<Float>(), c51 = SIMD8<Float>()
