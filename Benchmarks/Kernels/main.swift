@@ -116,3 +116,64 @@ for (m, n, k) in shapes {
         } }
     }
 }
+
+// Quantized weights (ggml q8_0 / q4_0), decode and a small batch. Anchor: our own f32 kernel on
+// the same shape (llama.cpp's kernels are measured beside the project, not from here).
+print("")
+print("kernel        shape (M×N×K)          GFLOP/s   vs f32 same shape   weights GB/s (% triad)   check")
+for precision in [Precision.q8_0, .q4_0] {
+    for (m, n, k) in (quick ? [(1, 4096, 4096)] : [(1, 4096, 14336), (8, 4096, 14336)]) {
+        let a = random(m * k, seed: 3)
+        let values = random(n * k, seed: 4)
+        guard let weights = try? WeightMatrix(values, rows: n, columns: k, precision: precision),
+              let prepared = try? QuantGEMM.prepare(a: a, m: m, k: k, format: precision) else {
+            print("\(precision.rawValue): could not build the weights"); continue
+        }
+        let copies = max(1, rotationBytes / weights.storage.count)
+        let weightSets = (0..<copies).map { _ in weights }  // copy-on-write arrays: force distinct storage below
+        let distinct = weightSets.map { WeightMatrix(copying: $0) }
+        var c = [Float](repeating: .nan, count: m * n)
+        c.withUnsafeMutableBufferPointer { QuantGEMM.run(prepared, weights: distinct[0], c: $0.baseAddress!, threads: threads) }
+        let reference = (try? GEMMReference.run(a: Array(a), m: m, weights: WeightMatrix(Array(values[0..<(64 * k)]), rows: 64, columns: k, precision: precision)))
+        // Verify the first 64 outputs of every row against the reference (the full reference is O(MNK) in Double).
+        var worst = 0.0
+        if let reference {
+            for i in 0..<m {
+                for j in 0..<64 {
+                    let allowed = Tolerance.gemm(precision, k: k).relative * reference.magnitudes[i * 64 + j] + 1e-30
+                    worst = max(worst, abs(Double(c[i * n + j]) - reference.values[i * 64 + j]) / allowed)
+                }
+            }
+        }
+        guard reference != nil, worst <= 1 else {
+            print("\(precision.rawValue)  \(m)×\(n)×\(k)  FAILED verification (worst \(worst) of tolerance): not timed"); continue
+        }
+        var next = 0
+        let ours = c.withUnsafeMutableBufferPointer { buffer -> TimingSample in
+            let pointer = buffer.baseAddress!
+            return Timer.measure(minimumSeconds: minTime, repetitions: repetitions) {
+                next = (next + 1) % copies
+                QuantGEMM.run(prepared, weights: distinct[next], c: pointer, threads: threads)
+            }
+        }
+        // f32 anchor on the same shape, rotated the same way.
+        let f32 = values
+        let f32Copies = max(1, rotationBytes / (4 * n * k))
+        let f32Sets: [[Float]] = (0..<f32Copies).map { _ in f32.map { $0 } }
+        var out = [Float](repeating: 0, count: m * n)
+        var nextF = 0
+        let anchor = a.withUnsafeBufferPointer { ap in out.withUnsafeMutableBufferPointer { op in
+            Timer.measure(minimumSeconds: minTime, repetitions: repetitions) {
+                nextF = (nextF + 1) % f32Copies
+                f32Sets[nextF].withUnsafeBufferPointer { wp in
+                    F32Kernels.gemm(a: ap.baseAddress!, w: wp.baseAddress!, c: op.baseAddress!, m: m, n: n, k: k, threads: threads)
+                }
+            }
+        } }
+        let flops = 2.0 * Double(m * n * k)
+        let rate = Double(weights.storage.count) / ours.median
+        print(String(format: "%-12@  %5d×%5d×%5d   %7.1f   %17.2f×   %8.1f (%5.1f%%)         ok (%.2f of tol)",
+                     "\(precision.rawValue)", m, n, k, flops / ours.median / 1e9, anchor.median / ours.median,
+                     rate / 1e9, 100 * rate / bandwidth, worst))
+    }
+}

@@ -49,6 +49,15 @@ public struct WeightMatrix: Sendable {
         self.storage = storage
     }
 
+    /// A copy with its own storage (for benchmarks that rotate several copies past the caches).
+    public init(copying other: WeightMatrix) {
+        precision = other.precision
+        rows = other.rows
+        columns = other.columns
+        rowBytes = other.rowBytes
+        storage = other.storage.withUnsafeBufferPointer { Array($0) }
+    }
+
     /// Row `n` decoded to `Float`: exactly the values the encoded weights stand for.
     public func decodedRow(_ n: Int) -> [Float] {
         var result = [Float](repeating: 0, count: columns)

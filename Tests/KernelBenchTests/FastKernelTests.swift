@@ -88,3 +88,33 @@ import Testing
         #expect(worst < Tolerance.gemm(.f32, k: k * n).relative, "Freivalds relative error \(worst)")
     }
 }
+
+/// Quantized kernels against the reference with ggml's semantics.
+@Suite struct FastQuantKernelTests {
+    static let shapes: [(Int, Int, Int)] = [(1, 1, 32), (1, 7, 64), (2, 13, 96), (3, 5, 160), (5, 9, 512), (8, 31, 1024), (17, 3, 32)]
+
+    @Test(arguments: [Precision.q8_0, .q4_0])
+    func matchesTheReference(precision: Precision) throws {
+        for (m, n, k) in Self.shapes {
+            // Scaled differently per row so block scales differ; a few exact zeros and large values.
+            var a = FastF32KernelTests.random(m * k, seed: UInt64(m * 31 + k)).enumerated().map { $0.element * Float(1 + $0.offset % 7) }
+            a[0] = 0
+            let w = FastF32KernelTests.random(n * k, seed: UInt64(n * 17 + k)).enumerated().map { $0.element * Float(1 + $0.offset % 5) }
+            let weights = try WeightMatrix(w, rows: n, columns: k, precision: precision)
+            let reference = try GEMMReference.run(a: a, m: m, weights: weights)
+            let prepared = try QuantGEMM.prepare(a: a, m: m, k: k, format: precision)
+            for threads in [1, 2, 3] {
+                var c = [Float](repeating: .nan, count: m * n)
+                c.withUnsafeMutableBufferPointer { QuantGEMM.run(prepared, weights: weights, c: $0.baseAddress!, threads: threads) }
+                let verification = c.withUnsafeBufferPointer { Verification.compare($0, reference: reference, tolerance: .gemm(precision, k: k)) }
+                #expect(verification.passed, "\(precision) \(m)×\(n)×\(k) threads \(threads): \(verification)")
+            }
+        }
+    }
+
+    @Test func refusesWhatItCannotDo() {
+        #expect(throws: KernelError.self) { try QuantGEMM.prepare(a: [1], m: 1, k: 1, format: .q8_0) }
+        #expect(throws: KernelError.self) { try QuantGEMM.prepare(a: [Float](repeating: 1, count: 32), m: 1, k: 32, format: .f16) }
+        #expect(throws: KernelError.self) { try QuantGEMM.prepare(a: [Float](repeating: 1, count: 31), m: 1, k: 32, format: .q4_0) }
+    }
+}

@@ -1,0 +1,212 @@
+import Dispatch
+
+/// Quantized GEMM/GEMV for q8_0 and q4_0 weights: `C[M, N] = A[M, K] · W[N, K]ᵀ` with ggml's
+/// semantics (the activations quantized to q8_0 by the reference quantizer, integer dot products per
+/// block, scaled by both fp16 block scales), so results match `GEMMReference` to f32 accumulation error.
+///
+/// How: a block's integer dot product is computed in f32, exactly (|q| ≤ 127, so each product is at
+/// most 16129 and a block's sum stays below 2²⁴). Weight bytes are widened without per-lane code: 32
+/// bytes (q8_0) or 16 bytes (q4_0) are loaded as `SIMD8<Int32>`/`SIMD8<UInt32>` and bytes are pulled out
+/// with shifts (arithmetic shifts sign-extend q8_0), giving four `SIMD8<Int32>` whose lanes hold the
+/// block's values in a fixed permuted order. `prepare` stores each activation block's int8 values as
+/// f32 in that same order, so lane i of the weights meets its own activation. Per block: 4 conversions,
+/// 4 FMAs, and one FMA by the product of the two scales; horizontal sums only at the end of a row.
+///
+/// Layout: weights as `WeightMatrix.storage` (rows of ggml blocks), activations A row-major M×K f32.
+/// Threads split N. Activation rows go four at a time per weight row, so each weight block is decoded
+/// once per four rows; K is not blocked (rows of up to ~16 K values stay in L1/L2).
+public enum QuantGEMM {
+    /// Activations quantized to q8_0 and laid out for one weight format.
+    public struct Prepared: Sendable {
+        public let format: Precision
+        public let rows: Int
+        public let columns: Int
+        /// rows × columns: each block's int8 values as f32, in the weight decoder's lane order.
+        public let values: [Float]
+        /// rows × columns/32: each block's fp16-rounded scale.
+        public let scales: [Float]
+    }
+
+    /// Value index held by lane `lane` of extraction `part` (0...3) for `format`.
+    @inline(__always)
+    static func valueIndex(format: Precision, part: Int, lane: Int) -> Int {
+        switch format {
+        case .q4_0:
+            // Lanes 0-3: low nibbles of bytes 4·lane + part (values 0-15); lanes 4-7: high nibbles (values 16-31).
+            lane < 4 ? 4 * lane + part : 16 + 4 * (lane - 4) + part
+        default:
+            // q8_0: byte 4·lane + part of the 32 value bytes.
+            4 * lane + part
+        }
+    }
+
+    /// Quantizes A's rows to q8_0 with the reference quantizer and lays them out for `format`.
+    public static func prepare(a: [Float], m: Int, k: Int, format: Precision) throws -> Prepared {
+        guard format == .q8_0 || format == .q4_0 else {
+            throw KernelError.invalidShape("QuantGEMM handles q8_0 and q4_0 weights, not \(format.rawValue)")
+        }
+        guard k % 32 == 0 else { throw KernelError.notBlockAligned(what: "K", value: k, block: 32, precision: format) }
+        guard a.count == m * k else { throw KernelError.shapeMismatch(what: "the activations A", expected: m * k, actual: a.count) }
+        var values = [Float](repeating: 0, count: m * k)
+        var scales = [Float](repeating: 0, count: m * k / 32)
+        for i in 0..<m {
+            let (rowScales, quants) = GEMMReference.quantizeActivationQ8_0(Array(a[(i * k)..<((i + 1) * k)]))
+            for b in 0..<(k / 32) {
+                scales[i * k / 32 + b] = rowScales[b]
+                for part in 0..<4 {
+                    for lane in 0..<8 {
+                        values[i * k + b * 32 + part * 8 + lane] = Float(quants[b * 32 + valueIndex(format: format, part: part, lane: lane)])
+                    }
+                }
+            }
+        }
+        return Prepared(format: format, rows: m, columns: k, values: values, scales: scales)
+    }
+
+    /// Multiplies prepared activations by `weights` (q8_0 or q4_0) into C (M × N, row-major).
+    public static func run(_ prepared: Prepared, weights: WeightMatrix, c: UnsafeMutablePointer<Float>, threads: Int) {
+        precondition(weights.precision == prepared.format && weights.columns == prepared.columns, "prepared for other weights")
+        let n = weights.rows
+        let workers = max(1, min(threads, n / 8 + 1))
+        weights.storage.withUnsafeBytes { storage in
+            prepared.values.withUnsafeBufferPointer { values in
+                prepared.scales.withUnsafeBufferPointer { scales in
+                    let addresses = (UInt(bitPattern: storage.baseAddress!), UInt(bitPattern: values.baseAddress!),
+                                     UInt(bitPattern: scales.baseAddress!), UInt(bitPattern: c))
+                    let (m, k, rowBytes, format) = (prepared.rows, prepared.columns, weights.rowBytes, prepared.format)
+                    let work: @Sendable (Int) -> Void = { worker in
+                        let range = (n * worker / workers)..<(n * (worker + 1) / workers)
+                        let w = UnsafeRawPointer(bitPattern: addresses.0)!
+                        let x = UnsafePointer<Float>(bitPattern: addresses.1)!
+                        let s = UnsafePointer<Float>(bitPattern: addresses.2)!
+                        let c = UnsafeMutablePointer<Float>(bitPattern: addresses.3)!
+                        if format == .q8_0 {
+                            rows(Q8_0Decoder.self, w: w, rowBytes: rowBytes, x: x, scales: s, c: c, m: m, n: n, k: k, range: range)
+                        } else {
+                            rows(Q4_0Decoder.self, w: w, rowBytes: rowBytes, x: x, scales: s, c: c, m: m, n: n, k: k, range: range)
+                        }
+                    }
+                    if workers == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: work) }
+                }
+            }
+        }
+    }
+
+    @inline(__always)
+    static func rows<D: BlockDecoder>(_ decoder: D.Type, w: UnsafeRawPointer, rowBytes: Int, x: UnsafePointer<Float>,
+                                      scales: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>,
+                                      m: Int, n: Int, k: Int, range: Range<Int>) {
+        let blocks = k / 32
+        for j in range {
+            let row = w + j * rowBytes
+            if m == 1 {
+                c[j] = singleRow(decoder, row: row, x: UnsafeRawPointer(x), scales: scales, blocks: blocks)
+                continue
+            }
+            var i = 0
+            while i < m {
+                let height = min(4, m - i)
+                // Missing activation rows repeat the last real one; their sums are not stored.
+                let x0 = UnsafeRawPointer(x + i * k), x1 = UnsafeRawPointer(x + (i + min(1, height - 1)) * k)
+                let x2 = UnsafeRawPointer(x + (i + min(2, height - 1)) * k), x3 = UnsafeRawPointer(x + (i + min(3, height - 1)) * k)
+                let s0 = scales + i * blocks, s1 = scales + (i + min(1, height - 1)) * blocks
+                let s2 = scales + (i + min(2, height - 1)) * blocks, s3 = scales + (i + min(3, height - 1)) * blocks
+                var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>(), acc2 = SIMD8<Float>(), acc3 = SIMD8<Float>()
+                for b in 0..<blocks {
+                    let (w0, w1, w2, w3, dw) = D.decode(row + b * D.blockBytes)
+                    let offset = b * 128
+                    // One chain per row: four rows already give the FMA units independent work, and a
+                    // tree here needs more live registers than AVX2 has once q4_0's constants are counted
+                    // (measured: q4_0 at M = 8 fell from 59 to 18 GFLOP/s with a tree).
+                    @inline(__always) func blockDot(_ xs: UnsafeRawPointer) -> SIMD8<Float> {
+                        var sum = w0 * xs.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+                        sum.addProduct(w1, xs.loadUnaligned(fromByteOffset: offset + 32, as: SIMD8<Float>.self))
+                        sum.addProduct(w2, xs.loadUnaligned(fromByteOffset: offset + 64, as: SIMD8<Float>.self))
+                        sum.addProduct(w3, xs.loadUnaligned(fromByteOffset: offset + 96, as: SIMD8<Float>.self))
+                        return sum
+                    }
+                    acc0.addProduct(blockDot(x0), SIMD8(repeating: dw * s0[b]))
+                    if height > 1 { acc1.addProduct(blockDot(x1), SIMD8(repeating: dw * s1[b])) }
+                    if height > 2 { acc2.addProduct(blockDot(x2), SIMD8(repeating: dw * s2[b])) }
+                    if height > 3 { acc3.addProduct(blockDot(x3), SIMD8(repeating: dw * s3[b])) }
+                }
+                c[i * n + j] = acc0.sum()
+                if height > 1 { c[(i + 1) * n + j] = acc1.sum() }
+                if height > 2 { c[(i + 2) * n + j] = acc2.sum() }
+                if height > 3 { c[(i + 3) * n + j] = acc3.sum() }
+                i += height
+            }
+        }
+    }
+}
+
+extension QuantGEMM {
+    /// Decode (M = 1): two accumulators over even and odd blocks, so consecutive blocks do not wait
+    /// on each other's final FMA.
+    @inline(__always)
+    static func singleRow<D: BlockDecoder>(_ decoder: D.Type, row: UnsafeRawPointer, x: UnsafeRawPointer,
+                                           scales: UnsafePointer<Float>, blocks: Int) -> Float {
+        @inline(__always) func block(_ b: Int) -> (SIMD8<Float>, Float) {
+            let (w0, w1, w2, w3, dw) = D.decode(row + b * D.blockBytes)
+            let offset = b * 128
+            var low = w0 * x.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+            low.addProduct(w1, x.loadUnaligned(fromByteOffset: offset + 32, as: SIMD8<Float>.self))
+            var high = w2 * x.loadUnaligned(fromByteOffset: offset + 64, as: SIMD8<Float>.self)
+            high.addProduct(w3, x.loadUnaligned(fromByteOffset: offset + 96, as: SIMD8<Float>.self))
+            return (low + high, dw * scales[b])
+        }
+        var even = SIMD8<Float>(), odd = SIMD8<Float>()
+        var b = 0
+        while b + 2 <= blocks {
+            let (dot0, scale0) = block(b)
+            let (dot1, scale1) = block(b + 1)
+            even.addProduct(dot0, SIMD8(repeating: scale0))
+            odd.addProduct(dot1, SIMD8(repeating: scale1))
+            b += 2
+        }
+        if b < blocks {
+            let (dot, scale) = block(b)
+            even.addProduct(dot, SIMD8(repeating: scale))
+        }
+        return (even + odd).sum()
+    }
+}
+
+/// Decodes one ggml block into four `SIMD8<Float>` of integer values (in `QuantGEMM.valueIndex` order)
+/// and the block's f32 scale.
+protocol BlockDecoder {
+    static var blockBytes: Int { get }
+    static func decode(_ block: UnsafeRawPointer) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, Float)
+}
+
+enum Q8_0Decoder: BlockDecoder {
+    static var blockBytes: Int { BlockQ8_0.byteCount }
+
+    @inline(__always)
+    static func decode(_ block: UnsafeRawPointer) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, Float) {
+        let d = Float(Float16(bitPattern: UInt16(littleEndian: block.loadUnaligned(as: UInt16.self))))
+        let v = block.loadUnaligned(fromByteOffset: 2, as: SIMD8<Int32>.self)
+        // Byte `part` of each 32-bit lane, sign-extended by shifting it to the top and back.
+        return (SIMD8<Float>((v &<< 24) &>> 24), SIMD8<Float>((v &<< 16) &>> 24),
+                SIMD8<Float>((v &<< 8) &>> 24), SIMD8<Float>(v &>> 24), d)
+    }
+}
+
+enum Q4_0Decoder: BlockDecoder {
+    static var blockBytes: Int { BlockQ4_0.byteCount }
+
+    @inline(__always)
+    static func decode(_ block: UnsafeRawPointer) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, Float) {
+        let d = Float(Float16(bitPattern: UInt16(littleEndian: block.loadUnaligned(as: UInt16.self))))
+        let bytes = block.loadUnaligned(fromByteOffset: 2, as: SIMD4<UInt32>.self)
+        let mask = SIMD8<UInt32>(repeating: 0x0F0F_0F0F)
+        // Lanes 0-3: low nibbles (values 0-15), lanes 4-7: high nibbles (values 16-31).
+        let nibbles = SIMD8<UInt32>(lowHalf: bytes, highHalf: bytes &>> 4) & mask
+        let eight = SIMD8<Int32>(repeating: 8)
+        let byteMask = SIMD8<UInt32>(repeating: 0xFF)
+        return (SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: nibbles & byteMask) &- eight),
+                SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: (nibbles &>> 8) & byteMask) &- eight),
+                SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: (nibbles &>> 16) & byteMask) &- eight),
+                SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: nibbles &>> 24) &- eight), d)
+    }
+}
