@@ -117,31 +117,31 @@ for (m, n, k) in shapes {
     }
 }
 
-// Quantized weights (ggml q8_0 / q4_0), decode and a small batch. Anchor: our own f32 kernel on
+// f16, bf16 and ggml q8_0 / q4_0 weights, decode and a small batch. Anchor: our own f32 kernel on
 // the same shape (llama.cpp's kernels are measured beside the project, not from here).
 print("")
 print("kernel        shape (M×N×K)          GFLOP/s   vs f32 same shape   weights GB/s (% triad)   check")
-for precision in [Precision.q8_0, .q4_0] {
+for precision in [Precision.f16, .bf16, .q8_0, .q4_0] {
     for (m, n, k) in (quick ? [(1, 4096, 4096)] : [(1, 4096, 14336), (8, 4096, 14336)]) {
         let a = random(m * k, seed: 3)
         let values = random(n * k, seed: 4)
         guard let weights = try? WeightMatrix(values, rows: n, columns: k, precision: precision),
-              let prepared = try? QuantGEMM.prepare(a: a, m: m, k: k, format: precision) else {
+              let prepared = try? WeightKernels.prepare(a: a, m: m, k: k, precision: precision) else {
             print("\(precision.rawValue): could not build the weights"); continue
         }
         let copies = max(1, rotationBytes / weights.storage.count)
-        let weightSets = (0..<copies).map { _ in weights }  // copy-on-write arrays: force distinct storage below
-        let distinct = weightSets.map { WeightMatrix(copying: $0) }
+        let distinct = (0..<copies).map { _ in WeightMatrix(copying: weights) }
         var c = [Float](repeating: .nan, count: m * n)
-        c.withUnsafeMutableBufferPointer { QuantGEMM.run(prepared, weights: distinct[0], c: $0.baseAddress!, threads: threads) }
-        let reference = (try? GEMMReference.run(a: Array(a), m: m, weights: WeightMatrix(Array(values[0..<(64 * k)]), rows: 64, columns: k, precision: precision)))
+        c.withUnsafeMutableBufferPointer { WeightKernels.run(prepared, weights: distinct[0], c: $0.baseAddress!, threads: threads) }
         // Verify the first 64 outputs of every row against the reference (the full reference is O(MNK) in Double).
+        let reference = try? GEMMReference.run(a: a, m: m, weights: WeightMatrix(Array(values[0..<(64 * k)]), rows: 64, columns: k, precision: precision))
         var worst = 0.0
         if let reference {
             for i in 0..<m {
                 for j in 0..<64 {
                     let allowed = Tolerance.gemm(precision, k: k).relative * reference.magnitudes[i * 64 + j] + 1e-30
-                    worst = max(worst, abs(Double(c[i * n + j]) - reference.values[i * 64 + j]) / allowed)
+                    let error = abs(Double(c[i * n + j]) - reference.values[i * 64 + j])
+                    worst = max(worst, error.isFinite ? error / allowed : .infinity)
                 }
             }
         }
@@ -153,13 +153,12 @@ for precision in [Precision.q8_0, .q4_0] {
             let pointer = buffer.baseAddress!
             return Timer.measure(minimumSeconds: minTime, repetitions: repetitions) {
                 next = (next + 1) % copies
-                QuantGEMM.run(prepared, weights: distinct[next], c: pointer, threads: threads)
+                WeightKernels.run(prepared, weights: distinct[next], c: pointer, threads: threads)
             }
         }
         // f32 anchor on the same shape, rotated the same way.
-        let f32 = values
         let f32Copies = max(1, rotationBytes / (4 * n * k))
-        let f32Sets: [[Float]] = (0..<f32Copies).map { _ in f32.map { $0 } }
+        let f32Sets: [[Float]] = (0..<f32Copies).map { _ in values.map { $0 } }
         var out = [Float](repeating: 0, count: m * n)
         var nextF = 0
         let anchor = a.withUnsafeBufferPointer { ap in out.withUnsafeMutableBufferPointer { op in

@@ -118,3 +118,23 @@ import Testing
         #expect(throws: KernelError.self) { try QuantGEMM.prepare(a: [Float](repeating: 1, count: 31), m: 1, k: 32, format: .q4_0) }
     }
 }
+
+/// f16 and bf16 kernels against the reference, at tail lengths (K mod 16 exercises the scalar tail).
+@Suite struct FastHalfKernelTests {
+    @Test(arguments: [Precision.f16, .bf16])
+    func matchesTheReference(precision: Precision) throws {
+        for (m, n, k) in [(1, 1, 1), (1, 5, 15), (2, 3, 16), (3, 7, 17), (5, 13, 33), (4, 8, 127), (9, 5, 129), (1, 31, 1023)] {
+            let a = FastF32KernelTests.random(m * k, seed: UInt64(m * 13 + k)).enumerated().map { $0.element * Float(1 + $0.offset % 3) }
+            let w = FastF32KernelTests.random(n * k, seed: UInt64(n * 11 + k))
+            let weights = try WeightMatrix(w, rows: n, columns: k, precision: precision)
+            let reference = try GEMMReference.run(a: a, m: m, weights: weights)
+            let prepared = try HalfGEMM.prepare(a: a, m: m, k: k, format: precision)
+            for threads in [1, 2] {
+                var c = [Float](repeating: .nan, count: m * n)
+                c.withUnsafeMutableBufferPointer { HalfGEMM.run(prepared, weights: weights, c: $0.baseAddress!, threads: threads) }
+                let verification = c.withUnsafeBufferPointer { Verification.compare($0, reference: reference, tolerance: .gemm(precision, k: k)) }
+                #expect(verification.passed, "\(precision) \(m)×\(n)×\(k) threads \(threads): \(verification)")
+            }
+        }
+    }
+}
