@@ -1,7 +1,7 @@
 // Side-by-side kernel benchmark: each fast kernel is verified against its reference first, then
 // timed in the same run as its anchor, and the ratio printed.
 //
-//   swift run -c release perwatt-bench-kernels [--threads N] [--min-time S] [--repetitions R] [--quick]
+//   swift run -c release perwatt-bench-kernels [--threads N] [--min-time S] [--repetitions R] [--quick] [--no-rotate]
 import Foundation
 import KernelBench
 
@@ -56,7 +56,8 @@ let shapes: [(Int, Int, Int)] = quick
        (1, 4096, 4096), (1, 4096, 14336), (1, 14336, 4096)]
 /// Weight copies cycled through so the working set exceeds the last-level cache: decode is measured
 /// streaming from DRAM, as it does in a model, not from a cache that would hold one matrix.
-let rotationBytes = 256 << 20
+/// `--no-rotate` reuses one weight matrix, as ggml's `test-backend-ops perf` does (for comparisons with it).
+let rotationBytes = CommandLine.arguments.contains("--no-rotate") ? 0 : 256 << 20
 
 for (m, n, k) in shapes {
     let a = random(m * k, seed: 1)
@@ -122,7 +123,7 @@ for (m, n, k) in shapes {
 print("")
 print("kernel        shape (M×N×K)          GFLOP/s   vs f32 same shape   weights GB/s (% triad)   check")
 for precision in [Precision.f16, .bf16, .q8_0, .q4_0] {
-    for (m, n, k) in (quick ? [(1, 4096, 4096)] : [(1, 4096, 14336), (8, 4096, 14336)]) {
+    for (m, n, k) in (quick ? [(1, 4096, 4096)] : [(1, 4096, 14336), (8, 4096, 14336), (512, 4096, 14336)]) {
         let a = random(m * k, seed: 3)
         let values = random(n * k, seed: 4)
         guard let weights = try? WeightMatrix(values, rows: n, columns: k, precision: precision),

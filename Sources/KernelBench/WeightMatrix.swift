@@ -49,6 +49,14 @@ public struct WeightMatrix: Sendable {
         self.storage = storage
     }
 
+    init(precision: Precision, rows: Int, columns: Int, rowBytes: Int, storage: [UInt8]) {
+        self.precision = precision
+        self.rows = rows
+        self.columns = columns
+        self.rowBytes = rowBytes
+        self.storage = storage
+    }
+
     /// A copy with its own storage (for benchmarks that rotate several copies past the caches).
     public init(copying other: WeightMatrix) {
         precision = other.precision

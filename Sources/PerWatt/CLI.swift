@@ -1,3 +1,4 @@
+import KernelBench
 import PowerProbe
 
 
@@ -11,6 +12,13 @@ public struct CLIContext: Sendable {
     public var fingerprint: @Sendable () -> Fingerprint
     /// This CPU's /proc/cpuinfo flags (nil where unreadable: then the check is skipped).
     public var hostCPUFlags: @Sendable () -> Set<String>?
+    /// Measures the machine's f32 FMA peak (FLOP/s) and triad bandwidth (B/s) for `threads`, within
+    /// about `seconds` each (tests inject fixed values: the measurement takes seconds in a debug build).
+    public var machineLimits: @Sendable (_ threads: Int, _ seconds: Double, _ repetitions: Int) -> (peak: Double, bandwidth: Double) =
+        { threads, seconds, repetitions in
+            (MachineLimits.peakF32FMA(threads: threads, minimumSeconds: seconds, repetitions: repetitions),
+             MachineLimits.triadBandwidth(threads: threads, minimumSeconds: seconds, repetitions: repetitions))
+        }
 
     public init(stdout: any TextSink, stderr: any TextSink, environment: [String: String],
                 makeProbeEnvironment: @escaping @Sendable (String, String) -> ProbeEnvironment,
@@ -66,6 +74,7 @@ public enum PerWattCLI {
             switch command {
             case "probe": return try ProbeCommand.run(rest, context: context)
             case "exec": return try ExecCommand.run(rest, context: context)
+            case "kernels": return try KernelsCommand.run(rest, context: context)
             case "help", "--help", "-h":
                 if let topic = rest.first, let text = Help.forCommand(topic) {
                     context.stdout.write(text)

@@ -9,6 +9,8 @@ public struct ExitCode: RawRepresentable, Hashable, Sendable, CustomStringConver
     public static let success = ExitCode(0)
     /// Reserved for `perwatt compare`: a metric regressed.
     public static let regression = ExitCode(1)
+    /// `perwatt kernels`: a kernel's output did not match its reference.
+    public static let verificationFailed = ExitCode(3)
     /// Bad command line: unknown option, missing or malformed value (EX_USAGE).
     public static let usage = ExitCode(64)
     /// An input file is invalid (EX_DATAERR).

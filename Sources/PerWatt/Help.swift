@@ -10,10 +10,11 @@ enum Help {
         Commands:
           probe     list every energy source (RAPL, hwmon, NVML), its zones and the basis that would be used
           exec      run a command and measure its energy, like perf stat
+          kernels   verify and measure the GEMM/GEMV kernels at every precision (with energy when available)
           help      show help for a command (perwatt help exec)
           version   print the version and the CPU target the kernels were built for
 
-        Exit codes: 0 success, 64 usage error, 69 energy source unavailable, 74 output not written,
+        Exit codes: 0 success, 3 a kernel failed verification, 64 usage error, 69 energy source unavailable, 74 output not written,
         77 energy counters not readable (permissions), 78 CPU lacks the build's instructions;
         exec returns the command's own status (126 not executable, 127 not found, 128+N killed by signal N).
 
@@ -23,6 +24,7 @@ enum Help {
         switch command {
         case "probe": ProbeCommand.help
         case "exec": ExecCommand.help
+        case "kernels": KernelsCommand.help
         default: nil
         }
     }

@@ -20,13 +20,15 @@ enum CLIHarness {
                         environment: [String: String] = [:]) -> (CLIContext, CapturedSink, CapturedSink) {
         let stdout = CapturedSink()
         let stderr = CapturedSink()
-        let context = CLIContext(
+        var context = CLIContext(
             stdout: stdout, stderr: stderr, environment: environment,
             makeProbeEnvironment: { powercap, hwmon in
                 .fake(powercapRoot: powercap, hwmonRoot: hwmon, sysfs: sysfs ?? LinuxSysfs(), nvml: nvml)
             },
             fingerprint: { .test },
             hostCPUFlags: { nil })
+        // Fixed limits: measuring them takes seconds in a debug build and is not what these tests check.
+        context.machineLimits = { _, _, _ in (peak: 100e9, bandwidth: 20e9) }
         return (context, stdout, stderr)
     }
 
