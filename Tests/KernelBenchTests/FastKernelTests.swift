@@ -138,3 +138,24 @@ import Testing
         }
     }
 }
+
+/// Large M at f16/bf16/q8_0/q4_0 goes through the packed f32 GEMM with weights decoded while packing.
+@Suite struct PackedLowPrecisionTests {
+    @Test(arguments: [Precision.f16, .bf16, .q8_0, .q4_0])
+    func matchesTheReference(precision: Precision) throws {
+        for (m, n, k) in [(65, 17, 64), (97, 33, 544), (130, 7, 1056)] {
+            let a = FastF32KernelTests.random(m * k, seed: UInt64(m + k)).enumerated().map { $0.element * Float(1 + $0.offset % 4) }
+            let w = FastF32KernelTests.random(n * k, seed: UInt64(n + 3 * k))
+            let weights = try WeightMatrix(w, rows: n, columns: k, precision: precision)
+            let reference = try GEMMReference.run(a: a, m: m, weights: weights)
+            let prepared = try WeightKernels.prepare(a: a, m: m, k: k, precision: precision)
+            guard case .packed = prepared else { Issue.record("M = \(m) should take the packed path"); return }
+            for threads in [1, 2, 3] {
+                var c = [Float](repeating: .nan, count: m * n)
+                c.withUnsafeMutableBufferPointer { WeightKernels.run(prepared, weights: weights, c: $0.baseAddress!, threads: threads) }
+                let verification = c.withUnsafeBufferPointer { Verification.compare($0, reference: reference, tolerance: .gemm(precision, k: k)) }
+                #expect(verification.passed, "\(precision) \(m)×\(n)×\(k) threads \(threads): \(verification)")
+            }
+        }
+    }
+}

@@ -28,10 +28,25 @@ public enum SGEMM {
     @inline(never)
     public static func run(a: UnsafePointer<Float>, w: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>,
                            m: Int, n: Int, k: Int, threads: Int) {
+        run(a: a, weights: F32Rows(base: w, k: k), c: c, m: m, n: n, k: k, threads: threads)
+    }
+
+    /// Multiplies with weights decoded to f32 while they are packed (f16, bf16, q8_0, q4_0 rows):
+    /// the decoding costs O(N·K) per call against O(M·N·K) arithmetic, so it pays off at large M.
+    @inline(never)
+    public static func run(a: UnsafePointer<Float>, weights: WeightMatrix, c: UnsafeMutablePointer<Float>,
+                           m: Int, n: Int, threads: Int) {
+        weights.storage.withUnsafeBytes { storage in
+            let source = DecodedRows(base: storage.baseAddress!, rowBytes: weights.rowBytes, precision: weights.precision)
+            run(a: a, weights: source, c: c, m: m, n: n, k: weights.columns, threads: threads)
+        }
+    }
+
+    static func run<Source: WeightRows>(a: UnsafePointer<Float>, weights: Source, c: UnsafeMutablePointer<Float>,
+                                        m: Int, n: Int, k: Int, threads: Int) {
         let panels = (n + nr - 1) / nr
         let workers = max(1, min(threads, panels))
         let aAddress = UInt(bitPattern: a)
-        let wAddress = UInt(bitPattern: w)
         let cAddress = UInt(bitPattern: c)
         let work: @Sendable (Int) -> Void = { worker in
             let first = panels * worker / workers * nr
@@ -39,15 +54,15 @@ public enum SGEMM {
             guard first < last else { return }
             // Addresses cross the closure boundary as integers: the buffers outlive the call and
             // each worker writes a disjoint column range of C.
-            block(a: UnsafePointer(bitPattern: aAddress)!, w: UnsafePointer(bitPattern: wAddress)!,
+            block(a: UnsafePointer(bitPattern: aAddress)!, weights: weights,
                   c: UnsafeMutablePointer(bitPattern: cAddress)!, m: m, n: n, k: k, columns: first..<last)
         }
         if workers == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: work) }
     }
 
     /// One worker's share: columns `columns` of C.
-    static func block(a: UnsafePointer<Float>, w: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>,
-                      m: Int, n: Int, k: Int, columns: Range<Int>) {
+    static func block<Source: WeightRows>(a: UnsafePointer<Float>, weights: Source, c: UnsafeMutablePointer<Float>,
+                                          m: Int, n: Int, k: Int, columns: Range<Int>) {
         let packedA = UnsafeMutablePointer<Float>.allocate(capacity: mc * kc)
         let packedB = UnsafeMutablePointer<Float>.allocate(capacity: kc * ((min(nc, columns.count) + nr - 1) / nr * nr))
         defer {
@@ -58,7 +73,7 @@ public enum SGEMM {
             let nb = min(nc, columns.upperBound - jc)
             for pc in stride(from: 0, to: k, by: kc) {
                 let kb = min(kc, k - pc)
-                packW(w, k: k, rows: jc..<(jc + nb), depth: pc..<(pc + kb), into: packedB)
+                weights.pack(rows: jc..<(jc + nb), depth: pc..<(pc + kb), into: packedB)
                 for ic in stride(from: 0, to: m, by: mc) {
                     let mb = min(mc, m - ic)
                     packA(a, k: k, rows: ic..<(ic + mb), depth: pc..<(pc + kb), into: packedA)
@@ -189,5 +204,83 @@ public enum SGEMM {
         }
         row.storeBytes(of: left, as: SIMD8<Float>.self)
         row.storeBytes(of: right, toByteOffset: 32, as: SIMD8<Float>.self)
+    }
+}
+
+/// Where packing reads W's rows from: f32 as stored, or decoded from another precision.
+protocol WeightRows: Sendable {
+    /// Packs W[rows, depth] as 16-wide micro-panels (see `SGEMM.packW`).
+    func pack(rows: Range<Int>, depth: Range<Int>, into out: UnsafeMutablePointer<Float>)
+}
+
+struct F32Rows: WeightRows, @unchecked Sendable {
+    // Read-only pointer to the caller's weights, valid for the call.
+    let base: UnsafePointer<Float>
+    let k: Int
+
+    @inline(__always)
+    func pack(rows: Range<Int>, depth: Range<Int>, into out: UnsafeMutablePointer<Float>) {
+        SGEMM.packW(base, k: k, rows: rows, depth: depth, into: out)
+    }
+}
+
+/// Rows of f16, bf16, q8_0 or q4_0 weights, decoded exactly to f32 (a q8_0/q4_0 value d·q has at most
+/// 19 significant bits) into a row buffer, then scattered into the panel.
+struct DecodedRows: WeightRows, @unchecked Sendable {
+    // Read-only pointer to the weight bytes, valid for the call.
+    let base: UnsafeRawPointer
+    let rowBytes: Int
+    let precision: Precision
+
+    func pack(rows: Range<Int>, depth: Range<Int>, into out: UnsafeMutablePointer<Float>) {
+        let kb = depth.count
+        // Block formats decode whole blocks: widen the range to block boundaries.
+        let block = precision.blockValues
+        let first = depth.lowerBound / block * block
+        let last = (depth.upperBound + block - 1) / block * block
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: last - first) { row in
+            var panel = out
+            for j0 in stride(from: rows.lowerBound, to: rows.upperBound, by: SGEMM.nr) {
+                let width = min(SGEMM.nr, rows.upperBound - j0)
+                for jj in 0..<SGEMM.nr {
+                    if jj < width {
+                        decode(row: j0 + jj, values: first..<last, into: row.baseAddress!)
+                        let offset = depth.lowerBound - first
+                        for p in 0..<kb { panel[p * SGEMM.nr + jj] = row[offset + p] }
+                    } else {
+                        for p in 0..<kb { panel[p * SGEMM.nr + jj] = 0 }
+                    }
+                }
+                panel += SGEMM.nr * kb
+            }
+        }
+    }
+
+    @inline(__always)
+    func decode(row: Int, values: Range<Int>, into out: UnsafeMutablePointer<Float>) {
+        let bytes = base + row * rowBytes
+        switch precision {
+        case .f32:
+            for p in values { out[p - values.lowerBound] = Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4 * p, as: UInt32.self))) }
+        case .f16:
+            var p = values.lowerBound
+            while p + 8 <= values.upperBound {
+                UnsafeMutableRawPointer(out + p - values.lowerBound)
+                    .storeBytes(of: SIMD8<Float>(bytes.loadUnaligned(fromByteOffset: 2 * p, as: SIMD8<Float16>.self)), as: SIMD8<Float>.self)
+                p += 8
+            }
+            while p < values.upperBound {
+                out[p - values.lowerBound] = Half.float(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * p, as: UInt16.self)))
+                p += 1
+            }
+        case .bf16:
+            for p in values { out[p - values.lowerBound] = BFloat16.float(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * p, as: UInt16.self))) }
+        case .q8_0:
+            let slice = UnsafeRawBufferPointer(start: bytes + values.lowerBound / 32 * BlockQ8_0.byteCount, count: values.count / 32 * BlockQ8_0.byteCount)
+            QuantizeReference.dequantizeQ8_0(slice, into: UnsafeMutableBufferPointer(start: out, count: values.count))
+        case .q4_0:
+            let slice = UnsafeRawBufferPointer(start: bytes + values.lowerBound / 32 * BlockQ4_0.byteCount, count: values.count / 32 * BlockQ4_0.byteCount)
+            QuantizeReference.dequantizeQ4_0(slice, into: UnsafeMutableBufferPointer(start: out, count: values.count))
+        }
     }
 }

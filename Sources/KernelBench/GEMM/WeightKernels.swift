@@ -6,18 +6,45 @@ public enum WeightKernels {
         case f32(values: [Float], rows: Int, columns: Int)
         case half(HalfGEMM.Prepared)
         case quantized(QuantGEMM.Prepared)
+        /// Large M at f16/bf16/q8_0/q4_0: activations converted the reference's way (rounded to
+        /// f16/bf16, or quantized to q8_0 and dequantized, exactly) for the packed f32 GEMM, which
+        /// decodes the weights while packing them.
+        case packed(values: [Float], rows: Int, columns: Int, precision: Precision)
 
         public var rows: Int {
             switch self {
             case .f32(_, let rows, _): rows
             case .half(let prepared): prepared.rows
             case .quantized(let prepared): prepared.rows
+            case .packed(_, let rows, _, _): rows
             }
         }
     }
 
+    /// Above this M, f16/bf16/q8_0/q4_0 use the packed path: decoding W once per call is amortized over
+    /// the rows, and the packed microkernel outruns the row-streaming kernels (which reread all of A per
+    /// weight row).
+    public static let packedThreshold = 64
+
     public static func prepare(a: [Float], m: Int, k: Int, precision: Precision) throws -> Prepared {
         guard m > 0, k > 0 else { throw KernelError.invalidShape("GEMM needs M > 0 and K > 0, got M = \(m), K = \(k)") }
+        if m > packedThreshold && precision != .f32 {
+            guard a.count == m * k else { throw KernelError.shapeMismatch(what: "the activations A", expected: m * k, actual: a.count) }
+            guard k % precision.blockValues == 0 else {
+                throw KernelError.notBlockAligned(what: "K", value: k, block: precision.blockValues, precision: precision)
+            }
+            var values = [Float](repeating: 0, count: m * k)
+            switch precision {
+            case .f16: for index in values.indices { values[index] = Half.round(a[index]) }
+            case .bf16: for index in values.indices { values[index] = BFloat16.round(a[index]) }
+            default:
+                for i in 0..<m {
+                    let (scales, quants) = GEMMReference.quantizeActivationQ8_0(Array(a[(i * k)..<((i + 1) * k)]))
+                    for p in 0..<k { values[i * k + p] = scales[p / 32] * Float(quants[p]) }
+                }
+            }
+            return .packed(values: values, rows: m, columns: k, precision: precision)
+        }
         switch precision {
         case .f32:
             guard a.count == m * k else { throw KernelError.shapeMismatch(what: "the activations A", expected: m * k, actual: a.count) }
@@ -40,6 +67,11 @@ public enum WeightKernels {
                 }
             }
         case .half(let prepared): HalfGEMM.run(prepared, weights: weights, c: c, threads: threads)
+        case .packed(let values, let m, let k, let precision):
+            precondition(weights.precision == precision && weights.columns == k, "prepared for other weights")
+            values.withUnsafeBufferPointer { a in
+                SGEMM.run(a: a.baseAddress!, weights: weights, c: c, m: m, n: weights.rows, threads: threads)
+            }
         case .quantized(let prepared): QuantGEMM.run(prepared, weights: weights, c: c, threads: threads)
         }
     }
