@@ -17,13 +17,7 @@ let quick = CommandLine.arguments.contains("--quick")
 let smallM = Int(option("--small-m") ?? "") ?? F32Kernels.smallMThreshold
 OpenBLAS.setThreads(threads)
 
-func random(_ count: Int, seed: UInt64) -> [Float] {
-    var state = seed
-    return (0..<count).map { _ in
-        state = state &* 6364136223846793005 &+ 1442695040888963407
-        return Float(Int64(bitPattern: state) >> 40) / Float(1 << 23)
-    }
-}
+func random(_ count: Int, seed: UInt64) -> [Float] { KernelCatalog.pseudoRandom(count: count, seed: seed) }
 
 /// Freivalds' check of C = A·Wᵀ in O(MK + NK + MN): compare C·r with A·(Wᵀ·r) for a random r.
 func freivalds(a: [Float], w: [Float], c: [Float], m: Int, n: Int, k: Int) -> Double {

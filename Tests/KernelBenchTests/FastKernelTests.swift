@@ -22,13 +22,7 @@ import Testing
         }
     }
 
-    static func random(_ count: Int, seed: UInt64) -> [Float] {
-        var state = seed
-        return (0..<count).map { _ in
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            return Float(Int64(bitPattern: state) >> 40) / Float(1 << 23)
-        }
-    }
+    static func random(_ count: Int, seed: UInt64) -> [Float] { KernelCatalog.pseudoRandom(count: count, seed: seed) }
 
     /// Shapes hitting partial 6×16 tiles, the K tail of the vector loops, and K blocks (kc = 256).
     static let shapes: [(Int, Int, Int)] = [

@@ -86,13 +86,7 @@ import Testing
 @Suite struct OpenBLASAnchorTests {
     static let tails = [1, 2, 3, 5, 7, 8, 15, 16, 17, 31, 33, 63, 67, 127, 129]
 
-    func random(_ count: Int, seed: UInt64) -> [Float] {
-        var state = seed
-        return (0..<count).map { _ in
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            return Float(Int64(bitPattern: state) >> 40) / Float(1 << 23)
-        }
-    }
+    func random(_ count: Int, seed: UInt64) -> [Float] { KernelCatalog.pseudoRandom(count: count, seed: seed) }
 
     @Test(arguments: [(1, 7, 33), (3, 17, 67), (8, 31, 129), (15, 5, 2), (17, 129, 63), (33, 16, 127)])
     func sgemmMatchesTheReference(m: Int, n: Int, k: Int) throws {
