@@ -45,6 +45,11 @@ public struct AttentionShape: Sendable, Hashable {
 /// weights), accumulated in Double.
 public enum AttentionReference {
     public static func run(q: [Float], k: [Float], v: [Float], shape: AttentionShape) throws -> [Double] {
+        try result(q: q, k: k, v: v, shape: shape).values
+    }
+
+    /// The outputs and, for each, the magnitude Σ weight·|v| that scales a fast kernel's tolerance.
+    public static func result(q: [Float], k: [Float], v: [Float], shape: AttentionShape) throws -> ReferenceResult {
         let (t, l, h, hkv, d) = (shape.queries, shape.keys, shape.heads, shape.kvHeads, shape.headDim)
         guard q.count == t * h * d else { throw KernelError.shapeMismatch(what: "Q", expected: t * h * d, actual: q.count) }
         guard k.count == l * hkv * d else { throw KernelError.shapeMismatch(what: "K", expected: l * hkv * d, actual: k.count) }
@@ -52,6 +57,7 @@ public enum AttentionReference {
         let scale = 1 / Double(d).squareRoot()
         let group = h / hkv
         var out = [Double](repeating: 0, count: t * h * d)
+        var magnitudes = [Double](repeating: 0, count: t * h * d)
         var scores = [Double](repeating: 0, count: l)
         for query in 0..<t {
             let visible = shape.visibleKeys(query: query)
@@ -74,10 +80,13 @@ public enum AttentionReference {
                 for key in 0..<visible {
                     let weight = scores[key] / total
                     let vBase = (key * hkv + kvHead) * d
-                    for i in 0..<d { out[qBase + i] += weight * Double(v[vBase + i]) }
+                    for i in 0..<d {
+                        out[qBase + i] += weight * Double(v[vBase + i])
+                        magnitudes[qBase + i] += weight * abs(Double(v[vBase + i]))
+                    }
                 }
             }
         }
-        return out
+        return ReferenceResult(values: out, magnitudes: magnitudes)
     }
 }
