@@ -1,5 +1,3 @@
-import Dispatch
-
 /// This machine's physical limits, measured, so every kernel result can say what fraction it reached.
 public enum MachineLimits {
     /// STREAM-style triad `a[i] = b[i] + s·c[i]` on three arrays of `elements` f32 each (64 MiB each by
@@ -17,22 +15,19 @@ public enum MachineLimits {
             c.deallocate()
         }
         let workers = max(1, threads)
-        let (aAddress, bAddress, cAddress) = (UInt(bitPattern: a), UInt(bitPattern: b), UInt(bitPattern: c))
+        let (sa, sb, sc) = (Shared(a), Shared(b), Shared(c))
         // First touch by the workers that will use each part.
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            let range = (elements * worker / workers)..<(elements * (worker + 1) / workers)
-            let (a, b, c) = (UnsafeMutablePointer<Float>(bitPattern: aAddress)!, UnsafeMutablePointer<Float>(bitPattern: bAddress)!,
-                             UnsafeMutablePointer<Float>(bitPattern: cAddress)!)
-            for i in range {
-                a[i] = 0
-                b[i] = 1
-                c[i] = 2
+        Parallel.run(workers: workers) { worker in
+            for i in Parallel.share(elements, worker: worker, of: workers) {
+                sa.pointer[i] = 0
+                sb.pointer[i] = 1
+                sc.pointer[i] = 2
             }
         }
         let triad: @Sendable (Int) -> Void = { worker in
-            let range = (elements * worker / workers)..<(elements * (worker + 1) / workers)
-            let a = UnsafeMutableRawPointer(bitPattern: aAddress)!
-            let (b, c) = (UnsafeRawPointer(bitPattern: bAddress)!, UnsafeRawPointer(bitPattern: cAddress)!)
+            let range = Parallel.share(elements, worker: worker, of: workers)
+            let a = UnsafeMutableRawPointer(sa.pointer)
+            let (b, c) = (UnsafeRawPointer(sb.pointer), UnsafeRawPointer(sc.pointer))
             let scalar = SIMD8<Float>(repeating: 3)
             var i = range.lowerBound
             while i + 8 <= range.upperBound {
@@ -48,7 +43,7 @@ public enum MachineLimits {
             }
         }
         let sample = Timer.measure(minimumSeconds: minimumSeconds, repetitions: repetitions) {
-            DispatchQueue.concurrentPerform(iterations: workers, execute: triad)
+            Parallel.run(workers: workers, triad)
         }
         blackHole(a[elements / 2])
         // A limit is the best window: interference from other work only ever slows a window down.
@@ -81,7 +76,7 @@ public enum MachineLimits {
             blackHole(acc)
         }
         let sample = Timer.measure(minimumSeconds: minimumSeconds, repetitions: repetitions) {
-            DispatchQueue.concurrentPerform(iterations: workers, execute: body)
+            Parallel.run(workers: workers, body)
         }
         return Double(workers * iterations * 12 * 8 * 2) / sample.minimum
     }

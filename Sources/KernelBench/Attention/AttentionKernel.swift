@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 
 /// Fast f32 attention: `softmax(Q·Kᵀ/√d + causal mask)·V` in one pass with an online softmax.
@@ -26,21 +25,18 @@ public enum AttentionKernel {
         let tilesPerKVHead = (rowsPerKVHead + tileRows - 1) / tileRows
         let items = shape.kvHeads * tilesPerKVHead
         let workers = max(1, min(threads, items))
-        let addresses = (UInt(bitPattern: q), UInt(bitPattern: k), UInt(bitPattern: v), UInt(bitPattern: out))
-        let work: @Sendable (Int) -> Void = { worker in
-            let q = UnsafePointer<Float>(bitPattern: addresses.0)!, k = UnsafePointer<Float>(bitPattern: addresses.1)!
-            let v = UnsafePointer<Float>(bitPattern: addresses.2)!, out = UnsafeMutablePointer<Float>(bitPattern: addresses.3)!
+        let (q, k, v, out) = (Shared(q), Shared(k), Shared(v), Shared(out))
+        Parallel.run(workers: workers) { worker in
             // Interleaved items: causal tiles near the end cost more, so contiguous ranges would be unbalanced.
             var item = worker
             while item < items {
                 let kvHead = item / tilesPerKVHead
                 let first = (item % tilesPerKVHead) * tileRows
-                tile(q: q, k: k, v: v, out: out, shape: shape, kvHead: kvHead,
+                tile(q: q.pointer, k: k.pointer, v: v.pointer, out: out.pointer, shape: shape, kvHead: kvHead,
                      rows: first..<min(first + tileRows, rowsPerKVHead), group: group)
                 item += workers
             }
         }
-        if workers == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: work) }
     }
 
     /// Rows `rows` of KV head `kvHead`'s group: row index r means query r / group, head kvHead·group + r % group.

@@ -1,5 +1,3 @@
-import Dispatch
-
 /// GEMM/GEMV for f16 and bf16 weights: `C[M, N] = A[M, K] · W[N, K]ᵀ` with ggml's semantics (the
 /// activations rounded to the weight type first; products exact in f32, accumulated in f32).
 ///
@@ -49,20 +47,16 @@ public enum HalfGEMM {
         let workers = max(1, min(threads, n / 8 + 1))
         weights.storage.withUnsafeBytes { storage in
             prepared.values.withUnsafeBufferPointer { values in
-                let addresses = (UInt(bitPattern: storage.baseAddress!), UInt(bitPattern: values.baseAddress!), UInt(bitPattern: c))
+                let (w, x, c) = (Shared(storage.baseAddress!), Shared(values.baseAddress!), Shared(c))
                 let (m, k, format) = (prepared.rows, prepared.columns, prepared.format)
-                let work: @Sendable (Int) -> Void = { worker in
-                    let range = (n * worker / workers)..<(n * (worker + 1) / workers)
-                    let w = UnsafeRawPointer(bitPattern: addresses.0)!
-                    let x = UnsafePointer<Float>(bitPattern: addresses.1)!
-                    let c = UnsafeMutablePointer<Float>(bitPattern: addresses.2)!
+                Parallel.run(workers: workers) { worker in
+                    let range = Parallel.share(n, worker: worker, of: workers)
                     if format == .f16 {
-                        rows(F16Decoder.self, w: w, x: x, c: c, m: m, n: n, k: k, range: range)
+                        rows(F16Decoder.self, w: w.pointer, x: x.pointer, c: c.pointer, m: m, n: n, k: k, range: range)
                     } else {
-                        rows(BF16Decoder.self, w: w, x: x, c: c, m: m, n: n, k: k, range: range)
+                        rows(BF16Decoder.self, w: w.pointer, x: x.pointer, c: c.pointer, m: m, n: n, k: k, range: range)
                     }
                 }
-                if workers == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: work) }
             }
         }
     }

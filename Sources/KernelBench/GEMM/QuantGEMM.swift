@@ -1,5 +1,3 @@
-import Dispatch
-
 /// Quantized GEMM/GEMV for q8_0 and q4_0 weights: `C[M, N] = A[M, K] · W[N, K]ᵀ` with ggml's
 /// semantics (the activations quantized to q8_0 by the reference quantizer, integer dot products per
 /// block, scaled by both fp16 block scales), so results match `GEMMReference` to f32 accumulation error.
@@ -71,22 +69,18 @@ public enum QuantGEMM {
         weights.storage.withUnsafeBytes { storage in
             prepared.values.withUnsafeBufferPointer { values in
                 prepared.scales.withUnsafeBufferPointer { scales in
-                    let addresses = (UInt(bitPattern: storage.baseAddress!), UInt(bitPattern: values.baseAddress!),
-                                     UInt(bitPattern: scales.baseAddress!), UInt(bitPattern: c))
+                    let (w, x, s, c) = (Shared(storage.baseAddress!), Shared(values.baseAddress!), Shared(scales.baseAddress!), Shared(c))
                     let (m, k, rowBytes, format) = (prepared.rows, prepared.columns, weights.rowBytes, prepared.format)
-                    let work: @Sendable (Int) -> Void = { worker in
-                        let range = (n * worker / workers)..<(n * (worker + 1) / workers)
-                        let w = UnsafeRawPointer(bitPattern: addresses.0)!
-                        let x = UnsafePointer<Float>(bitPattern: addresses.1)!
-                        let s = UnsafePointer<Float>(bitPattern: addresses.2)!
-                        let c = UnsafeMutablePointer<Float>(bitPattern: addresses.3)!
+                    Parallel.run(workers: workers) { worker in
+                        let range = Parallel.share(n, worker: worker, of: workers)
                         if format == .q8_0 {
-                            rows(Q8_0Decoder.self, w: w, rowBytes: rowBytes, x: x, scales: s, c: c, m: m, n: n, k: k, range: range)
+                            rows(Q8_0Decoder.self, w: w.pointer, rowBytes: rowBytes, x: x.pointer, scales: s.pointer, c: c.pointer,
+                                 m: m, n: n, k: k, range: range)
                         } else {
-                            rows(Q4_0Decoder.self, w: w, rowBytes: rowBytes, x: x, scales: s, c: c, m: m, n: n, k: k, range: range)
+                            rows(Q4_0Decoder.self, w: w.pointer, rowBytes: rowBytes, x: x.pointer, scales: s.pointer, c: c.pointer,
+                                 m: m, n: n, k: k, range: range)
                         }
                     }
-                    if workers == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: work) }
                 }
             }
         }

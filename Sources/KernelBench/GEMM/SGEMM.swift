@@ -1,5 +1,4 @@
 import CBLAS
-import Dispatch
 
 /// Fast f32 GEMM, BLIS-style: `C[M, N] = A[M, K] · W[N, K]ᵀ`.
 ///
@@ -46,18 +45,14 @@ public enum SGEMM {
                                         m: Int, n: Int, k: Int, threads: Int) {
         let panels = (n + nr - 1) / nr
         let workers = max(1, min(threads, panels))
-        let aAddress = UInt(bitPattern: a)
-        let cAddress = UInt(bitPattern: c)
-        let work: @Sendable (Int) -> Void = { worker in
-            let first = panels * worker / workers * nr
-            let last = min(n, panels * (worker + 1) / workers * nr)
-            guard first < last else { return }
-            // Addresses cross the closure boundary as integers: the buffers outlive the call and
-            // each worker writes a disjoint column range of C.
-            block(a: UnsafePointer(bitPattern: aAddress)!, weights: weights,
-                  c: UnsafeMutablePointer(bitPattern: cAddress)!, m: m, n: n, k: k, columns: first..<last)
+        let (a, c) = (Shared(a), Shared(c))
+        // Each worker writes a disjoint range of C's columns (whole micro-panels).
+        Parallel.run(workers: workers) { worker in
+            let share = Parallel.share(panels, worker: worker, of: workers)
+            let columns = (share.lowerBound * nr)..<min(n, share.upperBound * nr)
+            guard !columns.isEmpty else { return }
+            block(a: a.pointer, weights: weights, c: c.pointer, m: m, n: n, k: k, columns: columns)
         }
-        if workers == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: work) }
     }
 
     /// One worker's share: columns `columns` of C.

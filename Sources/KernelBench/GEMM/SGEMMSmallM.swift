@@ -1,5 +1,3 @@
-import Dispatch
-
 /// f32 GEMM for few activation rows (decode batches, short prefills): `C[M, N] = A[M, K] · W[N, K]ᵀ`
 /// without packing W.
 ///
@@ -24,15 +22,13 @@ public enum SGEMMSmallM {
         packA(a, m: m, k: k, into: packed)
         let blocks = (n + wRows - 1) / wRows
         let workers = max(1, min(threads, blocks))
-        let (pAddress, wAddress, cAddress) = (UInt(bitPattern: packed), UInt(bitPattern: w), UInt(bitPattern: c))
-        let work: @Sendable (Int) -> Void = { worker in
-            let first = blocks * worker / workers * wRows
-            let last = min(n, blocks * (worker + 1) / workers * wRows)
-            guard first < last else { return }
-            compute(packedA: UnsafePointer(bitPattern: pAddress)!, w: UnsafePointer(bitPattern: wAddress)!,
-                    c: UnsafeMutablePointer(bitPattern: cAddress)!, m: m, n: n, k: k, columns: first..<last)
+        let (packedA, w, c) = (Shared(UnsafePointer(packed)), Shared(w), Shared(c))
+        Parallel.run(workers: workers) { worker in
+            let share = Parallel.share(blocks, worker: worker, of: workers)
+            let columns = (share.lowerBound * wRows)..<min(n, share.upperBound * wRows)
+            guard !columns.isEmpty else { return }
+            compute(packedA: packedA.pointer, w: w.pointer, c: c.pointer, m: m, n: n, k: k, columns: columns)
         }
-        if workers == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: work) }
     }
 
     /// A[M, K] → panels of 16 rows, each stored k-major: panel[p × 16 + i] = A[16·panel + i, p] (zero past M).

@@ -1,5 +1,3 @@
-import Dispatch
-
 /// Fast f32 GEMV: `y[N] = W[N, K] · x[K]` (decode, M = 1). Memory-bound: every weight is read once.
 ///
 /// Each worker takes a contiguous range of rows; the K tail (K mod 32) is scalar.
@@ -8,14 +6,10 @@ public enum SGEMV {
     public static func run(w: UnsafePointer<Float>, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
                            n: Int, k: Int, threads: Int) {
         let workers = max(1, min(threads, n / 64 + 1))
-        let (wAddress, xAddress, yAddress) = (UInt(bitPattern: w), UInt(bitPattern: x), UInt(bitPattern: y))
-        let work: @Sendable (Int) -> Void = { worker in
-            let first = n * worker / workers
-            let last = n * (worker + 1) / workers
-            rows(w: UnsafePointer(bitPattern: wAddress)!, x: UnsafePointer(bitPattern: xAddress)!,
-                 y: UnsafeMutablePointer(bitPattern: yAddress)!, k: k, range: first..<last)
+        let (w, x, y) = (Shared(w), Shared(x), Shared(y))
+        Parallel.run(workers: workers) { worker in
+            rows(w: w.pointer, x: x.pointer, y: y.pointer, k: k, range: Parallel.share(n, worker: worker, of: workers))
         }
-        if workers == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: work) }
     }
 
     /// One row at a time with four independent `SIMD8<Float>` FMA chains; measured faster from DRAM
