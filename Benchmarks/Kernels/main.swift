@@ -19,23 +19,6 @@ OpenBLAS.setThreads(threads)
 
 func random(_ count: Int, seed: UInt64) -> [Float] { KernelCatalog.pseudoRandom(count: count, seed: seed) }
 
-/// Freivalds' check of C = A·Wᵀ in O(MK + NK + MN): compare C·r with A·(Wᵀ·r) for a random r.
-func freivalds(a: [Float], w: [Float], c: [Float], m: Int, n: Int, k: Int) -> Double {
-    let r = random(n, seed: 99).map(Double.init)
-    var wr = [Double](repeating: 0, count: k)
-    for j in 0..<n { for p in 0..<k { wr[p] += Double(w[j * k + p]) * r[j] } }
-    var worst = 0.0
-    for i in 0..<m {
-        var left = 0.0, right = 0.0, scale = 0.0
-        for j in 0..<n { left += Double(c[i * n + j]) * r[j] }
-        for p in 0..<k {
-            right += Double(a[i * k + p]) * wr[p]
-            scale += abs(Double(a[i * k + p]) * wr[p])
-        }
-        worst = max(worst, abs(left - right) / max(scale, 1e-30))
-    }
-    return worst
-}
 
 print("threads \(threads), min time \(minTime) s, \(repetitions) repetitions; GFLOP/s from median time")
 let peak = MachineLimits.peakF32FMA(threads: threads, minimumSeconds: minTime, repetitions: repetitions)
@@ -83,7 +66,7 @@ for (m, n, k) in shapes {
                 : { OpenBLAS.sgemm(a: ap, w: weights(), c: tp, m: m, n: n, k: k) }
             oursBody()
             theirsBody()
-            let check = freivalds(a: Array(a), w: Array(w), c: Array(ours), m: m, n: n, k: k)
+            let check = Verification.freivalds(a: Array(a), w: w, c: Array(ours), m: m, n: n, k: k)
             let ok = check < 1e-5
             guard ok else {
                 print(String(format: "%-12@  %5d×%5d×%5d   FAILED verification (Freivalds relative error %.2e): not timed",

@@ -70,3 +70,25 @@ public struct Verification: Sendable, Hashable, CustomStringConvertible {
         "\(passed ? "ok" : "MISMATCH"): max error \(maxAbsoluteError), RMS \(rmsError), worst \(worstRatio) of the tolerance at element \(worstIndex)"
     }
 }
+
+extension Verification {
+    /// Freivalds' check of a large `C[M, N] = A[M, K] · W[N, K]ᵀ` in O(MK + NK + MN) instead of O(MNK):
+    /// compares C·r with A·(Wᵀ·r) for a pseudo-random vector r, in Double. Returns the worst row's
+    /// |C·r − A·(Wᵀ·r)| relative to Σ|A·(Wᵀ·r)| terms; infinity if C holds a NaN or infinity.
+    public static func freivalds(a: [Float], w: [Float], c: [Float], m: Int, n: Int, k: Int, seed: UInt64 = 7) -> Double {
+        let r = KernelCatalog.pseudoRandom(count: n, seed: seed).map(Double.init)
+        var wr = [Double](repeating: 0, count: k)
+        for j in 0..<n { for p in 0..<k { wr[p] += Double(w[j * k + p]) * r[j] } }
+        var worst = 0.0
+        for i in 0..<m {
+            var left = 0.0, right = 0.0, scale = 0.0
+            for j in 0..<n { left += Double(c[i * n + j]) * r[j] }
+            for p in 0..<k {
+                right += Double(a[i * k + p]) * wr[p]
+                scale += abs(Double(a[i * k + p]) * wr[p])
+            }
+            worst = max(worst, left.isFinite ? abs(left - right) / max(scale, 1e-30) : .infinity)
+        }
+        return worst
+    }
+}

@@ -66,19 +66,7 @@ import Testing
         let a = Self.random(m * k, seed: 5)
         let w = Self.random(n * k, seed: 6)
         let c = variant.run(a: a, w: w, m: m, n: n, k: k, threads: 2)
-        let r = Self.random(n, seed: 7).map(Double.init)
-        var wr = [Double](repeating: 0, count: k)
-        for j in 0..<n { for p in 0..<k { wr[p] += Double(w[j * k + p]) * r[j] } }
-        var worst = 0.0
-        for i in 0..<m {
-            var left = 0.0, right = 0.0, scale = 0.0
-            for j in 0..<n { left += Double(c[i * n + j]) * r[j] }
-            for p in 0..<k {
-                right += Double(a[i * k + p]) * wr[p]
-                scale += abs(Double(a[i * k + p]) * wr[p])
-            }
-            worst = max(worst, left.isFinite ? abs(left - right) / scale : .infinity)
-        }
+        let worst = Verification.freivalds(a: a, w: w, c: c, m: m, n: n, k: k)
         #expect(worst < Tolerance.gemm(.f32, k: k * n).relative, "Freivalds relative error \(worst)")
     }
 }
