@@ -112,6 +112,8 @@ public final class EnergyMeter: @unchecked Sendable {
         var reader: any ChannelReader
         var accumulator: ChannelAccumulator
         var raw: UInt64?
+        /// Whether the latest pass read this channel (its value is then in `raw`).
+        var lastReadSucceeded = true
         var errors = 0
         var lastError: ProbeError?
     }
@@ -127,6 +129,8 @@ public final class EnergyMeter: @unchecked Sendable {
     }
 
     private let state: Mutex<State>
+    /// `plan.channels[i].channel.inBasis`, kept apart for the sampling pass.
+    private let basisMask: [Bool]
     private let stopSignal = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
     private let samplerResult = Mutex<(samples: Int, cpu: UInt64, wall: UInt64)?>(nil)
@@ -161,6 +165,7 @@ public final class EnergyMeter: @unchecked Sendable {
             throw error
         }
         state = Mutex(State(channels: channels))
+        basisMask = plan.channels.map(\.channel.inBasis)
     }
 
     deinit {
@@ -171,55 +176,59 @@ public final class EnergyMeter: @unchecked Sendable {
         }
     }
 
-    /// Reads every channel once, under the lock, and appends a trace point.
-    @discardableResult
-    func sample() -> (UInt64, [ChannelSnapshot]) {
-        let inBasis = plan.channels.map(\.channel.inBasis)
-        return state.withLock { state in
-            let start = Syscalls.monotonicNanoseconds()
-            var raws: [Result<UInt64, ProbeError>] = []
-            raws.reserveCapacity(state.channels.count)
-            for channel in state.channels {
-                do { raws.append(.success(try channel.reader.read())) } catch let error as ProbeError {
-                    raws.append(.failure(error))
-                } catch {
-                    raws.append(.failure(.malformed(path: "?", content: "\(error)", expected: "a reading")))
-                }
+    /// Reads every channel once and appends a trace point. Returns the time the readings are dated at.
+    private func record(_ state: inout State) -> UInt64 {
+        let start = Syscalls.monotonicNanoseconds()
+        for index in state.channels.indices {
+            do {
+                state.channels[index].raw = try state.channels[index].reader.read()
+                state.channels[index].lastReadSucceeded = true
+            } catch {
+                state.channels[index].lastReadSucceeded = false
+                state.channels[index].errors += 1
+                state.channels[index].lastError = error as? ProbeError
+                    ?? .malformed(path: "?", content: "\(error)", expected: "a reading")
             }
-            let end = Syscalls.monotonicNanoseconds()
-            // Each reading is dated at the middle of the pass that read it.
-            let time = start + (end - start) / 2
-            state.readNanoseconds += end - start
-            state.reads += 1
-            var basis = 0.0
-            for index in state.channels.indices {
-                switch raws[index] {
-                case .success(let raw):
-                    state.channels[index].accumulator.observe(raw, at: time)
-                    state.channels[index].raw = raw
-                case .failure(let error):
-                    state.channels[index].errors += 1
-                    state.channels[index].lastError = error
-                }
-                if inBasis[index] { basis += state.channels[index].accumulator.microjoules }
+        }
+        let end = Syscalls.monotonicNanoseconds()
+        // Each reading is dated at the middle of the pass that read it.
+        let time = start + (end - start) / 2
+        state.readNanoseconds += end - start
+        state.reads += 1
+        var basis = 0.0
+        for index in state.channels.indices {
+            if state.channels[index].lastReadSucceeded, let raw = state.channels[index].raw {
+                state.channels[index].accumulator.observe(raw, at: time)
             }
-            if state.traceTimes.count < configuration.traceCapacity {
-                state.traceTimes.append(time)
-                state.traceBasisMicrojoules.append(basis)
-            } else {
-                // Past the cap the trace stops growing (open windows hold indices into it);
-                // totals come from the accumulators and stay exact.
-                state.traceTruncated = true
+            if basisMask[index] { basis += state.channels[index].accumulator.microjoules }
+        }
+        if state.traceTimes.count < configuration.traceCapacity {
+            state.traceTimes.append(time)
+            state.traceBasisMicrojoules.append(basis)
+        } else {
+            // Past the cap the trace stops growing (open windows hold indices into it);
+            // totals come from the accumulators and stay exact.
+            state.traceTruncated = true
+        }
+        return time
+    }
+
+    /// One sampling pass, as the sampler thread does it.
+    func sample() {
+        state.withLock { _ = record(&$0) }
+    }
+
+    /// A sampling pass for a window edge: the time, each channel's state, and the trace index.
+    private func edge() -> (time: UInt64, channels: [ChannelSnapshot], traceIndex: Int) {
+        state.withLock { state in
+            let time = record(&state)
+            let snapshots = state.channels.map { channel in
+                ChannelSnapshot(raw: channel.lastReadSucceeded ? channel.raw : nil, microjoules: channel.accumulator.microjoules,
+                                exactMicrojoules: channel.accumulator.exactMicrojoules,
+                                wraps: channel.accumulator.wraps, untrusted: channel.accumulator.untrusted,
+                                errors: channel.errors, lastError: channel.lastError)
             }
-            let snapshots = state.channels.enumerated().map { index, channel in
-                let readOK: Bool
-                if case .success = raws[index] { readOK = true } else { readOK = false }
-                return ChannelSnapshot(raw: readOK ? channel.raw : nil, microjoules: channel.accumulator.microjoules,
-                                       exactMicrojoules: channel.accumulator.exactMicrojoules,
-                                       wraps: channel.accumulator.wraps, untrusted: channel.accumulator.untrusted,
-                                       errors: channel.errors, lastError: channel.lastError)
-            }
-            return (time, snapshots)
+            return (time, snapshots, max(state.traceTimes.count - 1, 0))
         }
     }
 
@@ -277,14 +286,13 @@ public final class EnergyMeter: @unchecked Sendable {
 
     /// Reads every channel now and returns the mark a window starts from.
     public func beginWindow() -> WindowMark {
-        let (time, snapshots) = sample()
-        let index = state.withLock { max($0.traceTimes.count - 1, 0) }
+        let (time, snapshots, index) = edge()
         return WindowMark(nanoseconds: time, channels: snapshots, traceIndex: index)
     }
 
     /// Reads every channel now and returns the energy since `mark`.
     public func endWindow(_ mark: WindowMark) -> EnergyWindow {
-        let (time, snapshots) = sample()
+        let (time, snapshots, _) = edge()
         let duration = Double(time - mark.nanoseconds) / 1e9
         var windows: [ChannelWindow] = []
         var warnings: [String] = []
