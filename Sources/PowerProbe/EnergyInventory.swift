@@ -34,9 +34,24 @@ public struct EnergyInventory: Sendable {
     var nvmlLibrary: (any NVMLLibrary)?
 
     /// Looks at every source. Never throws for a missing source: absence is recorded with its reason.
-    public static func discover(_ environment: ProbeEnvironment) throws -> EnergyInventory {
+    ///
+    /// - Parameter selection: when given, NVML is loaded only if `plan(for: selection)` could use it
+    ///   (it is named, or `auto` finds neither RAPL nor hwmon): `nvmlInit` takes hundreds of
+    ///   milliseconds on GPU machines. Without it (`perwatt probe`), every source is looked at.
+    public static func discover(_ environment: ProbeEnvironment, for selection: EnergySelection? = nil) throws -> EnergyInventory {
         let powercap = try PowercapInventory.discover(root: environment.powercapRoot, sysfs: environment.sysfs)
         let hwmon = try HwmonInventory.discover(root: environment.hwmonRoot, sysfs: environment.sysfs)
+        let needsNVML: Bool = switch selection {
+        case nil: true
+        case .none?: false
+        case .auto?: powercap.basis == nil && hwmon.basis == nil
+        case .sources(let kinds)?: kinds.contains(.nvml)
+        }
+        guard needsNVML else {
+            let nvml = NVMLInventory(unavailableReason: "not queried: --energy \(selection.map { "\($0)" } ?? "") is decided without it",
+                                     gpus: [], visibilityNote: nil)
+            return EnergyInventory(environment: environment, powercap: powercap, hwmon: hwmon, nvml: nvml, nvmlLibrary: nil)
+        }
         let library: (any NVMLLibrary)?
         let reason: String?
         switch environment.loadNVML() {

@@ -45,7 +45,7 @@ enum ExecCommand {
         var plan: EnergyPlan?
         var noneReason: String?
         do {
-            let inventory = try EnergyInventory.discover(environment)
+            let inventory = try EnergyInventory.discover(environment, for: energy.selection)
             plan = try inventory.plan(for: energy.selection)
             if plan == nil {
                 noneReason = energy.selection == .none ? "--energy none" : ProbeCommand.noneReason(inventory)

@@ -118,7 +118,8 @@ enum KernelsCommand {
         var meter: EnergyMeter?
         var noneReason: String?
         do {
-            let inventory = try EnergyInventory.discover(context.makeProbeEnvironment(energy.powercapRoot, energy.hwmonRoot))
+            let inventory = try EnergyInventory.discover(context.makeProbeEnvironment(energy.powercapRoot, energy.hwmonRoot),
+                                                         for: energy.selection)
             if let plan = try inventory.plan(for: energy.selection) {
                 meter = try EnergyMeter(plan: plan, configuration: MeterConfiguration(intervalSeconds: energy.intervalSeconds))
             } else {
