@@ -21,9 +21,9 @@ public enum GEMMReference {
         guard a.count == m * k else { throw KernelError.shapeMismatch(what: "the activations A", expected: m * k, actual: a.count) }
         var values = [Double](repeating: 0, count: m * n)
         var magnitudes = [Double](repeating: 0, count: m * n)
-        let rows = (0..<n).map { weights.decodedRow($0) }
         switch weights.precision {
         case .f32, .f16, .bf16:
+            let rows = (0..<n).map { weights.decodedRow($0) }
             let convert: (Float) -> Float = switch weights.precision {
             case .f16: Half.round
             case .bf16: BFloat16.round
@@ -45,10 +45,11 @@ public enum GEMMReference {
             }
         case .q8_0, .q4_0:
             let blocks = k / 32
+            let weightRows = (0..<n).map { integerBlocks(weights, row: $0) }
             for i in 0..<m {
                 let (scales, quants) = quantizeActivationQ8_0(Array(a[(i * k)..<((i + 1) * k)]))
                 for j in 0..<n {
-                    let (weightScales, weightQuants) = integerBlocks(weights, row: j)
+                    let (weightScales, weightQuants) = weightRows[j]
                     var sum = 0.0
                     var magnitude = 0.0
                     for b in 0..<blocks {
@@ -74,35 +75,30 @@ public enum GEMMReference {
     public static func quantizeActivationQ8_0(_ row: [Float]) -> (scales: [Float], quants: [Int8]) {
         var bytes = [UInt8](repeating: 0, count: row.count / 32 * BlockQ8_0.byteCount)
         row.withUnsafeBufferPointer { x in bytes.withUnsafeMutableBytes { QuantizeReference.q8_0(x, into: $0) } }
-        return blockParts(bytes, blocks: row.count / 32, blockBytes: BlockQ8_0.byteCount) { block, j in
-            Int8(bitPattern: block[2 + j])
-        }
+        return blockParts(bytes, blockBytes: BlockQ8_0.byteCount) { base, j in Int8(bitPattern: bytes[base + 2 + j]) }
     }
 
     /// A q8_0 or q4_0 weight row as fp16 scales and integer values (q4_0: nibble − 8).
     static func integerBlocks(_ weights: WeightMatrix, row: Int) -> (scales: [Float], quants: [Int8]) {
         let bytes = Array(weights.storage[(row * weights.rowBytes)..<((row + 1) * weights.rowBytes)])
-        let blocks = weights.columns / 32
         if weights.precision == .q8_0 {
-            return blockParts(bytes, blocks: blocks, blockBytes: BlockQ8_0.byteCount) { block, j in Int8(bitPattern: block[2 + j]) }
+            return blockParts(bytes, blockBytes: BlockQ8_0.byteCount) { base, j in Int8(bitPattern: bytes[base + 2 + j]) }
         }
-        return blockParts(bytes, blocks: blocks, blockBytes: BlockQ4_0.byteCount) { block, j in
-            let byte = block[2 + j % 16]
+        return blockParts(bytes, blockBytes: BlockQ4_0.byteCount) { base, j in
+            let byte = bytes[base + 2 + j % 16]
             return Int8(j < 16 ? Int(byte & 0x0f) - 8 : Int(byte >> 4) - 8)
         }
     }
 
-    private static func blockParts(_ bytes: [UInt8], blocks: Int, blockBytes: Int,
-                                   value: (ArraySlice<UInt8>, Int) -> Int8) -> (scales: [Float], quants: [Int8]) {
+    /// Splits ggml blocks into their fp16 scales and 32 integer values each; `value(base, j)` reads value
+    /// j of the block starting at byte `base`.
+    private static func blockParts(_ bytes: [UInt8], blockBytes: Int,
+                                   value: (_ base: Int, _ j: Int) -> Int8) -> (scales: [Float], quants: [Int8]) {
         var scales: [Float] = []
         var quants: [Int8] = []
-        for b in 0..<blocks {
-            let block = bytes[(b * blockBytes)...].prefix(blockBytes)
-            let start = block.startIndex
-            scales.append(Half.float(UInt16(block[start]) | UInt16(block[start + 1]) << 8))
-            // Re-index the slice from 0 so `value` can use block-relative offsets.
-            let local = ArraySlice(Array(block))
-            for j in 0..<32 { quants.append(value(local, j)) }
+        for base in stride(from: 0, to: bytes.count, by: blockBytes) {
+            scales.append(Half.float(UInt16(bytes[base]) | UInt16(bytes[base + 1]) << 8))
+            for j in 0..<32 { quants.append(value(base, j)) }
         }
         return (scales, quants)
     }
