@@ -125,7 +125,8 @@ public struct EnergyPlan: Sendable {
     /// `energy-counter`, `integrated-power`, or `mixed` across the basis channels.
     public var measurement: String {
         let labels = Set(channels.filter(\.channel.inBasis).map(\.channel.measurement.label))
-        return labels.count == 1 ? labels.first! : "mixed"
+        if labels.count == 1, let only = labels.first { return only }
+        return "mixed"
     }
 }
 
