@@ -23,6 +23,9 @@ import Testing
     @Test(arguments: [
         (1, 1, 1, 1, 8), (1, 5, 2, 1, 8), (3, 3, 2, 2, 5), (5, 17, 4, 2, 13), (7, 7, 4, 1, 16), (1, 33, 8, 2, 64),
         (17, 17, 2, 1, 128), (4, 67, 6, 3, 31), (33, 33, 1, 1, 7),
+        // T ≥ 16 takes the blocked kernel: partial query and key blocks, d not a multiple of 16,
+        // T < L (a chunk of prefill after a cached prefix), GQA and more blocks than threads.
+        (16, 16, 3, 1, 16), (50, 50, 4, 2, 19), (20, 45, 4, 2, 33), (97, 130, 2, 2, 64), (49, 49, 8, 8, 8),
     ])
     func matchesTheReference(t: Int, l: Int, h: Int, hkv: Int, d: Int) throws {
         for causal in [true, false] {
@@ -44,5 +47,25 @@ import Testing
                 #expect(verification.passed, "T=\(t) L=\(l) H=\(h) Hkv=\(hkv) d=\(d) causal=\(causal) threads=\(threads): \(verification)")
             }
         }
+    }
+
+    /// The catalog checks only the heads of the first and last KV head; that check must accept the
+    /// full reference's output and reject outputs with a head or a position out of place.
+    @Test func catalogHeadSubsetCheckAcceptsTheReferenceAndRejectsMisplacedHeads() throws {
+        let shape = try AttentionShape(queries: 5, keys: 9, heads: 6, kvHeads: 3, headDim: 7)
+        let prepared = try #require(try KernelCatalog.prepare(KernelCase(attention: shape), threads: 1) as? PreparedAttention)
+        let full = try AttentionReference.run(q: prepared.q, k: prepared.k, v: prepared.v, shape: shape).map(Float.init)
+        #expect(try prepared.check(full).passed)
+        #expect(try prepared.check(full).count == 2 * 5 * 2 * 7)
+        // Swap the last two heads of the first position (both belong to the last KV head).
+        var swapped = full
+        let d = 7, base = 4 * d
+        for i in 0..<d { swapped.swapAt(base + i, base + d + i) }
+        #expect(try !prepared.check(swapped).passed)
+        // Shift the first KV head's output by one query position.
+        var shifted = full
+        for i in 0..<(2 * d) { shifted[i] = full[6 * d + i] }
+        #expect(try !prepared.check(shifted).passed)
+        #expect(try prepared.verify().passed)
     }
 }

@@ -13,10 +13,17 @@ import Foundation
 public enum AttentionKernel {
     static let tileRows = 4
     static let keyBlock = 16
+    /// From this many queries on, `run` hands the call to `AttentionBlocked`.
+    static let blockedMinimumQueries = 16
 
     @inline(never)
     public static func run(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>,
                            shape: AttentionShape, threads: Int) {
+        // Many queries per head: the GEMM-shaped blocked kernel (its 6×16 tiles need rows to fill them).
+        if shape.queries >= blockedMinimumQueries {
+            AttentionBlocked.run(q: q, k: k, v: v, out: out, shape: shape, threads: threads)
+            return
+        }
         // A row is one (query position, query head); rows that share a KV head share every K and V load.
         // Per KV head: its group's rows, query-major, cut into tiles of 4 (prefill with H = Hkv: 4
         // consecutive queries of one head; decode with 4 heads per KV head: the whole group).

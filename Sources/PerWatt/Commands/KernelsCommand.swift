@@ -10,6 +10,8 @@ enum KernelsCommand {
                    help: "check every variant against its reference on odd sizes; exit 3 on any mismatch"),
         OptionSpec(name: "--filter", value: "TEXT", help: "only cases whose name contains TEXT"),
         OptionSpec(name: "--shape", value: "MxNxK[,…]", help: "measure these shapes (M activation rows, N×K weights) instead of the standard set"),
+        OptionSpec(name: "--attention", value: "TxLxHxKVxD[,…]",
+                   help: "measure these causal f32 attention shapes (T queries, L keys, H heads, KV heads, head dim) instead of the standard set"),
         OptionSpec(name: "--precision", value: "LIST", help: "only these precisions, e.g. f32,q4_0"),
         OptionSpec(name: "--threads", value: "N", help: "worker threads (default: all online CPUs)"),
         OptionSpec(name: "--min-time", value: "S", help: "each measured window repeats the kernel for at least S seconds (default 1)"),
@@ -19,13 +21,17 @@ enum KernelsCommand {
     ] + EnergyOptions.specs
 
     static let help = """
-        Usage: perwatt kernels [--list] [--verify-only] [--filter TEXT] [--precision LIST] [--shape MxNxK,…] [--threads N]
+        Usage: perwatt kernels [--list] [--verify-only] [--filter TEXT] [--precision LIST] [--shape MxNxK,…] [--attention TxLxHxKVxD,…]
+                               [--threads N]
                                [--min-time S] [--repetitions N] [--json] [--energy SOURCE]
 
         Verifies each kernel against its reference (a kernel that fails is reported and never timed),
         then measures it: median time per call with its range over the windows, GFLOP/s, GB/s (fewest
-        bytes: weights, activations and output once), % of this machine's measured f32 FMA peak, and,
-        when an energy source exists, energy per call, J/GFLOP and average power of the basis.
+        bytes: weights, activations and output once; for attention Q, K, V and output once), % of this
+        machine's measured f32 FMA peak, and, when an energy source exists, energy per call, J/GFLOP and
+        average power of the basis. The cases are GEMM/GEMV at every precision beside OpenBLAS, and f32
+        attention (causal prefill, and GQA decode against a KV cache); attention FLOPs count only the
+        attended (causal) pairs.
         The machine's limits (f32 FMA peak, STREAM-like triad bandwidth) are measured first.
 
         Options:
@@ -35,13 +41,26 @@ enum KernelsCommand {
 
         """
 
+    struct AttentionFields: Encodable {
+        var queries: Int
+        var keys: Int
+        var heads: Int
+        var kvHeads: Int
+        var headDim: Int
+        var causal: Bool
+    }
+
     struct Result: Encodable {
         var name: String
+        var operation: String
         var implementation: String
         var precision: String
-        var m: Int
-        var n: Int
-        var k: Int
+        var m: Int?
+        var n: Int?
+        var k: Int?
+        var attention: AttentionFields?
+        var flops: Double
+        var bytes: Double
         var verified: Bool
         var maxAbsoluteError: Double
         var rmsError: Double
@@ -54,6 +73,24 @@ enum KernelsCommand {
         var joulesPerCall: Double?
         var joulesPerGFLOP: Double?
         var averageWatts: Double?
+
+        init(_ kernel: KernelCase, _ verification: Verification) {
+            name = kernel.name
+            operation = kernel.operationName
+            implementation = kernel.implementation.rawValue
+            precision = kernel.precision.rawValue
+            (m, n, k) = (kernel.matmulShape?.m, kernel.matmulShape?.n, kernel.matmulShape?.k)
+            attention = kernel.attentionShape.map {
+                AttentionFields(queries: $0.queries, keys: $0.keys, heads: $0.heads, kvHeads: $0.kvHeads, headDim: $0.headDim,
+                                causal: $0.causal)
+            }
+            flops = kernel.flops
+            bytes = kernel.bytes
+            verified = verification.passed
+            maxAbsoluteError = verification.maxAbsoluteError
+            rmsError = verification.rmsError
+            worstToleranceRatio = verification.worstRatio
+        }
     }
 
     struct Report: Encodable {
@@ -102,6 +139,23 @@ enum KernelsCommand {
             }
             catalog = KernelCatalog.shapes(shapes)
         }
+        if let text = options.string("--attention") {
+            if options.string("--shape") == nil { catalog = [] }
+            for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+                let numbers = part.split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
+                let example = "e.g. 1x4096x32x8x128 for one decode query against 4096 keys with 32 heads, 8 KV heads and d = 128"
+                guard numbers.count == 5, numbers.allSatisfy({ $0.map { (1...1_000_000).contains($0) } ?? false }) else {
+                    throw UsageError(message: "--attention takes TxLxHxKVxD with whole numbers from 1 to 1000000, \(example); not '\(part)'",
+                                     command: "kernels")
+                }
+                let v = numbers.map { $0! }
+                do {
+                    catalog.append(KernelCase(attention: try AttentionShape(queries: v[0], keys: v[1], heads: v[2], kvHeads: v[3], headDim: v[4])))
+                } catch let error as KernelError {
+                    throw UsageError(message: "--attention '\(part)': \(error.description)", command: "kernels")
+                }
+            }
+        }
         let cases = catalog
             .filter { precisions.contains($0.precision) && (filter.map($0.name.contains) ?? true) }
         if options.has("--list") {
@@ -139,10 +193,7 @@ enum KernelsCommand {
             if progress { context.stderr.line("\(kernel.name)…") }
             let prepared = try KernelCatalog.prepare(kernel, threads: threads)
             let verification = try prepared.verify()
-            var result = Result(name: kernel.name, implementation: kernel.implementation.rawValue, precision: kernel.precision.rawValue,
-                                m: kernel.m, n: kernel.n, k: kernel.k, verified: verification.passed,
-                                maxAbsoluteError: verification.maxAbsoluteError, rmsError: verification.rmsError,
-                                worstToleranceRatio: verification.worstRatio)
+            var result = Result(kernel, verification)
             guard verification.passed else {
                 failed = true
                 results.append(result)
@@ -198,10 +249,7 @@ enum KernelsCommand {
             if !verification.passed { failed += 1 }
             table.add([kernel.name, String(format: "%.2e", verification.maxAbsoluteError), String(format: "%.2e", verification.rmsError),
                        String(format: "%.3f", verification.worstRatio), verification.passed ? "ok" : "MISMATCH"])
-            results.append(Result(name: kernel.name, implementation: kernel.implementation.rawValue, precision: kernel.precision.rawValue,
-                                  m: kernel.m, n: kernel.n, k: kernel.k, verified: verification.passed,
-                                  maxAbsoluteError: verification.maxAbsoluteError, rmsError: verification.rmsError,
-                                  worstToleranceRatio: verification.worstRatio))
+            results.append(Result(kernel, verification))
         }
         if json {
             struct VerifyReport: Encodable {
