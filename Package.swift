@@ -78,6 +78,10 @@ let targetDefines: [SwiftSetting] =
     [.define("PERWATT_TARGET_" + target.name.uppercased().replacingOccurrences(of: "-", with: "_"))]
     + target.required.map { .define("PERWATT_REQUIRE_" + $0.uppercased()) }
 let kernelFlags: [SwiftSetting] = target.llvmCPU.map { [.unsafeFlags(["-target-cpu", $0])] } ?? []
+// The kernels are optimized in debug builds too: unoptimized SIMD code runs 100× slower, which would
+// turn `swift test` (verification and the end-to-end runs on real model shapes) into many minutes.
+// The module is still built with -enable-testing in debug, so the tests' @testable import works.
+let kernelOptimization: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
 
 let package = Package(
     name: "perwatt",
@@ -96,7 +100,7 @@ let package = Package(
             name: "KernelBench",
             dependencies: ["CBLAS"],
             exclude: ["README.md"],
-            swiftSettings: targetDefines + kernelFlags
+            swiftSettings: targetDefines + kernelFlags + kernelOptimization
         ),
         .target(name: "PowerProbe", exclude: ["README.md"]),
         .executableTarget(
