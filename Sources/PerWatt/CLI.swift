@@ -75,6 +75,9 @@ public enum PerWattCLI {
             case "probe": return try ProbeCommand.run(rest, context: context)
             case "exec": return try ExecCommand.run(rest, context: context)
             case "kernels": return try KernelsCommand.run(rest, context: context)
+            case "run": return try RunCommand.run(rest, context: context)
+            case "models": return try ModelsCommand.run(rest, context: context)
+            case "fixture": return try FixtureCommand.run(rest, context: context)
             case "help", "--help", "-h":
                 if let topic = rest.first, let text = Help.forCommand(topic) {
                     context.stdout.write(text)
@@ -93,6 +96,12 @@ public enum PerWattCLI {
             context.stderr.line("perwatt\(error.command.isEmpty ? "" : " " + error.command): \(error.message)")
             context.stderr.line("Run '\(help)' for usage.")
             return .usage
+        } catch let error as InputError {
+            context.stderr.line("perwatt \(command): \(error)")
+            return error.unreadable ? .noInput : .dataError
+        } catch let error as KernelError {
+            context.stderr.line("perwatt \(command): \(error)")
+            return .dataError
         } catch {
             context.stderr.line("perwatt: internal error: \(error)")
             return .internalError
@@ -119,13 +128,22 @@ struct OptionSpec {
 /// Options parsed from a subcommand's arguments.
 struct ParsedOptions {
     var values: [String: String] = [:]
+    /// Every value of an option given more than once, in order.
+    var lists: [String: [String]] = [:]
     var flags: Set<String> = []
     /// Arguments after `--`, or from the first positional argument on when positionals stop parsing.
     var remainder: [String] = []
+    /// Arguments that are not options, in order (commands that take positional operands).
+    var positionals: [String] = []
 
     func has(_ flag: String) -> Bool { flags.contains(flag) }
 
     func string(_ name: String) -> String? { values[name] }
+
+    /// All values of a repeatable option, each also split at commas (`--model a,b --model c`).
+    func list(_ name: String) -> [String] {
+        (lists[name] ?? []).flatMap { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+    }
 
     /// A number within `range`, or a usage error naming the option, the value and what it takes.
     func double(_ name: String, command: String, in range: ClosedRange<Double>, unit: String) throws -> Double? {
@@ -152,7 +170,7 @@ func formatNumber(_ value: Double) -> String {
 /// Parses `--name value`, `--name=value` and flags. With `stopAtPositional`, the first argument
 /// that is not an option ends option parsing (as `--` does) so a command's own options pass through.
 func parseOptions(_ arguments: [String], specs: [OptionSpec], command: String,
-                  stopAtPositional: Bool) throws -> ParsedOptions {
+                  stopAtPositional: Bool, collectPositionals: Bool = false) throws -> ParsedOptions {
     var parsed = ParsedOptions()
     var index = 0
     let byName = Dictionary(specs.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
@@ -166,6 +184,11 @@ func parseOptions(_ arguments: [String], specs: [OptionSpec], command: String,
             if stopAtPositional {
                 parsed.remainder = Array(arguments[index...])
                 return parsed
+            }
+            if collectPositionals {
+                parsed.positionals.append(argument)
+                index += 1
+                continue
             }
             throw UsageError(message: "unexpected argument '\(argument)'", command: command)
         }
@@ -190,6 +213,7 @@ func parseOptions(_ arguments: [String], specs: [OptionSpec], command: String,
                 index += 1
                 parsed.values[name] = arguments[index]
             }
+            parsed.lists[name, default: []].append(parsed.values[name]!)
         } else {
             guard inline == nil else { throw UsageError(message: "\(name) takes no value", command: command) }
             parsed.flags.insert(name)
@@ -236,5 +260,17 @@ struct EnergyOptions {
         powercapRoot = options.string("--powercap-root") ?? environment["PERWATT_POWERCAP_ROOT"] ?? ProbeEnvironment.defaultPowercapRoot
         hwmonRoot = options.string("--hwmon-root") ?? environment["PERWATT_HWMON_ROOT"] ?? ProbeEnvironment.defaultHwmonRoot
         intervalSeconds = (try options.double("--interval", command: command, in: 1...60_000, unit: "milliseconds") ?? 100) / 1000
+    }
+}
+
+extension EnergyOptions {
+    /// The meter for the selected sources, or nil with the reason there is none. Throws the probe's
+    /// error when a source asked for by name is missing or unreadable.
+    func makeMeter(context: CLIContext) throws -> (meter: EnergyMeter?, noneReason: String?) {
+        let inventory = try EnergyInventory.discover(context.makeProbeEnvironment(powercapRoot, hwmonRoot), for: selection)
+        guard let plan = try inventory.plan(for: selection) else {
+            return (nil, selection == .none ? "--energy none" : ProbeCommand.noneReason(inventory))
+        }
+        return (try EnergyMeter(plan: plan, configuration: MeterConfiguration(intervalSeconds: intervalSeconds)), nil)
     }
 }

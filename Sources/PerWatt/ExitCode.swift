@@ -15,6 +15,8 @@ public struct ExitCode: RawRepresentable, Hashable, Sendable, CustomStringConver
     public static let usage = ExitCode(64)
     /// An input file is invalid (EX_DATAERR).
     public static let dataError = ExitCode(65)
+    /// An input file could not be opened or read (EX_NOINPUT).
+    public static let noInput = ExitCode(66)
     /// An energy source asked for with `--energy` is not present or not usable (EX_UNAVAILABLE).
     public static let energyUnavailable = ExitCode(69)
     /// A bug in perwatt (EX_SOFTWARE).
@@ -29,6 +31,8 @@ public struct ExitCode: RawRepresentable, Hashable, Sendable, CustomStringConver
     public static let cannotExecute = ExitCode(126)
     /// `exec`: the command was not found.
     public static let commandNotFound = ExitCode(127)
+    /// `run`: stopped by Ctrl-C (128 + SIGINT); what finished was written, marked incomplete.
+    public static let interrupted = ExitCode(130)
 
     public var description: String { String(rawValue) }
 }

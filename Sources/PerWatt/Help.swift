@@ -10,12 +10,16 @@ enum Help {
         Commands:
           probe     list every energy source (RAPL, hwmon, NVML), its zones and the basis that would be used
           exec      run a command and measure its energy, like perf stat
-          kernels   verify and measure the GEMM/GEMV kernels at every precision (with energy when available)
+          run       measure model workloads and score accuracy per joule and per watt (the main job)
+          models    list model specs (parameters, memory per precision); import a Hugging Face config.json
+          fixture   validate accuracy fixtures, import lm-evaluation-harness output, list the built-in ones
+          kernels   verify and measure the GEMM/GEMV and attention kernels (with energy when available)
           help      show help for a command (perwatt help exec)
           version   print the version and the CPU target the kernels were built for
 
-        Exit codes: 0 success, 3 a kernel failed verification, 64 usage error, 69 energy source unavailable, 74 output not written,
-        77 energy counters not readable (permissions), 78 CPU lacks the build's instructions;
+        Exit codes: 0 success, 3 a kernel failed verification, 64 usage error, 65 invalid input file, 66 input file
+        not readable, 69 energy source unavailable, 74 output not written, 77 energy counters not readable
+        (permissions), 78 CPU lacks the build's instructions, 130 run interrupted (partial result kept);
         exec returns the command's own status (126 not executable, 127 not found, 128+N killed by signal N).
 
         """
@@ -25,6 +29,9 @@ enum Help {
         case "probe": ProbeCommand.help
         case "exec": ExecCommand.help
         case "kernels": KernelsCommand.help
+        case "run": RunCommand.help
+        case "models": ModelsCommand.help
+        case "fixture": FixtureCommand.help
         default: nil
         }
     }

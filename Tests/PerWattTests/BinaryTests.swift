@@ -57,4 +57,44 @@ import ProbeTestSupport
         #expect(try run(["exec", "--energy", "none", "--", "perwatt-no-such-command"]).status == 127)
         #expect(try run(["--version"]).status == 0)
     }
+
+    /// Ctrl-C during `perwatt run`: exit 130, and the result file is there, marked incomplete.
+    @Test func interruptedRunKeepsAnIncompleteResult() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("perwatt-interrupted-\(UUID().uuidString).json").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = ["run", "--suite", "quick", "--energy", "none", "--out", out, "--min-time", "0.05", "--repetitions", "1000"]
+        process.standardOutput = Pipe()
+        process.standardError = Pipe()
+        try process.run()
+        Thread.sleep(forTimeInterval: 1.5)
+        process.interrupt()
+        // It must stop within a window or two; never hang the test suite if it does not.
+        let deadline = Date().addingTimeInterval(30)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            Issue.record("perwatt run did not stop within 30 s of SIGINT")
+        }
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 130)
+        let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as? [String: Any]
+        #expect(object?["schema"] as? String == "perwatt.result/1")
+        #expect(object?["complete"] as? Bool == false)
+        #expect((object?["incompleteReason"] as? String)?.contains("interrupted") == true)
+    }
+
+    @Test func fixtureValidateExitCodes() throws {
+        let good = FileManager.default.temporaryDirectory.appendingPathComponent("perwatt-good-\(UUID().uuidString).json").path
+        try """
+            {"schema": "perwatt.fixture/1", "benchmark": "b", "model": "m", "quantization": "f16", "source": "s",
+             "aggregate": {"accuracy": 0.5, "n": 10}}
+            """.write(toFile: good, atomically: true, encoding: .utf8)
+        #expect(try run(["fixture", "validate", good]).status == 0)
+        let bad = good + ".bad.json"
+        try "{\"schema\": \"perwatt.fixture/1\"}".write(toFile: bad, atomically: true, encoding: .utf8)
+        let result = try run(["fixture", "validate", good, bad])
+        #expect(result.status == 65 && result.stderr.contains(":1: quantization: is missing"), "\(result.stderr)")
+        #expect(try run(["fixture", "validate", "/nonexistent.json"]).status == 66)
+    }
 }

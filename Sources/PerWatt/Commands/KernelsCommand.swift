@@ -169,16 +169,10 @@ enum KernelsCommand {
         if verifyOnly { return try verify(cases, threads: threads, json: options.has("--json"), context: context) }
 
         // Energy first, so a permission problem stops us before minutes of measurement.
-        var meter: EnergyMeter?
-        var noneReason: String?
+        let meter: EnergyMeter?
+        let noneReason: String?
         do {
-            let inventory = try EnergyInventory.discover(context.makeProbeEnvironment(energy.powercapRoot, energy.hwmonRoot),
-                                                         for: energy.selection)
-            if let plan = try inventory.plan(for: energy.selection) {
-                meter = try EnergyMeter(plan: plan, configuration: MeterConfiguration(intervalSeconds: energy.intervalSeconds))
-            } else {
-                noneReason = energy.selection == .none ? "--energy none" : ProbeCommand.noneReason(inventory)
-            }
+            (meter, noneReason) = try energy.makeMeter(context: context)
         } catch let error as ProbeError {
             return PerWattCLI.report(error, command: "kernels", context: context)
         }
@@ -192,31 +186,21 @@ enum KernelsCommand {
         for kernel in cases {
             if progress { context.stderr.line("\(kernel.name)…") }
             let prepared = try KernelCatalog.prepare(kernel, threads: threads)
-            let verification = try prepared.verify()
-            var result = Result(kernel, verification)
-            guard verification.passed else {
+            let outcome = try KernelMeasurement.run(prepared, minTime: minTime, repetitions: repetitions, meter: meter)
+            var result = Result(kernel, outcome.verification)
+            guard outcome.verification.passed else {
                 failed = true
                 results.append(result)
                 continue
             }
-            let calls = Timer.measure(minimumSeconds: minTime, repetitions: 1) { prepared.run() }.callsPerRepetition
-            var seconds: [Double] = []
-            var joules: [Double] = []
-            for _ in 0..<repetitions {
-                let mark = meter?.beginWindow()
-                let start = Timer.now()
-                for _ in 0..<calls { prepared.run() }
-                let elapsed = Timer.now() - start
-                seconds.append(elapsed / Double(calls))
-                if let mark, let window = meter?.endWindow(mark), let total = window.basisJoules { joules.append(total / Double(calls)) }
-            }
+            let seconds = outcome.secondsPerCall
             let median = PowerProbe.median(seconds)
             result.secondsPerCall = seconds
             result.medianSecondsPerCall = median
             result.gflopsPerSecond = kernel.flops / median / 1e9
             result.gigabytesPerSecond = kernel.bytes / median / 1e9
             result.percentOfPeak = 100 * kernel.flops / median / peak
-            if joules.count == repetitions {
+            if let joules = outcome.joulesPerCall {
                 let perCall = PowerProbe.median(joules)
                 result.joulesPerCall = perCall
                 result.joulesPerGFLOP = perCall / (kernel.flops / 1e9)

@@ -110,9 +110,15 @@ enum POSIX {
     static let interrupted = Atomic<Bool>(false)
 
     /// Turns Ctrl-C into a flag (`interrupted`) instead of killing perwatt. Returns a restorer.
+    /// SIGINT is also unblocked on the calling thread: a parent may have started perwatt with it
+    /// blocked (a blocked signal stays pending, and Ctrl-C would do nothing).
     static func catchInterrupt() -> () -> Void {
         interrupted.store(false, ordering: .relaxed)
         let old = signal(SIGINT) { _ in POSIX.interrupted.store(true, ordering: .relaxed) }
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
         return { signal(SIGINT, old) }
     }
 

@@ -1,0 +1,301 @@
+import Foundation
+import KernelBench
+import PowerProbe
+
+/// `perwatt run`: measure a suite's workloads, join them with accuracy fixtures, and score
+/// accuracy per joule and per watt.
+enum RunCommand {
+    static let specs = [
+        OptionSpec(name: "--suite", value: "NAME|FILE", help: "workstation (default), quick, quantization, or a perwatt.suite/1 file"),
+        OptionSpec(name: "--model", value: "ID[,…]", help: "measure these models (ids from perwatt models, or spec/config.json paths) instead of the suite's"),
+        OptionSpec(name: "--quantization", value: "LIST", help: "only these quantizations (with --model: these for each model)"),
+        OptionSpec(name: "--fixture", value: "FILE[,…]", help: "accuracy fixtures (perwatt.fixture/1) beside the built-in ones"),
+        OptionSpec(name: "--prompt-tokens", value: "N", help: "prompt tokens per query where a fixture gives none (default: the suite's)"),
+        OptionSpec(name: "--output-tokens", value: "N", help: "output tokens per query where a fixture gives none (default: the suite's)"),
+        OptionSpec(name: "--idle", value: "S", help: "idle baseline seconds before the workloads (default: the suite's; 0 skips)"),
+        OptionSpec(name: "--min-time", value: "S", help: "each window repeats a kernel for at least S seconds (default: the suite's)"),
+        OptionSpec(name: "--repetitions", value: "N", help: "windows per kernel (default: the suite's)"),
+        OptionSpec(name: "--threads", value: "N", help: "worker threads (default: all online CPUs)"),
+        OptionSpec(name: "--out", value: "FILE", help: "result file (default perwatt-results/<suite>-<UTC time>.json)"),
+        OptionSpec(name: "--json", value: nil, help: "print the perwatt.result/1 object instead of the table"),
+        OptionSpec(name: "--reference", value: "FILE", help: "also print each score as a ratio to this result of the same suite"),
+        OptionSpec(name: "--quiet", value: nil, help: "no progress on stderr"),
+        OptionSpec(name: "--help", value: nil, help: "show this help"),
+    ] + EnergyOptions.specs
+
+    static let help = """
+        Usage: perwatt run [--suite NAME|FILE] [--model ID,…] [--quantization LIST] [--fixture FILE,…] [--energy SOURCE]
+                           [--idle S] [--min-time S] [--repetitions N] [--threads N] [--out FILE] [--json]
+                           [--reference FILE] [--quiet]
+
+        For each workload (model × quantization) of the suite: builds one real-shaped layer at that
+        precision with random weights, verifies each kernel against its reference, measures prefill and
+        one decode step kernel by kernel (time, and energy when a source exists), and projects the whole
+        model from the measured layer × its layer count plus the LM head (labelled projected). Then joins
+        each workload with the accuracy fixtures of that model and quantization (built-in ones cite their
+        source) into scores: accuracy (Wilson 95%), J and W per query (gross, and net of idle), IPJ =
+        accuracy / mean J per query, IPW = accuracy / mean W per query, tokens/s, tokens/J, GFLOP/J, with
+        bootstrap 95% intervals over repetitions and queries. Without an energy source, the time figures
+        still come out and the energy ones are absent, with the reason.
+
+        The result (perwatt.result/1) is written atomically, after every workload; Ctrl-C stops the run,
+        keeps what finished (marked incomplete) and exits 130.
+
+        Options:
+        \(Help.options(specs))
+
+        Exit codes: 0 success; 3 a kernel failed verification (its workloads are not scored); 64 usage
+        error; 65 invalid fixture, suite, model or reference file; 66 a file cannot be read; 69/77 energy
+        source problems; 74 the result cannot be written; 130 interrupted.
+
+        """
+
+    static func run(_ arguments: [String], context: CLIContext) throws -> ExitCode {
+        guard let (options, energy) = try parseCommand(arguments, specs: specs, command: "run", help: help,
+                                                       stopAtPositional: false, context: context) else { return .success }
+        let started = Date()
+        let clockStart = POSIX.monotonicSeconds()
+        var suite = try Suite.resolve(options.string("--suite") ?? "workstation")
+        let threads = try options.int("--threads", command: "run", in: 1...1024) ?? ProcessInfo.processInfo.activeProcessorCount
+        suite.minTimeSeconds = try options.double("--min-time", command: "run", in: 0.001...600, unit: "seconds") ?? suite.minTimeSeconds
+        suite.repetitions = try options.int("--repetitions", command: "run", in: 1...1000) ?? suite.repetitions
+        suite.idleSeconds = try options.double("--idle", command: "run", in: 0...3600, unit: "seconds") ?? suite.idleSeconds
+        suite.promptTokens = try options.int("--prompt-tokens", command: "run", in: 1...1_000_000) ?? suite.promptTokens
+        suite.outputTokens = try options.int("--output-tokens", command: "run", in: 0...1_000_000) ?? suite.outputTokens
+
+        // Fixtures: built-in, then files.
+        var fixtures = try BuiltinFixtures.all()
+        for path in options.list("--fixture") { fixtures.append(try LoadedFixture.load(path)) }
+
+        // Workloads: the suite's, or --model × (--quantization, or each model's fixture quantizations).
+        var quantizations: [Precision]?
+        if options.string("--quantization") != nil {
+            quantizations = try options.list("--quantization").map { text in
+                guard let precision = Precision(rawValue: text) else {
+                    throw UsageError(message: "--quantization takes a list of \(Precision.allCases.map(\.rawValue).joined(separator: ", ")); '\(text)' is not one",
+                                     command: "run")
+                }
+                return precision
+            }
+        }
+        var models: [String: ModelSpec] = [:]
+        func model(_ id: String) throws -> ModelSpec {
+            if let known = models[id] { return known }
+            guard let spec = try ModelRegistry.resolve(id, environment: context.environment) else {
+                let ids = try ModelRegistry.all(context.environment).map(\.id)
+                throw UsageError(message: "unknown model '\(id)'; known: \(ids.joined(separator: ", ")) (or give a spec or config.json path)",
+                                 command: "run")
+            }
+            models[id] = spec
+            return spec
+        }
+        let requested = options.list("--model")
+        if !requested.isEmpty {
+            var entries: [Suite.Entry] = []
+            for id in requested {
+                let spec = try model(id)
+                let own = fixtures.filter { $0.fixture.model == spec.id }.compactMap(\.fixture.precision)
+                let chosen = quantizations ?? Precision.allCases.filter(own.contains)
+                guard !chosen.isEmpty else {
+                    throw UsageError(message: "no fixture names model '\(spec.id)'; give --quantization to measure it without accuracy, or --fixture",
+                                     command: "run")
+                }
+                entries += chosen.map { Suite.Entry(model: id, quantization: $0.rawValue) }
+            }
+            suite.workloads = entries
+            suite.kernels = []
+            suite.name += "+models"
+        } else if let quantizations {
+            suite.workloads = suite.workloads.filter { quantizations.map(\.rawValue).contains($0.quantization) }
+        }
+        guard !suite.workloads.isEmpty else { throw UsageError(message: "no workload left to measure (check --quantization)", command: "run") }
+        var workloads: [Workload] = []
+        for entry in suite.workloads {
+            let spec = try model(entry.model)
+            guard let precision = Precision(rawValue: entry.quantization) else {
+                throw UsageError(message: "unknown quantization '\(entry.quantization)' in suite \(suite.name)", command: "run")
+            }
+            workloads.append(try Workload(model: spec, precision: precision, promptTokens: suite.promptTokens, outputTokens: suite.outputTokens))
+        }
+        let catalog = KernelCatalog.standard()
+        let suiteKernels = try suite.kernels.map { name in
+            guard let kernel = catalog.first(where: { $0.name == name }) else {
+                throw UsageError(message: "suite \(suite.name) names kernel '\(name)', which perwatt kernels --list does not have", command: "run")
+            }
+            return kernel
+        }
+        let reference = try options.string("--reference").map(RunResult.load)
+        if let reference, reference.suite.sha256 != suite.sha256 {
+            throw InputError(file: options.string("--reference")!, field: "suite.sha256",
+                             message: "is \(reference.suite.sha256.prefix(12)) (suite \(reference.suite.name)), but this run's suite \(suite.name) is \(suite.sha256.prefix(12)): results of different suites are not compared; run the same suite and settings")
+        }
+
+        // Energy first, so a permission problem stops us before minutes of measurement.
+        let meter: EnergyMeter?
+        let noneReason: String?
+        do {
+            (meter, noneReason) = try energy.makeMeter(context: context)
+        } catch let error as ProbeError {
+            return PerWattCLI.report(error, command: "run", context: context)
+        }
+        meter?.start()
+        defer { meter?.stop() }
+        let restoreInterrupt = POSIX.catchInterrupt()
+        defer { restoreInterrupt() }
+        OpenBLAS.setThreads(threads)
+
+        let progress = !options.has("--quiet") && context.stderr.isTerminal
+        func say(_ text: String) { if progress { context.stderr.line(text) } }
+        let out = options.string("--out") ?? defaultOutputPath(suite: suite.name, started: started)
+        let fingerprint = context.fingerprint()
+        var warnings: [String] = []
+        var result = RunResult(
+            perwattVersion: PerWattCLI.version, complete: false, incompleteReason: "running", startedAt: iso8601(started),
+            durationSeconds: 0, suite: .init(name: suite.name, sha256: suite.sha256, definition: suite),
+            settings: .init(threads: threads, minTimeSeconds: suite.minTimeSeconds, repetitions: suite.repetitions, idleSeconds: suite.idleSeconds),
+            fingerprint: fingerprint,
+            energy: .init(basis: meter?.plan.basis, source: meter?.plan.source, measurement: meter?.plan.measurement,
+                          unavailableReason: noneReason, channels: meter?.plan.channels.map(\.channel.id), idle: nil),
+            machineLimits: nil, kernels: [], workloads: [], fixtures: [], scores: [], warnings: [])
+        func save() -> ExitCode? {
+            result.durationSeconds = POSIX.monotonicSeconds() - clockStart
+            result.warnings = warnings
+            do {
+                let directory = (out as NSString).deletingLastPathComponent
+                if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+                try POSIX.writeAtomically(Array((try JSON.encode(result) + "\n").utf8), to: out)
+                return nil
+            } catch {
+                context.stderr.line("perwatt run: cannot write the result to \(out): \(error)")
+                return .ioError
+            }
+        }
+        let interrupted = { POSIX.interrupted.load(ordering: .relaxed) }
+
+        if suite.machineLimits {
+            say("measuring machine limits…")
+            let (peak, triad) = context.machineLimits(threads, min(suite.minTimeSeconds, 0.5), min(suite.repetitions, 5))
+            result.machineLimits = .init(peakF32FlopsPerSecond: peak, triadBytesPerSecond: triad)
+        }
+        var idleWatts: Double?
+        if let meter, suite.idleSeconds > 0, !interrupted() {
+            say("measuring idle power for \(formatNumber(suite.idleSeconds)) s (keep the machine quiet)…")
+            if let idle = IdleBaseline.measure(with: meter, seconds: suite.idleSeconds) {
+                idleWatts = idle.medianWatts
+                result.energy.idle = .init(seconds: idle.totalSeconds, medianWatts: idle.medianWatts, windowWatts: idle.windowWatts)
+            } else {
+                warnings.append("the idle baseline could not be measured (a basis counter failed): no net-of-idle figures")
+            }
+        } else if meter == nil && suite.idleSeconds > 0 {
+            warnings.append("no idle baseline: there is no energy source")
+        }
+
+        // Measure each distinct kernel once; workloads share them.
+        var measured: [KernelCase: KernelSamples] = [:]
+        var failedKernels = Set<String>()
+        func measure(_ kernel: KernelCase) throws {
+            guard measured[kernel] == nil, !failedKernels.contains(kernel.name), !interrupted() else { return }
+            say("  \(kernel.name)…")
+            let prepared = try KernelCatalog.prepare(kernel, threads: threads)
+            let outcome = try KernelMeasurement.run(prepared, minTime: suite.minTimeSeconds, repetitions: suite.repetitions, meter: meter,
+                                                    interrupted: interrupted)
+            if kernel.implementation == .openblas { Thread.sleep(forTimeInterval: 0.25) }
+            var record = RunResult.KernelRecord(
+                name: kernel.name, operation: kernel.operationName, precision: kernel.precision.rawValue, flops: kernel.flops,
+                bytes: kernel.bytes, verified: outcome.verification.passed, maxAbsoluteError: outcome.verification.maxAbsoluteError,
+                rmsError: outcome.verification.rmsError, worstToleranceRatio: outcome.verification.worstRatio)
+            if !outcome.verification.passed {
+                failedKernels.insert(kernel.name)
+                warnings.append("\(kernel.name) FAILED verification (\(outcome.verification)): not timed, its workloads not scored")
+            } else if !outcome.interrupted {
+                let median = PowerProbe.median(outcome.secondsPerCall)
+                record.secondsPerCall = outcome.secondsPerCall
+                record.medianSecondsPerCall = median
+                record.gflopsPerSecond = kernel.flops / median / 1e9
+                record.joulesPerCall = outcome.joulesPerCall
+                record.medianJoulesPerCall = outcome.joulesPerCall.map(PowerProbe.median)
+                record.windows = outcome.windows
+                measured[kernel] = KernelSamples(secondsPerCall: outcome.secondsPerCall, joulesPerCall: outcome.joulesPerCall)
+            }
+            if !outcome.interrupted { result.kernels.append(record) }
+        }
+
+        if !suiteKernels.isEmpty { say("kernels:") }
+        for kernel in suiteKernels { try measure(kernel) }
+        let memory = fingerprint.memoryBytes.map { Double($0) }
+        for workload in workloads {
+            if interrupted() { break }
+            let spec = workload.model
+            say("\(spec.id) \(workload.precision.rawValue): \(workload.parts.count) kernels, \(spec.layers) layers")
+            for part in workload.parts { try measure(part.kernel) }
+            if interrupted() { break }
+            var record = workloadRecord(workload, memory: memory)
+            let time = WorkloadCost.project(workload) { measured[$0].map { PowerProbe.median($0.secondsPerCall) } }
+            let joules = WorkloadCost.project(workload) { measured[$0]?.joulesPerCall.map(PowerProbe.median) }
+            record.prefillSeconds = time?.prefill
+            record.decodeSecondsPerToken = time?.decode
+            record.prefillJoules = joules?.prefill
+            record.decodeJoulesPerToken = joules?.decode
+            if time == nil {
+                record.notMeasuredReason = "a kernel failed verification: " + workload.parts.map(\.kernel.name).filter(failedKernels.contains).joined(separator: ", ")
+            }
+            result.workloads.append(record)
+            let matching = fixtures.filter { $0.fixture.model == spec.id && $0.fixture.precision == workload.precision }
+            if matching.isEmpty { warnings.append("\(spec.id) \(workload.precision.rawValue): no fixture, so no accuracy scores (time and energy per token are in workloads)") }
+            if time != nil {
+                for fixture in matching {
+                    if let score = Scoring.score(workload: workload, samples: measured, fixture: fixture, idleWatts: idleWatts,
+                                                 energyBasis: meter?.plan.basis, energyReason: noneReason) {
+                        result.scores.append(score)
+                    }
+                }
+            }
+            for fixture in matching where !result.fixtures.contains(where: { $0.origin == fixture.origin }) {
+                let f = fixture.fixture
+                result.fixtures.append(.init(origin: fixture.origin, sha256: fixture.sha256, benchmark: f.benchmark, model: f.model,
+                                             quantization: f.quantization, scheme: f.scheme, source: f.source, n: f.counts.n, accuracy: f.accuracy))
+            }
+            if let failure = save() { return failure }
+        }
+        result.complete = !interrupted()
+        result.incompleteReason = result.complete ? nil : "interrupted (Ctrl-C): \(result.workloads.count) of \(workloads.count) workloads finished"
+        if let failure = save() { return failure }
+
+        if options.has("--json") {
+            context.stdout.line(try JSON.encode(result))
+        } else {
+            context.stdout.write(RunReport.render(result, reference: reference))
+            context.stdout.line("result: \(out)")
+        }
+        if !result.complete { return .interrupted }
+        return failedKernels.isEmpty ? .success : .verificationFailed
+    }
+
+    static func workloadRecord(_ workload: Workload, memory: Double?) -> RunResult.WorkloadRecord {
+        let spec = workload.model
+        let weights = spec.weightBytes(workload.precision)
+        let cache = spec.kvCacheBytes(tokens: workload.promptTokens + workload.outputTokens)
+        return RunResult.WorkloadRecord(
+            model: spec.id, modelName: spec.name, quantization: workload.precision.rawValue, layers: spec.layers,
+            parameters: spec.parameters, activeParameters: spec.activeParameters, weightBytes: weights, kvCacheBytes: cache,
+            memoryBytes: memory, fitsInMemory: memory.map { weights + cache <= $0 }, promptTokens: workload.promptTokens,
+            outputTokens: workload.outputTokens, decodeContext: workload.decodeContext, projected: true,
+            projection: "one layer's kernels measured at full size, × \(spec.layers) layers, + the LM head; elementwise ops (norms, RoPE, activations) not counted",
+            parts: workload.parts.map {
+                .init(phase: $0.phase.rawValue, role: $0.role, kernel: $0.kernel.name, callsPerLayer: $0.perLayer ? $0.calls : nil,
+                      callsPerPass: workload.callsPerPass($0))
+            },
+            prefillFlops: workload.flops(.prefill), decodeFlopsPerToken: workload.flops(.decode))
+    }
+
+    static func iso8601(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.string(from: date)
+    }
+
+    static func defaultOutputPath(suite: String, started: Date) -> String {
+        let stamp = iso8601(started).replacingOccurrences(of: ":", with: "")
+        return "perwatt-results/\(suite)-\(stamp).json"
+    }
+}

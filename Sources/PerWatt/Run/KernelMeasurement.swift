@@ -1,0 +1,72 @@
+import Foundation
+import KernelBench
+import PowerProbe
+
+/// One measured window: the kernel repeated `calls` times between two readings of the meter.
+struct WindowRecord: Codable, Sendable {
+    struct ChannelReading: Codable, Sendable {
+        var id: String
+        /// Raw readings at the window's edges (µJ for counters, µW for power gauges).
+        var counterStart: UInt64?
+        var counterEnd: UInt64?
+        var wraps: Int
+        var joules: Double?
+        var error: String?
+    }
+
+    var calls: Int
+    var durationSeconds: Double
+    var basisJoules: Double?
+    var unavailableReason: String?
+    var channels: [ChannelReading]?
+}
+
+/// Verified, then timed: the procedure of DESIGN 2 for one kernel, shared by `perwatt kernels` and
+/// `perwatt run`.
+enum KernelMeasurement {
+    struct Outcome: Sendable {
+        var verification: Verification
+        var secondsPerCall: [Double] = []
+        /// Per repetition; nil without a meter or when a window's basis energy was unavailable.
+        var joulesPerCall: [Double]?
+        var windows: [WindowRecord] = []
+        /// Stopped by Ctrl-C before all repetitions ran.
+        var interrupted = false
+    }
+
+    /// Verifies `prepared` and, if it passes, warms it up and measures `repetitions` windows of at
+    /// least `minTime` seconds each (the call count calibrated once, then fixed).
+    static func run(_ prepared: any PreparedKernel, minTime: Double, repetitions: Int, meter: EnergyMeter?,
+                    interrupted: () -> Bool = { false }) throws -> Outcome {
+        var outcome = Outcome(verification: try prepared.verify())
+        guard outcome.verification.passed else { return outcome }
+        let calls = Timer.measure(minimumSeconds: minTime, repetitions: 1) { prepared.run() }.callsPerRepetition
+        var joules: [Double] = []
+        var energyComplete = meter != nil
+        for _ in 0..<repetitions {
+            if interrupted() {
+                outcome.interrupted = true
+                break
+            }
+            let mark = meter?.beginWindow()
+            let start = Timer.now()
+            for _ in 0..<calls { prepared.run() }
+            let elapsed = Timer.now() - start
+            outcome.secondsPerCall.append(elapsed / Double(calls))
+            var record = WindowRecord(calls: calls, durationSeconds: elapsed)
+            if let mark, let window = meter?.endWindow(mark) {
+                record.durationSeconds = window.durationSeconds
+                record.basisJoules = window.basisJoules
+                record.unavailableReason = window.unavailableReason
+                record.channels = window.channels.map {
+                    WindowRecord.ChannelReading(id: $0.channel.id, counterStart: $0.startRaw, counterEnd: $0.endRaw, wraps: $0.wraps,
+                                                joules: $0.energyJoules, error: $0.error.map { "\($0)" })
+                }
+                if let total = window.basisJoules { joules.append(total / Double(calls)) } else { energyComplete = false }
+            }
+            outcome.windows.append(record)
+        }
+        if energyComplete && !joules.isEmpty && joules.count == outcome.secondsPerCall.count { outcome.joulesPerCall = joules }
+        return outcome
+    }
+}

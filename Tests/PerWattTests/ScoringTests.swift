@@ -1,0 +1,156 @@
+import Foundation
+import Testing
+import KernelBench
+@testable import PerWatt
+
+/// A dense model small enough to reason about by hand: 2 layers, hidden 32, 2 heads of 16 with one
+/// KV head, a gated MLP of 64, a vocabulary of 100.
+let tinyModel = ModelSpec(id: "tiny", name: "Tiny", layers: 2, hiddenSize: 32, heads: 2, kvHeads: 1, headDim: 16, ffnSize: 64,
+                          vocabularySize: 100, tiedEmbeddings: true, ffnKind: .gated, experts: nil, activeExperts: nil, source: "test")
+
+@Suite struct ScoringTests {
+    @Test func wilsonIntervalsMatchHandComputedValues() {
+        // (p + z²/2n ± z·√(p(1−p)/n + z²/4n²)) / (1 + z²/n), z = 1.959964, computed independently.
+        for (correct, n, low, high) in [(8, 10, 0.490162, 0.943318), (0, 10, 0.0, 0.277533), (10, 10, 0.722467, 1.0),
+                                        (3, 4, 0.300642, 0.954413), (4932, 10000, 0.483406, 0.503000)] {
+            let interval = Statistics.wilson(correct: correct, n: n)
+            #expect(abs(interval.low - low) < 1e-6 && abs(interval.high - high) < 1e-6, "\(correct)/\(n): \(interval)")
+            #expect(interval.value == Double(correct) / Double(n))
+        }
+    }
+
+    @Test func quantilesInterpolateBetweenOrderStatistics() {
+        #expect(Statistics.quantile([4, 1, 3, 2, 5], 0.5) == 3)
+        #expect(Statistics.quantile([1, 2, 3, 4, 5], 0.025) == 1.1)
+        #expect(Statistics.quantile([1, 2], 0.75) == 1.75)
+    }
+
+    /// Every kernel 1 ms and 10 mJ per call (10 W): one pass is 5 parts × 2 layers + the head = 11
+    /// calls, so prefill of the 4-token shape takes 11 ms (2.75 ms per token) and a decode step 11 ms.
+    func uniformSamples(_ workload: Workload, seconds: Double = 0.001, joules: Double = 0.01) -> [KernelCase: KernelSamples] {
+        Dictionary(workload.parts.map { ($0.kernel, KernelSamples(secondsPerCall: [seconds, seconds, seconds], joulesPerCall: [joules, joules, joules])) },
+                   uniquingKeysWith: { first, _ in first })
+    }
+
+    @Test func ipjIpwAndNetFiguresOnExactSyntheticNumbers() throws {
+        let workload = try Workload(model: tinyModel, precision: .q8_0, promptTokens: 4, outputTokens: 2)
+        // Query 1: 4 prompt + 2 output tokens: 4 × 2.75 + 2 × 11 = 33 ms, 0.33 J.
+        // Query 2: 8 prompt + 0 output: 22 ms, 0.22 J. Queries 3 and 4: the suite shape (4, 2).
+        let fixture = Fixture(benchmark: "synthetic", model: "tiny", quantization: "q8_0", source: "test", queries: [
+            .init(id: "a", correct: true, promptTokens: 4, outputTokens: 2),
+            .init(id: "b", correct: true, promptTokens: 8, outputTokens: 0),
+            .init(id: "c", correct: true, promptTokens: nil, outputTokens: nil),
+            .init(id: "d", correct: false, promptTokens: nil, outputTokens: nil),
+        ])
+        let loaded = LoadedFixture(fixture: fixture, origin: "test", sha256: "")
+        let score = try #require(Scoring.score(workload: workload, samples: uniformSamples(workload), fixture: loaded, idleWatts: 4,
+                                               energyBasis: "rapl:package", energyReason: nil))
+        let meanJoules = (0.33 + 0.22 + 0.33 + 0.33) / 4
+        let meanSeconds = (0.033 + 0.022 + 0.033 + 0.033) / 4
+        #expect(abs(score.joulesPerQuery!.value - meanJoules) < 1e-12)
+        #expect(abs(score.secondsPerQuery.value - meanSeconds) < 1e-12)
+        #expect(abs(score.wattsPerQuery!.value - 10) < 1e-9)
+        #expect(abs(score.ipj!.value - 0.75 / meanJoules) < 1e-9)
+        #expect(abs(score.ipw!.value - 0.075) < 1e-12)
+        // Net of a 4 W idle: J − 4 W × t per query.
+        #expect(abs(score.netJoulesPerQuery!.value - (meanJoules - 4 * meanSeconds)) < 1e-12)
+        #expect(abs(score.netIPJ!.value - 0.75 / (meanJoules - 4 * meanSeconds)) < 1e-9)
+        #expect(abs(score.netWattsPerQuery!.value - 6) < 1e-9)
+        #expect(abs(score.tokensPerJoule!.value - 26 / (4 * meanJoules)) < 1e-9)
+        #expect(abs(score.prefillTokensPerSecond.value - 1 / 0.00275) < 1e-6)
+        #expect(abs(score.decodeTokensPerSecond.value - 1 / 0.011) < 1e-6)
+        #expect(score.accuracy.value == 0.75 && score.n == 4)
+        #expect(score.tokenCounts == "per query where given (2 of 4), suite default otherwise")
+        // Energy per kernel never varies, so its interval is the point; IPJ varies with the resampled queries.
+        #expect(score.wattsPerQuery!.low == score.wattsPerQuery!.high)
+        #expect(score.ipj!.low < score.ipj!.value && score.ipj!.value <= score.ipj!.high)
+        let flops = 4 * workload.flops(.prefill) / 4 + 2 * workload.flops(.decode) + 8 * workload.flops(.prefill) / 4
+            + 2 * (4 * workload.flops(.prefill) / 4 + 2 * workload.flops(.decode))
+        #expect(abs(score.gflopPerJoule!.value - flops / (4 * meanJoules) / 1e9) < 1e-9)
+    }
+
+    @Test func withoutEnergyOnlyTimeFiguresComeOutWithTheReason() throws {
+        let workload = try Workload(model: tinyModel, precision: .f16, promptTokens: 4, outputTokens: 2)
+        var samples = uniformSamples(workload)
+        for key in samples.keys { samples[key]?.joulesPerCall = nil }
+        let fixture = Fixture(benchmark: "b", model: "tiny", quantization: "f16", source: "test", aggregate: .init(accuracy: 0.5, n: 100))
+        let score = try #require(Scoring.score(workload: workload, samples: samples, fixture: LoadedFixture(fixture: fixture, origin: "t", sha256: ""),
+                                               idleWatts: nil, energyBasis: nil, energyReason: "--energy none"))
+        #expect(score.joulesPerQuery == nil && score.ipj == nil && score.ipw == nil && score.tokensPerJoule == nil)
+        #expect(score.energyUnavailableReason == "--energy none")
+        #expect(abs(score.secondsPerQuery.value - 0.033) < 1e-12)
+        #expect(score.tokenCounts == "suite default (4 prompt, 2 output)")
+        // Aggregate accuracy: the Wilson interval of 50/100.
+        #expect(abs(score.accuracy.low - 0.403832) < 1e-5 && abs(score.accuracy.high - 0.596168) < 1e-5)
+    }
+
+    @Test func bootstrapIntervalsAreReproducibleAndCoverTheSpreadOfRepetitions() throws {
+        let workload = try Workload(model: tinyModel, precision: .q4_0, promptTokens: 4, outputTokens: 2)
+        var samples = uniformSamples(workload)
+        for key in samples.keys { samples[key] = KernelSamples(secondsPerCall: [0.001, 0.0012, 0.0009], joulesPerCall: [0.010, 0.013, 0.008]) }
+        let fixture = LoadedFixture(fixture: Fixture(benchmark: "b", model: "tiny", quantization: "q4_0", source: "t",
+                                                     aggregate: .init(accuracy: 0.6, n: 1000)), origin: "t", sha256: "")
+        let first = try #require(Scoring.score(workload: workload, samples: samples, fixture: fixture, idleWatts: nil, energyBasis: "x", energyReason: nil))
+        let second = try #require(Scoring.score(workload: workload, samples: samples, fixture: fixture, idleWatts: nil, energyBasis: "x", energyReason: nil))
+        #expect(first.ipj == second.ipj)
+        // Per-call medians 1 ms and 10 mJ; resampled medians range over 0.9–1.2 ms and 8–13 mJ.
+        #expect(abs(first.joulesPerQuery!.value - 0.33) < 1e-12)
+        #expect(first.joulesPerQuery!.low >= 0.264 - 1e-12 && first.joulesPerQuery!.high <= 0.429 + 1e-12)
+        #expect(first.joulesPerQuery!.low < first.joulesPerQuery!.high)
+    }
+}
+
+@Suite struct WorkloadTests {
+    @Test func denseLayerKernelsHaveTheModelsShapes() throws {
+        let workload = try Workload(model: tinyModel, precision: .q8_0, promptTokens: 4, outputTokens: 2)
+        let names = workload.parts.map { "\($0.phase.rawValue) \($0.role) \($0.kernel.name) ×\(workload.callsPerPass($0))" }
+        #expect(names == [
+            "prefill qkv gemm.q8_0.4x64x32 ×2",
+            "prefill attention attention.prefill.f32.t4.l4.h2.kv1.d16 ×2",
+            "prefill attn_output gemm.q8_0.4x32x32 ×2",
+            "prefill ffn_gate_up gemm.q8_0.4x128x32 ×2",
+            "prefill ffn_down gemm.q8_0.4x32x64 ×2",
+            "prefill lm_head gemv.q8_0.1x100x32 ×1",
+            "decode qkv gemv.q8_0.1x64x32 ×2",
+            "decode attention attention.decode.f32.t1.l5.h2.kv1.d16 ×2",
+            "decode attn_output gemv.q8_0.1x32x32 ×2",
+            "decode ffn_gate_up gemv.q8_0.1x128x32 ×2",
+            "decode ffn_down gemv.q8_0.1x32x64 ×2",
+            "decode lm_head gemv.q8_0.1x100x32 ×1",
+        ])
+        #expect(workload.decodeContext == 5)
+        // Prefill FLOPs by hand: per layer 2·4·(64 + 32 + 128)·32 + 2·4·32·64 matmul FLOPs, attention
+        // 4·16 per attended pair × 2 heads × (1+2+3+4) pairs; × 2 layers; the head 2·100·32.
+        let matmuls: Double = 2 * 4 * (64 + 32 + 128) * 32 + 2 * 4 * 32 * 64
+        let attention: Double = 4 * 16 * 2 * 10
+        let perLayer = matmuls + attention
+        let head: Double = 2 * 100 * 32
+        #expect(workload.flops(.prefill) == 2 * perLayer + head)
+    }
+
+    @Test func projectionMultipliesTheMeasuredLayerByTheLayerCount() throws {
+        let workload = try Workload(model: tinyModel, precision: .f32, promptTokens: 4, outputTokens: 2)
+        // Each role costs a distinct amount: per layer qkv 1, attention 2, out 3, gate/up 4, down 5; head 100.
+        let costs = ["qkv": 1.0, "attention": 2, "attn_output": 3, "ffn_gate_up": 4, "ffn_down": 5, "lm_head": 100]
+        let byKernel = Dictionary(workload.parts.map { ($0.kernel, costs[$0.role]!) }, uniquingKeysWith: { a, _ in a })
+        let cost = try #require(WorkloadCost.project(workload) { byKernel[$0] })
+        #expect(cost.prefill == 2 * 15 + 100 && cost.decode == 2 * 15 + 100)
+        #expect(WorkloadCost.project(workload) { $0.operationName == "attention.decode" ? nil : 1 } == nil)
+    }
+
+    @Test func mixtureOfExpertsRunsTheRouterAndTheActiveExperts() throws {
+        var moe = tinyModel
+        moe.experts = 8
+        moe.activeExperts = 2
+        let workload = try Workload(model: moe, precision: .q4_0, promptTokens: 12, outputTokens: 0)
+        let parts = Dictionary(workload.parts.map { ("\($0.phase.rawValue) \($0.role)", $0) }, uniquingKeysWith: { a, _ in a })
+        // Prefill: 12 tokens × 2 experts spread over 8: 3 tokens per expert, all 8 run.
+        #expect(parts["prefill expert_gate_up"]?.kernel.name == "gemm.q4_0.3x128x32" && parts["prefill expert_gate_up"]?.calls == 8)
+        #expect(parts["prefill router"]?.kernel.name == "gemm.f32.12x8x32")
+        // Decode: one token, its 2 experts.
+        #expect(parts["decode expert_down"]?.kernel.name == "gemv.q4_0.1x32x64" && parts["decode expert_down"]?.calls == 2)
+        // 2 layers × (attention + 8 experts × 3·32·64 + router 32·8 + norms) + embeddings 100·32 + final norm.
+        #expect(moe.parameters == 2 * (32 * 32 + 2 * 32 * 16 + 32 * 32 + 8 * 3 * 32 * 64 + 32 * 8 + 2 * 32) + 100 * 32 + 32)
+        #expect(moe.activeParameters == moe.parameters - 2 * 6 * 3 * 32 * 64 - 100 * 32)
+    }
+}
