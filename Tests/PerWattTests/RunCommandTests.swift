@@ -146,11 +146,16 @@ import ProbeTestSupport
         let result = CLIHarness.run(["run", "--suite", file])
         #expect(result.status == .dataError)
         #expect(result.stderr.contains("suite.json:3: workloads[1].quantization: must be one of f32"), "\(result.stderr)")
-        // The built-in suites load back from their JSON unchanged (Benchmarks/suites holds copies).
+        // The built-in suites load back from their JSON unchanged, and Benchmarks/suites holds
+        // current copies (regenerate with: perwatt run --list-suites --json).
+        let benchmarks = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Benchmarks/suites")
         for suite in Suite.builtins {
             let copy = Self.temporary("\(suite.name).json")
             try JSON.encode(suite).write(toFile: copy, atomically: true, encoding: .utf8)
             #expect(try Suite.load(copy) == suite)
+            #expect(try Suite.load(benchmarks.appendingPathComponent("\(suite.name).json").path) == suite,
+                    "Benchmarks/suites/\(suite.name).json differs from the built-in suite")
         }
     }
 }

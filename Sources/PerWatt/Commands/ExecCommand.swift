@@ -41,26 +41,14 @@ enum ExecCommand {
         if let outPath, outPath.isEmpty { throw UsageError(message: "--out needs a file name", command: "exec") }
 
         // Resolve the energy plan before starting anything, so a permission problem stops us early.
-        let environment = context.makeProbeEnvironment(energy.powercapRoot, energy.hwmonRoot)
-        var plan: EnergyPlan?
-        var noneReason: String?
+        let meter: EnergyMeter?
+        let noneReason: String?
         do {
-            let inventory = try EnergyInventory.discover(environment, for: energy.selection)
-            plan = try inventory.plan(for: energy.selection)
-            if plan == nil {
-                noneReason = energy.selection == .none ? "--energy none" : ProbeCommand.noneReason(inventory)
-            }
+            (meter, noneReason) = try energy.makeMeter(context: context)
         } catch let error as ProbeError {
             return PerWattCLI.report(error, command: "exec", context: context)
         }
-        var meter: EnergyMeter?
-        if let plan {
-            do {
-                meter = try EnergyMeter(plan: plan, configuration: MeterConfiguration(intervalSeconds: energy.intervalSeconds))
-            } catch let error as ProbeError {
-                return PerWattCLI.report(error, command: "exec", context: context)
-            }
-        } else if energy.selection == .auto && json {
+        if meter == nil && energy.selection == .auto && json {
             // Human mode says it once, in the report; with --json stdout is for JSON, so say it here.
             context.stderr.line("perwatt exec: energy: none: \(noneReason ?? "no source"). Measuring time only.")
         }

@@ -41,58 +41,6 @@ enum KernelsCommand {
 
         """
 
-    struct AttentionFields: Encodable {
-        var queries: Int
-        var keys: Int
-        var heads: Int
-        var kvHeads: Int
-        var headDim: Int
-        var causal: Bool
-    }
-
-    struct Result: Encodable {
-        var name: String
-        var operation: String
-        var implementation: String
-        var precision: String
-        var m: Int?
-        var n: Int?
-        var k: Int?
-        var attention: AttentionFields?
-        var flops: Double
-        var bytes: Double
-        var verified: Bool
-        var maxAbsoluteError: Double
-        var rmsError: Double
-        var worstToleranceRatio: Double
-        var secondsPerCall: [Double]?
-        var medianSecondsPerCall: Double?
-        var gflopsPerSecond: Double?
-        var gigabytesPerSecond: Double?
-        var percentOfPeak: Double?
-        var joulesPerCall: Double?
-        var joulesPerGFLOP: Double?
-        var averageWatts: Double?
-
-        init(_ kernel: KernelCase, _ verification: Verification) {
-            name = kernel.name
-            operation = kernel.operationName
-            implementation = kernel.implementation.rawValue
-            precision = kernel.precision.rawValue
-            (m, n, k) = (kernel.matmulShape?.m, kernel.matmulShape?.n, kernel.matmulShape?.k)
-            attention = kernel.attentionShape.map {
-                AttentionFields(queries: $0.queries, keys: $0.keys, heads: $0.heads, kvHeads: $0.kvHeads, headDim: $0.headDim,
-                                causal: $0.causal)
-            }
-            flops = kernel.flops
-            bytes = kernel.bytes
-            verified = verification.passed
-            maxAbsoluteError = verification.maxAbsoluteError
-            rmsError = verification.rmsError
-            worstToleranceRatio = verification.worstRatio
-        }
-    }
-
     struct Report: Encodable {
         var schema = "perwatt.kernels/1"
         var threads: Int
@@ -102,7 +50,7 @@ enum KernelsCommand {
         var triadBytesPerSecond: Double?
         var energyBasis: String?
         var energyUnavailableReason: String?
-        var kernels: [Result]
+        var kernels: [KernelResult]
         var fingerprint: Fingerprint
     }
 
@@ -181,31 +129,19 @@ enum KernelsCommand {
         let progress = context.stderr.isTerminal
         if progress { context.stderr.line("measuring machine limits…") }
         let (peak, triad) = context.machineLimits(threads, min(minTime, 0.5), repetitions)
-        var results: [Result] = []
+        var results: [KernelResult] = []
         var failed = false
         for kernel in cases {
             if progress { context.stderr.line("\(kernel.name)…") }
             let prepared = try KernelCatalog.prepare(kernel, threads: threads)
             let outcome = try KernelMeasurement.run(prepared, minTime: minTime, repetitions: repetitions, meter: meter)
-            var result = Result(kernel, outcome.verification)
+            var result = KernelResult(kernel, outcome.verification)
             guard outcome.verification.passed else {
                 failed = true
                 results.append(result)
                 continue
             }
-            let seconds = outcome.secondsPerCall
-            let median = PowerProbe.median(seconds)
-            result.secondsPerCall = seconds
-            result.medianSecondsPerCall = median
-            result.gflopsPerSecond = kernel.flops / median / 1e9
-            result.gigabytesPerSecond = kernel.bytes / median / 1e9
-            result.percentOfPeak = 100 * kernel.flops / median / peak
-            if let joules = outcome.joulesPerCall {
-                let perCall = PowerProbe.median(joules)
-                result.joulesPerCall = perCall
-                result.joulesPerGFLOP = perCall / (kernel.flops / 1e9)
-                result.averageWatts = perCall / median
-            }
+            result.record(outcome, kernel: kernel, peakFlopsPerSecond: peak)
             results.append(result)
             if kernel.implementation == .openblas {
                 // OpenBLAS's threads busy-wait ~0.1 s after a call; on a small machine they would steal
@@ -226,20 +162,20 @@ enum KernelsCommand {
 
     static func verify(_ cases: [KernelCase], threads: Int, json: Bool, context: CLIContext) throws -> ExitCode {
         var table = Table(["KERNEL", "MAX ERROR", "RMS ERROR", "OF TOLERANCE", "RESULT"], rightAligned: [1, 2, 3])
-        var results: [Result] = []
+        var results: [KernelResult] = []
         var failed = 0
         for kernel in cases {
             let verification = try KernelCatalog.prepare(kernel, threads: threads).verify()
             if !verification.passed { failed += 1 }
             table.add([kernel.name, String(format: "%.2e", verification.maxAbsoluteError), String(format: "%.2e", verification.rmsError),
                        String(format: "%.3f", verification.worstRatio), verification.passed ? "ok" : "MISMATCH"])
-            results.append(Result(kernel, verification))
+            results.append(KernelResult(kernel, verification))
         }
         if json {
             struct VerifyReport: Encodable {
                 var schema = "perwatt.kernels.verify/1"
                 var threads: Int
-                var kernels: [Result]
+                var kernels: [KernelResult]
             }
             context.stdout.line(try JSON.encode(VerifyReport(threads: threads, kernels: results)))
         } else {

@@ -20,6 +20,7 @@ enum RunCommand {
         OptionSpec(name: "--json", value: nil, help: "print the perwatt.result/1 object instead of the table"),
         OptionSpec(name: "--reference", value: "FILE", help: "also print each score as a ratio to this result of the same suite"),
         OptionSpec(name: "--quiet", value: nil, help: "no progress on stderr"),
+        OptionSpec(name: "--list-suites", value: nil, help: "print the built-in suites (with --json, their perwatt.suite/1 definitions) and exit"),
         OptionSpec(name: "--help", value: nil, help: "show this help"),
     ] + EnergyOptions.specs
 
@@ -53,6 +54,17 @@ enum RunCommand {
     static func run(_ arguments: [String], context: CLIContext) throws -> ExitCode {
         guard let (options, energy) = try parseCommand(arguments, specs: specs, command: "run", help: help,
                                                        stopAtPositional: false, context: context) else { return .success }
+        if options.has("--list-suites") {
+            if options.has("--json") {
+                context.stdout.line(try JSON.encode(Suite.builtins))
+            } else {
+                for suite in Suite.builtins {
+                    context.stdout.line("\(suite.name.padding(toLength: 13, withPad: " ", startingAt: 0)) \(suite.description)")
+                    context.stdout.line(String(repeating: " ", count: 14) + suite.workloads.map { "\($0.model) \($0.quantization)" }.joined(separator: ", "))
+                }
+            }
+            return .success
+        }
         let started = Date()
         let clockStart = POSIX.monotonicSeconds()
         var suite = try Suite.resolve(options.string("--suite") ?? "workstation")
@@ -200,20 +212,12 @@ enum RunCommand {
             let outcome = try KernelMeasurement.run(prepared, minTime: suite.minTimeSeconds, repetitions: suite.repetitions, meter: meter,
                                                     interrupted: interrupted)
             if kernel.implementation == .openblas { Thread.sleep(forTimeInterval: 0.25) }
-            var record = RunResult.KernelRecord(
-                name: kernel.name, operation: kernel.operationName, precision: kernel.precision.rawValue, flops: kernel.flops,
-                bytes: kernel.bytes, verified: outcome.verification.passed, maxAbsoluteError: outcome.verification.maxAbsoluteError,
-                rmsError: outcome.verification.rmsError, worstToleranceRatio: outcome.verification.worstRatio)
+            var record = KernelResult(kernel, outcome.verification)
             if !outcome.verification.passed {
                 failedKernels.insert(kernel.name)
                 warnings.append("\(kernel.name) FAILED verification (\(outcome.verification)): not timed, its workloads not scored")
             } else if !outcome.interrupted {
-                let median = PowerProbe.median(outcome.secondsPerCall)
-                record.secondsPerCall = outcome.secondsPerCall
-                record.medianSecondsPerCall = median
-                record.gflopsPerSecond = kernel.flops / median / 1e9
-                record.joulesPerCall = outcome.joulesPerCall
-                record.medianJoulesPerCall = outcome.joulesPerCall.map(PowerProbe.median)
+                record.record(outcome, kernel: kernel, peakFlopsPerSecond: result.machineLimits?.peakF32FlopsPerSecond)
                 record.windows = outcome.windows
                 measured[kernel] = KernelSamples(secondsPerCall: outcome.secondsPerCall, joulesPerCall: outcome.joulesPerCall)
             }

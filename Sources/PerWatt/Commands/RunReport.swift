@@ -23,7 +23,7 @@ enum RunReport {
                     continue
                 }
                 table.add([kernel.name, fixed(seconds * 1000, 3), fixed(kernel.gflopsPerSecond ?? 0, 1),
-                           kernel.medianJoulesPerCall.map { String(format: "%.3g", $0) } ?? "n/a"])
+                           kernel.joulesPerCall.map { String(format: "%.3g", $0) } ?? "n/a"])
             }
             out += "\n" + table.render()
         }

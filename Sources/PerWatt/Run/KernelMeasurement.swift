@@ -70,3 +70,81 @@ enum KernelMeasurement {
         return outcome
     }
 }
+
+/// One kernel's verification and measurement, as `perwatt kernels` (perwatt.kernels/1) and
+/// `perwatt run` (perwatt.result/1) report it.
+struct KernelResult: Codable, Sendable {
+    struct AttentionFields: Codable, Sendable {
+        var queries: Int
+        var keys: Int
+        var heads: Int
+        var kvHeads: Int
+        var headDim: Int
+        var causal: Bool
+    }
+
+    var name: String
+    var operation: String
+    var implementation: String
+    var precision: String
+    var m: Int?
+    var n: Int?
+    var k: Int?
+    var attention: AttentionFields?
+    var flops: Double
+    var bytes: Double
+    var verified: Bool
+    var maxAbsoluteError: Double
+    var rmsError: Double
+    var worstToleranceRatio: Double
+    /// Per repetition.
+    var secondsPerCall: [Double]?
+    var medianSecondsPerCall: Double?
+    var gflopsPerSecond: Double?
+    var gigabytesPerSecond: Double?
+    var percentOfPeak: Double?
+    /// Median basis energy per call.
+    var joulesPerCall: Double?
+    /// Basis energy per call, per repetition (paired with `secondsPerCall`).
+    var joulesPerCallByRepetition: [Double]?
+    var joulesPerGFLOP: Double?
+    var averageWatts: Double?
+    /// The measured windows with their raw counter readings (`perwatt run` only).
+    var windows: [WindowRecord]?
+
+    init(_ kernel: KernelCase, _ verification: Verification) {
+        name = kernel.name
+        operation = kernel.operationName
+        implementation = kernel.implementation.rawValue
+        precision = kernel.precision.rawValue
+        (m, n, k) = (kernel.matmulShape?.m, kernel.matmulShape?.n, kernel.matmulShape?.k)
+        attention = kernel.attentionShape.map {
+            AttentionFields(queries: $0.queries, keys: $0.keys, heads: $0.heads, kvHeads: $0.kvHeads, headDim: $0.headDim,
+                            causal: $0.causal)
+        }
+        flops = kernel.flops
+        bytes = kernel.bytes
+        verified = verification.passed
+        maxAbsoluteError = verification.maxAbsoluteError
+        rmsError = verification.rmsError
+        worstToleranceRatio = verification.worstRatio
+    }
+
+    /// Fills the timing and energy figures from a measurement that verified.
+    mutating func record(_ outcome: KernelMeasurement.Outcome, kernel: KernelCase, peakFlopsPerSecond: Double?) {
+        guard !outcome.secondsPerCall.isEmpty else { return }
+        let median = PowerProbe.median(outcome.secondsPerCall)
+        secondsPerCall = outcome.secondsPerCall
+        medianSecondsPerCall = median
+        gflopsPerSecond = kernel.flops / median / 1e9
+        gigabytesPerSecond = kernel.bytes / median / 1e9
+        percentOfPeak = peakFlopsPerSecond.map { 100 * kernel.flops / median / $0 }
+        if let joules = outcome.joulesPerCall {
+            let perCall = PowerProbe.median(joules)
+            joulesPerCall = perCall
+            joulesPerCallByRepetition = joules
+            joulesPerGFLOP = perCall / (kernel.flops / 1e9)
+            averageWatts = perCall / median
+        }
+    }
+}

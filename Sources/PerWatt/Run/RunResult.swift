@@ -38,24 +38,6 @@ struct RunResult: Codable, Sendable {
         var triadBytesPerSecond: Double
     }
 
-    struct KernelRecord: Codable, Sendable {
-        var name: String
-        var operation: String
-        var precision: String
-        var flops: Double
-        var bytes: Double
-        var verified: Bool
-        var maxAbsoluteError: Double
-        var rmsError: Double
-        var worstToleranceRatio: Double
-        var secondsPerCall: [Double]?
-        var medianSecondsPerCall: Double?
-        var gflopsPerSecond: Double?
-        var joulesPerCall: [Double]?
-        var medianJoulesPerCall: Double?
-        var windows: [WindowRecord]?
-    }
-
     struct Part: Codable, Sendable {
         var phase: String
         var role: String
@@ -116,7 +98,7 @@ struct RunResult: Codable, Sendable {
     var fingerprint: Fingerprint
     var energy: Energy
     var machineLimits: Limits?
-    var kernels: [KernelRecord]
+    var kernels: [KernelResult]
     var workloads: [WorkloadRecord]
     var fixtures: [FixtureRecord]
     var scores: [Score]
