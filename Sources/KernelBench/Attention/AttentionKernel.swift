@@ -5,11 +5,12 @@ import Foundation
 /// Layout as `AttentionShape`: Q [T, H, d], K and V [L, Hkv, d], output [T, H, d], row-major f32.
 /// Work items are tiles of 4 rows, a row being one (query position, query head); the rows of a tile
 /// share a KV head, so every K and V load serves all 4 (prefill: 4 queries of a head; GQA decode: the
-/// heads of a group). Keys go in blocks of 16; each row keeps its running maximum m, sum l and output
-/// o (d floats), rescaled once per block by exp(m_old − m_new) (Milakov & Gimelshein's online softmax,
-/// as in FlashAttention), and p·V is accumulated 32 values of d at a time in registers over the block.
-/// Masked keys get weight exactly 0. `exp` is vectorized (`SIMDExp`); d mod 8 (scores) and d mod 32
-/// (p·V) are handled in scalar code.
+/// heads of a group). Keys go in blocks of 16; scores are computed two keys at a time (each Q load
+/// serves both); each row keeps its running maximum m, sum l and output o (d floats), rescaled by
+/// exp(m_old − m_new) when m grows (Milakov & Gimelshein's online softmax, as in FlashAttention); then
+/// P·V is accumulated 16 values of d at a time for the 4 rows together, so each V load serves all 4
+/// rows. Masked keys get weight exactly 0. `exp` is vectorized (`SIMDExp`); d mod 8 (scores)
+/// and d mod 16 (P·V) are handled in scalar code. T ≥ 16 goes to `AttentionBlocked`.
 public enum AttentionKernel {
     static let tileRows = 4
     static let keyBlock = 16
@@ -54,7 +55,6 @@ public enum AttentionKernel {
         let kvStride = shape.kvHeads * d
         let scale = 1 / Float(d).squareRoot()
         let vectorEnd = d / 8 * 8
-        let chunkEnd = d / 32 * 32
         // Per row: offset of its query/output vector, keys it may see, running max and sum.
         var offsets = SIMD4<Int>(), visible = SIMD4<Int>()
         for r in 0..<tileRows {
@@ -73,37 +73,56 @@ public enum AttentionKernel {
             o.initialize(repeating: 0, count: tileRows * d)
             for j0 in stride(from: 0, to: keys, by: keyBlock) {
                 let jb = min(keyBlock, keys - j0)
-                // Scores for 4 rows × jb keys; every K row is loaded once for the 4 rows.
-                for jj in 0..<jb {
-                    let key = UnsafeRawPointer(k + (j0 + jj) * kvStride + kvHead * d)
-                    var s0 = SIMD8<Float>(), s1 = SIMD8<Float>(), s2 = SIMD8<Float>(), s3 = SIMD8<Float>()
+                // Scores for 4 rows × jb keys, two keys at a time: every K row is loaded once for the
+                // 4 rows and every Q load serves both keys (8 accumulators, 6 loads per 8 FMAs).
+                var jj = 0
+                while jj < jb {
+                    let second = min(jj + 1, jb - 1)
+                    let key0 = UnsafeRawPointer(k + (j0 + jj) * kvStride + kvHead * d)
+                    let key1 = UnsafeRawPointer(k + (j0 + second) * kvStride + kvHead * d)
+                    var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+                    var b0 = SIMD8<Float>(), b1 = SIMD8<Float>(), b2 = SIMD8<Float>(), b3 = SIMD8<Float>()
                     var offset = 0
                     while offset < vectorEnd * 4 {
-                        let kv = key.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-                        s0.addProduct(q0.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self), kv)
-                        s1.addProduct(q1.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self), kv)
-                        s2.addProduct(q2.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self), kv)
-                        s3.addProduct(q3.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self), kv)
+                        let k0 = key0.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+                        let k1 = key1.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+                        var x = q0.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+                        a0.addProduct(x, k0); b0.addProduct(x, k1)
+                        x = q1.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+                        a1.addProduct(x, k0); b1.addProduct(x, k1)
+                        x = q2.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+                        a2.addProduct(x, k0); b2.addProduct(x, k1)
+                        x = q3.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+                        a3.addProduct(x, k0); b3.addProduct(x, k1)
                         offset += 32
                     }
-                    var dots = SIMD4<Float>(s0.sum(), s1.sum(), s2.sum(), s3.sum())
+                    var dots0 = SIMD4<Float>(a0.sum(), a1.sum(), a2.sum(), a3.sum())
+                    var dots1 = SIMD4<Float>(b0.sum(), b1.sum(), b2.sum(), b3.sum())
                     for p in vectorEnd..<d {
-                        let kp = key.load(fromByteOffset: 4 * p, as: Float.self)
-                        dots.addProduct(SIMD4(q0.load(fromByteOffset: 4 * p, as: Float.self), q1.load(fromByteOffset: 4 * p, as: Float.self),
-                                              q2.load(fromByteOffset: 4 * p, as: Float.self), q3.load(fromByteOffset: 4 * p, as: Float.self)),
-                                        SIMD4(repeating: kp))
+                        let qp = SIMD4(q0.load(fromByteOffset: 4 * p, as: Float.self), q1.load(fromByteOffset: 4 * p, as: Float.self),
+                                       q2.load(fromByteOffset: 4 * p, as: Float.self), q3.load(fromByteOffset: 4 * p, as: Float.self))
+                        dots0.addProduct(qp, SIMD4(repeating: key0.load(fromByteOffset: 4 * p, as: Float.self)))
+                        dots1.addProduct(qp, SIMD4(repeating: key1.load(fromByteOffset: 4 * p, as: Float.self)))
                     }
                     for r in 0..<tileRows {
-                        scores[r * keyBlock + jj] = j0 + jj < visible[r] ? dots[r] * scale : -.infinity
+                        scores[r * keyBlock + jj] = j0 + jj < visible[r] ? dots0[r] * scale : -.infinity
+                        if second > jj { scores[r * keyBlock + second] = j0 + second < visible[r] ? dots1[r] * scale : -.infinity }
                     }
+                    jj += 2
                 }
                 for jj in jb..<keyBlock { for r in 0..<tileRows { scores[r * keyBlock + jj] = -.infinity } }
-                for r in 0..<count {
+                // Online softmax per row: scores become weights p (0 where masked, and for the padding
+                // rows of a partial tile), and the row's output is rescaled when its maximum grows.
+                for r in 0..<tileRows {
                     let rowScores = UnsafeMutableRawPointer(scores + r * keyBlock)
                     let low = rowScores.loadUnaligned(as: SIMD8<Float>.self)
                     let high = rowScores.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
                     let blockMax = max(low.max(), high.max())
-                    guard blockMax > -.infinity else { continue }
+                    guard r < count, blockMax > -.infinity else {
+                        rowScores.storeBytes(of: SIMD8<Float>(), as: SIMD8<Float>.self)
+                        rowScores.storeBytes(of: SIMD8<Float>(), toByteOffset: 32, as: SIMD8<Float>.self)
+                        continue
+                    }
                     let newMax = max(maxima[r], blockMax)
                     let correction = maxima[r] == -.infinity ? 0 : Foundation.exp(maxima[r] - newMax)
                     let shift = SIMD8<Float>(repeating: newMax)
@@ -112,34 +131,54 @@ public enum AttentionKernel {
                     maxima[r] = newMax
                     rowScores.storeBytes(of: pLow, as: SIMD8<Float>.self)
                     rowScores.storeBytes(of: pHigh, toByteOffset: 32, as: SIMD8<Float>.self)
-                    let weights = scores + r * keyBlock
-                    let acc = UnsafeMutableRawPointer(o + r * d)
-                    let factor = SIMD8<Float>(repeating: correction)
-                    // o ← o·correction + Σ p·V over the block, 32 values of d at a time in registers.
-                    var chunk = 0
-                    while chunk < chunkEnd * 4 {
-                        var a0 = acc.loadUnaligned(fromByteOffset: chunk, as: SIMD8<Float>.self) * factor
-                        var a1 = acc.loadUnaligned(fromByteOffset: chunk + 32, as: SIMD8<Float>.self) * factor
-                        var a2 = acc.loadUnaligned(fromByteOffset: chunk + 64, as: SIMD8<Float>.self) * factor
-                        var a3 = acc.loadUnaligned(fromByteOffset: chunk + 96, as: SIMD8<Float>.self) * factor
-                        for jj in 0..<jb {
-                            let w = SIMD8<Float>(repeating: weights[jj])
-                            let value = UnsafeRawPointer(v + (j0 + jj) * kvStride + kvHead * d) + chunk
-                            a0.addProduct(w, value.loadUnaligned(as: SIMD8<Float>.self))
-                            a1.addProduct(w, value.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self))
-                            a2.addProduct(w, value.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self))
-                            a3.addProduct(w, value.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self))
+                    if correction != 1 {
+                        let row = UnsafeMutableRawPointer(o + r * d)
+                        let factor = SIMD8<Float>(repeating: correction)
+                        var offset = 0
+                        while offset < vectorEnd * 4 {
+                            row.storeBytes(of: row.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self) * factor,
+                                           toByteOffset: offset, as: SIMD8<Float>.self)
+                            offset += 32
                         }
-                        acc.storeBytes(of: a0, toByteOffset: chunk, as: SIMD8<Float>.self)
-                        acc.storeBytes(of: a1, toByteOffset: chunk + 32, as: SIMD8<Float>.self)
-                        acc.storeBytes(of: a2, toByteOffset: chunk + 64, as: SIMD8<Float>.self)
-                        acc.storeBytes(of: a3, toByteOffset: chunk + 96, as: SIMD8<Float>.self)
-                        chunk += 128
+                        for p in vectorEnd..<d { o[r * d + p] *= correction }
                     }
-                    for p in chunkEnd..<d {
-                        var value = o[r * d + p] * correction
-                        for jj in 0..<jb { value += weights[jj] * v[(j0 + jj) * kvStride + kvHead * d + p] }
-                        o[r * d + p] = value
+                }
+                // O[4, d] += P[4, jb] · V[jb, d], 16 values of d at a time: each V load serves the 4
+                // rows (8 accumulators, 6 loads per 8 FMAs).
+                let w0 = scores, w1 = scores + keyBlock, w2 = scores + 2 * keyBlock, w3 = scores + 3 * keyBlock
+                let pairEnd = d / 16 * 16
+                var chunk = 0
+                while chunk < pairEnd * 4 {
+                    let r0 = UnsafeMutableRawPointer(o) + chunk, r1 = r0 + 4 * d, r2 = r1 + 4 * d, r3 = r2 + 4 * d
+                    var c00 = r0.loadUnaligned(as: SIMD8<Float>.self), c01 = r0.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
+                    var c10 = r1.loadUnaligned(as: SIMD8<Float>.self), c11 = r1.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
+                    var c20 = r2.loadUnaligned(as: SIMD8<Float>.self), c21 = r2.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
+                    var c30 = r3.loadUnaligned(as: SIMD8<Float>.self), c31 = r3.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
+                    for jj in 0..<jb {
+                        let value = UnsafeRawPointer(v + (j0 + jj) * kvStride + kvHead * d) + chunk
+                        let v0 = value.loadUnaligned(as: SIMD8<Float>.self), v1 = value.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
+                        var w = SIMD8<Float>(repeating: w0[jj])
+                        c00.addProduct(w, v0); c01.addProduct(w, v1)
+                        w = SIMD8<Float>(repeating: w1[jj])
+                        c10.addProduct(w, v0); c11.addProduct(w, v1)
+                        w = SIMD8<Float>(repeating: w2[jj])
+                        c20.addProduct(w, v0); c21.addProduct(w, v1)
+                        w = SIMD8<Float>(repeating: w3[jj])
+                        c30.addProduct(w, v0); c31.addProduct(w, v1)
+                    }
+                    r0.storeBytes(of: c00, as: SIMD8<Float>.self); r0.storeBytes(of: c01, toByteOffset: 32, as: SIMD8<Float>.self)
+                    r1.storeBytes(of: c10, as: SIMD8<Float>.self); r1.storeBytes(of: c11, toByteOffset: 32, as: SIMD8<Float>.self)
+                    r2.storeBytes(of: c20, as: SIMD8<Float>.self); r2.storeBytes(of: c21, toByteOffset: 32, as: SIMD8<Float>.self)
+                    r3.storeBytes(of: c30, as: SIMD8<Float>.self); r3.storeBytes(of: c31, toByteOffset: 32, as: SIMD8<Float>.self)
+                    chunk += 64
+                }
+                for p in pairEnd..<d {
+                    for jj in 0..<jb {
+                        let value = v[(j0 + jj) * kvStride + kvHead * d + p]
+                        o[p] += w0[jj] * value
+                        o[d + p] += w1[jj] * value
+                        o[2 * d + p] += w2[jj] * value
+                        o[3 * d + p] += w3[jj] * value
                     }
                 }
             }
