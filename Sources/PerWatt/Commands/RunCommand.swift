@@ -98,7 +98,10 @@ enum RunCommand {
                 throw UsageError(message: "unknown model '\(id)'; known: \(ids.joined(separator: ", ")) (or give a spec or config.json path)",
                                  command: "run")
             }
+            // Also under its own id: the suite's entries name models by id, never by path, so a
+            // suite (and its hash) does not depend on where a spec file lies.
             models[id] = spec
+            models[spec.id] = spec
             return spec
         }
         let requested = options.list("--model")
@@ -112,7 +115,7 @@ enum RunCommand {
                     throw UsageError(message: "no fixture names model '\(spec.id)'; give --quantization to measure it without accuracy, or --fixture",
                                      command: "run")
                 }
-                entries += chosen.map { Suite.Entry(model: id, quantization: $0.rawValue) }
+                entries += chosen.map { Suite.Entry(model: spec.id, quantization: $0.rawValue) }
             }
             suite.workloads = entries
             suite.kernels = []
@@ -139,7 +142,7 @@ enum RunCommand {
         let reference = try options.string("--reference").map(RunResult.load)
         if let reference, reference.suite.sha256 != suite.sha256 {
             throw InputError(file: options.string("--reference")!, field: "suite.sha256",
-                             message: "is \(reference.suite.sha256.prefix(12)) (suite \(reference.suite.name)), but this run's suite \(suite.name) is \(suite.sha256.prefix(12)): results of different suites are not compared; run the same suite and settings")
+                             message: "is \(reference.suite.sha256.prefix(12)) (suite \(reference.suite.name)), but this run's suite \(suite.name) is \(suite.sha256.prefix(12)): results of different suites are not compared; run the same suite")
         }
 
         // Energy first, so a permission problem stops us before minutes of measurement.
@@ -159,10 +162,12 @@ enum RunCommand {
         let progress = !options.has("--quiet") && context.stderr.isTerminal
         func say(_ text: String) { if progress { context.stderr.line(text) } }
         let out = options.string("--out") ?? defaultOutputPath(suite: suite.name, started: started)
+        if out.isEmpty { throw UsageError(message: "--out needs a file name", command: "run") }
         let fingerprint = context.fingerprint()
         var warnings: [String] = []
         var result = RunResult(
-            perwattVersion: PerWattCLI.version, complete: false, incompleteReason: "running", startedAt: iso8601(started),
+            perwattVersion: PerWattCLI.version, complete: false,
+            incompleteReason: "unfinished: the run stopped (or was still running) before every workload was measured", startedAt: iso8601(started),
             durationSeconds: 0, suite: .init(name: suite.name, sha256: suite.sha256, definition: suite),
             settings: .init(threads: threads, minTimeSeconds: suite.minTimeSeconds, repetitions: suite.repetitions, idleSeconds: suite.idleSeconds),
             fingerprint: fingerprint,
