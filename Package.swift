@@ -106,6 +106,7 @@ let package = Package(
         .executableTarget(
             name: "PerWatt",
             dependencies: ["KernelBench", "PowerProbe"],
+            exclude: ["README.md"],
             swiftSettings: targetDefines
         ),
         .executableTarget(
