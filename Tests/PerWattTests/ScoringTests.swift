@@ -69,6 +69,17 @@ let tinyModel = ModelSpec(id: "tiny", name: "Tiny", layers: 2, hiddenSize: 32, h
         #expect(abs(score.gflopPerJoule!.value - flops / (4 * meanJoules) / 1e9) < 1e-9)
     }
 
+    @Test func netIPJIsLeftOutWhenIdleIsAsHighAsTheLoad() throws {
+        let workload = try Workload(model: tinyModel, precision: .q8_0, promptTokens: 4, outputTokens: 2)
+        let fixture = LoadedFixture(fixture: Fixture(benchmark: "b", model: "tiny", quantization: "q8_0", source: "t",
+                                                     aggregate: .init(accuracy: 0.5, n: 100)), origin: "t", sha256: "")
+        // The kernels draw 10 W; an idle baseline of 12 W leaves −2 W net.
+        let score = try #require(Scoring.score(workload: workload, samples: uniformSamples(workload), fixture: fixture, idleWatts: 12,
+                                               energyBasis: "rapl:package", energyReason: nil))
+        #expect(abs(score.netWattsPerQuery!.value + 2) < 1e-9)
+        #expect(score.netJoulesPerQuery!.value < 0 && score.netIPJ == nil && score.ipj != nil)
+    }
+
     @Test func withoutEnergyOnlyTimeFiguresComeOutWithTheReason() throws {
         let workload = try Workload(model: tinyModel, precision: .f16, promptTokens: 4, outputTokens: 2)
         var samples = uniformSamples(workload)

@@ -186,7 +186,9 @@ enum Scoring {
             if idleWatts != nil {
                 score.netJoulesPerQuery = estimate(point.netJoules, \.netJoules)
                 score.netWattsPerQuery = estimate(point.netWatts, \.netWatts)
-                score.netIPJ = estimate(point.netIPJ, \.netIPJ)
+                // Net energy at or below zero (idle as high as the load: noise, or a source that does
+                // not see the work) makes accuracy per net joule meaningless: left out.
+                if point.netJoules > 0 { score.netIPJ = estimate(point.netIPJ, \.netIPJ) }
             }
         } else {
             score.energyUnavailableReason = energyReason ?? "a kernel's energy could not be measured"
