@@ -1,0 +1,138 @@
+import Foundation
+
+/// The statistics `perwatt compare` rests on (issue 5): ratio of medians with a percentile
+/// bootstrap interval, the Mann–Whitney U test on repetitions, Holm–Bonferroni across comparisons,
+/// McNemar's exact test on paired correctness, and the verdict rule that combines them.
+enum CompareStatistics {
+    /// Median of a non-empty sample.
+    static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        let middle = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+    }
+
+    /// median(new) / median(base) with a percentile-bootstrap 95% interval: both samples resampled
+    /// with replacement, independently, `draws` times, from a seeded generator (results repeat).
+    static func ratioOfMedians(base: [Double], new: [Double], draws: Int = 2000, seed: UInt64 = 0xC0FFEE) -> Estimate {
+        let point = median(new) / median(base)
+        var generator = SplitMix64(seed: seed)
+        var ratios: [Double] = []
+        ratios.reserveCapacity(draws)
+        for _ in 0..<draws {
+            let b = median((0..<base.count).map { _ in base[Int.random(in: 0..<base.count, using: &generator)] })
+            let n = median((0..<new.count).map { _ in new[Int.random(in: 0..<new.count, using: &generator)] })
+            ratios.append(n / b)
+        }
+        let finite = ratios.filter(\.isFinite)
+        return Estimate(value: point, low: Statistics.quantile(finite, 0.025), high: Statistics.quantile(finite, 0.975))
+    }
+
+    /// Mann–Whitney U test (two-sided) of `x` against `y`: U of x (ties get average ranks) and the
+    /// p-value, exact from the U distribution when there are no ties and both samples have at most
+    /// 20 values, else from the normal approximation with tie and continuity corrections.
+    static func mannWhitney(_ x: [Double], _ y: [Double]) -> (u: Double, p: Double) {
+        let (m, n) = (x.count, y.count)
+        guard m > 0, n > 0 else { return (0, 1) }
+        let pooled = (x.map { ($0, true) } + y.map { ($0, false) }).sorted { $0.0 < $1.0 }
+        var ranks = [Double](repeating: 0, count: pooled.count)
+        var tieTerm = 0.0
+        var i = 0
+        while i < pooled.count {
+            var j = i
+            while j + 1 < pooled.count && pooled[j + 1].0 == pooled[i].0 { j += 1 }
+            let rank = Double(i + j + 2) / 2
+            for k in i...j { ranks[k] = rank }
+            let t = Double(j - i + 1)
+            tieTerm += t * t * t - t
+            i = j + 1
+        }
+        let rankSumX = zip(pooled, ranks).filter { $0.0.1 }.reduce(0) { $0 + $1.1 }
+        let u = rankSumX - Double(m * (m + 1)) / 2
+        let mean = Double(m * n) / 2
+        if tieTerm == 0 && m <= 20 && n <= 20 {
+            // Exact: counts of each U over all C(m+n, m) arrangements, by the recurrence
+            // f(m, n, u) = f(m − 1, n, u − n) + f(m, n − 1, u).
+            let counts = uDistribution(m, n)
+            let total = counts.reduce(0, +)
+            let extreme = min(u, Double(m * n) - u)
+            let tail = counts.enumerated().filter { Double($0.offset) <= extreme + 1e-9 }.reduce(0) { $0 + $1.element }
+            return (u, min(1, 2 * tail / total))
+        }
+        let total = Double(m + n)
+        let variance = Double(m * n) / 12 * ((total + 1) - tieTerm / (total * (total - 1)))
+        guard variance > 0 else { return (u, 1) }
+        let z = (abs(u - mean) - 0.5) / variance.squareRoot()
+        return (u, min(1, erfc(max(z, 0) / 2.0.squareRoot())))
+    }
+
+    /// Number of arrangements giving each U = 0…m·n, for samples of m and n distinct values.
+    static func uDistribution(_ m: Int, _ n: Int) -> [Double] {
+        // table[a][b] is the distribution for sizes (a, b).
+        var table = [[[Double]]](repeating: [[Double]](repeating: [], count: n + 1), count: m + 1)
+        for a in 0...m {
+            for b in 0...n {
+                if a == 0 || b == 0 {
+                    table[a][b] = [1]
+                    continue
+                }
+                var counts = [Double](repeating: 0, count: a * b + 1)
+                for (u, c) in table[a - 1][b].enumerated() where u + b < counts.count { counts[u + b] += c }
+                for (u, c) in table[a][b - 1].enumerated() { counts[u] += c }
+                table[a][b] = counts
+            }
+        }
+        return table[m][n]
+    }
+
+    /// Holm–Bonferroni adjusted p-values, in the input order: sorted ascending, p₍ᵢ₎·(k − i + 1),
+    /// made monotone, capped at 1.
+    static func holm(_ p: [Double]) -> [Double] {
+        let k = p.count
+        let order = p.indices.sorted { p[$0] < p[$1] }
+        var adjusted = [Double](repeating: 1, count: k)
+        var running = 0.0
+        for (rank, index) in order.enumerated() {
+            running = max(running, min(1, Double(k - rank) * p[index]))
+            adjusted[index] = running
+        }
+        return adjusted
+    }
+
+    /// McNemar's exact test (two-sided) on the discordant pairs: b queries right only in base, c
+    /// right only in new; p = min(1, 2·P[X ≤ min(b, c)]) for X ~ Binomial(b + c, ½).
+    static func mcNemarExact(b: Int, c: Int) -> Double {
+        let n = b + c
+        guard n > 0 else { return 1 }
+        var tail = 0.0
+        // log C(n, k) − n·log 2, summed in linear space (n up to a few thousand is fine).
+        var logChoose = 0.0
+        for k in 0...min(b, c) {
+            if k > 0 { logChoose += log(Double(n - k + 1)) - log(Double(k)) }
+            tail += exp(logChoose - Double(n) * log(2.0))
+        }
+        return min(1, 2 * tail)
+    }
+
+    /// Which way a metric prefers to move.
+    enum Direction: String, Codable, Sendable { case smallerIsBetter, biggerIsBetter }
+
+    enum Verdict: String, Codable, Sendable {
+        case regressed, improved, unchanged, inconclusive
+        case insufficientData = "insufficient data"
+    }
+
+    /// The verdict of one metric: a regression (or improvement) needs both significance (Holm-adjusted
+    /// p < α) and a ratio interval wholly beyond the noise band on the bad (or good) side; an interval
+    /// wholly inside the band is unchanged; anything else is inconclusive. Fewer than `minimumSamples`
+    /// repetitions on either side is insufficient data.
+    static func verdict(ratio: Estimate, adjustedP: Double, direction: Direction, band: Double, samples: (base: Int, new: Int),
+                        alpha: Double = 0.05, minimumSamples: Int = 3) -> Verdict {
+        guard samples.base >= minimumSamples, samples.new >= minimumSamples else { return .insufficientData }
+        let worse = direction == .smallerIsBetter ? ratio.low > 1 + band : ratio.high < 1 - band
+        let better = direction == .smallerIsBetter ? ratio.high < 1 - band : ratio.low > 1 + band
+        if adjustedP < alpha && worse { return .regressed }
+        if adjustedP < alpha && better { return .improved }
+        if ratio.low >= 1 - band && ratio.high <= 1 + band { return .unchanged }
+        return .inconclusive
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+import Testing
+@testable import PerWatt
+
+@Suite struct CompareStatisticsTests {
+    @Test func mannWhitneyExactOnHandComputedSamples() {
+        // Complete separation, 3 vs 3: U = 0, p = 2 · 1/C(6,3) = 0.1.
+        var result = CompareStatistics.mannWhitney([1, 2, 3], [4, 5, 6])
+        #expect(result.u == 0 && abs(result.p - 0.1) < 1e-12)
+        // 5 vs 5: p = 2/252.
+        result = CompareStatistics.mannWhitney([1, 2, 3, 4, 5], [6, 7, 8, 9, 10])
+        #expect(result.u == 0 && abs(result.p - 2.0 / 252) < 1e-12)
+        // Interleaved: ranks of x are 1, 3, 5, U = 3; the U counts for 3 vs 3 are 1,1,2,3,3,3,3,2,1,1,
+        // so P[U ≤ 3] = 7/20 and p = 0.7.
+        result = CompareStatistics.mannWhitney([1, 3, 5], [2, 4, 6])
+        #expect(result.u == 3 && abs(result.p - 0.7) < 1e-12)
+        #expect(CompareStatistics.uDistribution(3, 3) == [1, 1, 2, 3, 3, 3, 3, 2, 1, 1])
+    }
+
+    @Test func mannWhitneyWithTiesUsesTheCorrectedNormalApproximation() {
+        // Ranks: 1 | 3 3 3 | 5.5 5.5 | 7 | 8; rank sum of x = 12.5, U = 2.5. Tie term 3³−3 + 2³−2 = 30,
+        // variance = 4·4/12 · (9 − 30/56), z = (|2.5 − 8| − 0.5)/σ = 1.488351, p = erfc(z/√2).
+        let result = CompareStatistics.mannWhitney([1, 2, 2, 3], [2, 3, 4, 5])
+        #expect(result.u == 2.5)
+        #expect(abs(result.p - 0.1366582) < 1e-6, "\(result.p)")
+    }
+
+    @Test func holmAdjustsInRankOrderAndStaysMonotone() {
+        let adjusted = CompareStatistics.holm([0.01, 0.04, 0.03, 0.2])
+        // Sorted 0.01·4 = 0.04, 0.03·3 = 0.09, 0.04·2 = 0.08 → 0.09 (monotone), 0.2·1 = 0.2.
+        #expect(zip(adjusted, [0.04, 0.09, 0.09, 0.2]).allSatisfy { abs($0 - $1) < 1e-12 }, "\(adjusted)")
+        #expect(CompareStatistics.holm([0.5, 0.6]) == [1, 1])
+    }
+
+    @Test func mcNemarExact() {
+        // b = 1, c = 9: P[X ≤ 1] for Binomial(10, ½) = 11/1024; two-sided 22/1024.
+        #expect(abs(CompareStatistics.mcNemarExact(b: 1, c: 9) - 22.0 / 1024) < 1e-12)
+        #expect(CompareStatistics.mcNemarExact(b: 5, c: 5) == 1)
+        #expect(CompareStatistics.mcNemarExact(b: 0, c: 0) == 1)
+        // b = 0, c = 6: 2 · (½)⁶.
+        #expect(abs(CompareStatistics.mcNemarExact(b: 0, c: 6) - 2.0 / 64) < 1e-12)
+    }
+
+    @Test func bootstrapRatioIsSeededAndExactForConstantSamples() {
+        let constant = CompareStatistics.ratioOfMedians(base: [1, 1, 1], new: [1.1, 1.1, 1.1])
+        #expect(abs(constant.value - 1.1) < 1e-12 && abs(constant.low - 1.1) < 1e-12 && abs(constant.high - 1.1) < 1e-12)
+        let base = [1.00, 1.02, 0.98, 1.01, 0.99], new = [0.99, 1.01, 1.00, 1.02, 0.98]
+        let first = CompareStatistics.ratioOfMedians(base: base, new: new)
+        #expect(first == CompareStatistics.ratioOfMedians(base: base, new: new))
+        // Resampled medians stay within each sample's range, so the ratio does too.
+        #expect(first.low >= 0.98 / 1.02 - 1e-12 && first.high <= 1.02 / 0.98 + 1e-12 && first.value == 1)
+    }
+
+    @Test func noiseIsNeverARegressionAndATenPercentSlowdownIs() {
+        let base = [1.00, 1.02, 0.98, 1.01, 0.99]
+        // The same distribution again: not a regression.
+        let noise = [0.99, 1.01, 1.00, 1.02, 0.98]
+        let noiseRatio = CompareStatistics.ratioOfMedians(base: base, new: noise)
+        let noiseP = CompareStatistics.mannWhitney(base, noise).p
+        let quiet = CompareStatistics.verdict(ratio: noiseRatio, adjustedP: noiseP, direction: .smallerIsBetter, band: 0.03, samples: (5, 5))
+        #expect(quiet == .unchanged || quiet == .inconclusive, "\(quiet)")
+        // 10% slower (time, smaller is better): significant and wholly beyond the 3% band.
+        let slow = base.map { $0 * 1.1 }
+        let slowRatio = CompareStatistics.ratioOfMedians(base: base, new: slow)
+        let slowP = CompareStatistics.mannWhitney(base, slow).p
+        #expect(CompareStatistics.verdict(ratio: slowRatio, adjustedP: slowP, direction: .smallerIsBetter, band: 0.03, samples: (5, 5)) == .regressed)
+        // The same change read as throughput (bigger is better) is an improvement.
+        #expect(CompareStatistics.verdict(ratio: slowRatio, adjustedP: slowP, direction: .biggerIsBetter, band: 0.03, samples: (5, 5)) == .improved)
+        // Significant but inside the band: never a regression.
+        let inside = Estimate(value: 1.01, low: 1.005, high: 1.02)
+        #expect(CompareStatistics.verdict(ratio: inside, adjustedP: 0.001, direction: .smallerIsBetter, band: 0.03, samples: (5, 5)) == .unchanged)
+        // Beyond the band but not significant (after Holm): inconclusive.
+        #expect(CompareStatistics.verdict(ratio: slowRatio, adjustedP: 0.2, direction: .smallerIsBetter, band: 0.03, samples: (5, 5)) == .inconclusive)
+        #expect(CompareStatistics.verdict(ratio: slowRatio, adjustedP: slowP, direction: .smallerIsBetter, band: 0.03, samples: (2, 5)) == .insufficientData)
+    }
+}
