@@ -7,7 +7,7 @@ public struct ExitCode: RawRepresentable, Hashable, Sendable, CustomStringConver
 
     /// Everything worked.
     public static let success = ExitCode(0)
-    /// Reserved for `perwatt compare`: a metric regressed.
+    /// `perwatt compare`: a metric regressed (significant and beyond its noise band).
     public static let regression = ExitCode(1)
     /// `perwatt kernels`: a kernel's output did not match its reference.
     public static let verificationFailed = ExitCode(3)

@@ -13,11 +13,12 @@ enum Help {
           run       measure model workloads and score accuracy per joule and per watt (the main job)
           models    list model specs (parameters, memory per precision); import a Hugging Face config.json
           fixture   validate accuracy fixtures, import lm-evaluation-harness output, list the built-in ones
+          compare   compare two run results metric by metric; exit 1 on a regression, never on noise
           kernels   verify and measure the GEMM/GEMV and attention kernels (with energy when available)
           help      show help for a command (perwatt help exec)
           version   print the version and the CPU target the kernels were built for
 
-        Exit codes: 0 success, 3 a kernel failed verification, 64 usage error, 65 invalid input file, 66 input file
+        Exit codes: 0 success, 1 compare found a regression, 3 a kernel failed verification, 64 usage error, 65 invalid input file, 66 input file
         not readable, 69 energy source unavailable, 74 output not written, 77 energy counters not readable
         (permissions), 78 CPU lacks the build's instructions, 130 run interrupted (partial result kept);
         exec returns the command's own status (126 not executable, 127 not found, 128+N killed by signal N).
@@ -32,6 +33,7 @@ enum Help {
         case "run": RunCommand.help
         case "models": ModelsCommand.help
         case "fixture": FixtureCommand.help
+        case "compare": CompareCommand.help
         default: nil
         }
     }

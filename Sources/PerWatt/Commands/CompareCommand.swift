@@ -1,0 +1,152 @@
+import Foundation
+
+/// `perwatt compare BASE NEW`: did NEW get worse than BASE? Exit 1 on a regression, never on noise.
+enum CompareCommand {
+    static let specs = [
+        OptionSpec(name: "--format", value: "FORMAT", help: "text (default), markdown, json, csv, or github-action-benchmark"),
+        OptionSpec(name: "--threshold", value: "PCT", help: "noise band in percent for every metric (default 3 for time, 5 for energy, IPJ, IPW)"),
+        OptionSpec(name: "--allow-mismatch", value: nil, help: "compare results of different suites, bases, fixtures or machines, listing what differs"),
+        OptionSpec(name: "--out", value: "FILE", help: "write the report here (atomically) instead of stdout"),
+        OptionSpec(name: "--help", value: nil, help: "show this help"),
+    ]
+
+    static let help = """
+        Usage: perwatt compare BASE.json NEW.json [--format text|markdown|json|csv|github-action-benchmark]
+                               [--threshold PCT] [--allow-mismatch] [--out FILE]
+
+        Compares two perwatt.result/1 files metric by metric: each kernel's time and energy per call,
+        each workload's prefill and decode time and energy per token, each score's IPJ and IPW. For each:
+        the ratio of medians NEW/BASE with a seeded percentile-bootstrap 95% interval, a Mann–Whitney test
+        on the repetitions, Holm–Bonferroni across all comparisons, and a noise band. Verdicts: regressed
+        (significant and the interval wholly beyond the band on the bad side), improved (the same on the
+        good side), unchanged (interval inside the band), inconclusive, insufficient data (under 3
+        repetitions). Also the geometric mean of the ratios per metric (> 1 is worse).
+
+        Results of different suites or energy bases are refused unless --allow-mismatch is given.
+
+        Options:
+        \(Help.options(specs))
+
+        Exit codes: 0 no regression (improvements included); 1 a metric regressed; 64 usage error;
+        65 invalid or mismatched input; 66 unreadable file; 74 --out not written.
+
+        """
+
+    enum Format: String, CaseIterable { case text, markdown, json, csv, githubActionBenchmark = "github-action-benchmark" }
+
+    static func run(_ arguments: [String], context: CLIContext) throws -> ExitCode {
+        let options = try parseOptions(arguments, specs: specs, command: "compare", stopAtPositional: false, collectPositionals: true)
+        if options.has("--help") {
+            context.stdout.write(help)
+            return .success
+        }
+        guard options.positionals.count == 2 else {
+            throw UsageError(message: "takes two result files, BASE and NEW (got \(options.positionals.count))", command: "compare")
+        }
+        let formatText = options.string("--format") ?? "text"
+        guard let format = Format(rawValue: formatText) else {
+            throw UsageError(message: "--format takes \(Format.allCases.map(\.rawValue).joined(separator: ", ")); not '\(formatText)'", command: "compare")
+        }
+        var thresholds = Comparison.Thresholds()
+        if let percent = try options.double("--threshold", command: "compare", in: 0...100, unit: "percent") {
+            thresholds = .init(time: percent / 100, energy: percent / 100)
+        }
+        let (basePath, newPath) = (options.positionals[0], options.positionals[1])
+        let base = try RunResult.load(basePath), new = try RunResult.load(newPath)
+        let mismatches = Comparison.mismatches(base, new)
+        let blocking = mismatches.filter { $0.hasPrefix("suite:") || $0.hasPrefix("energy basis:") }
+        if !blocking.isEmpty && !options.has("--allow-mismatch") {
+            throw InputError(file: newPath, message: "is not comparable with \(basePath): \(blocking.joined(separator: "; ")). Compare runs of the same suite on the same energy basis, or pass --allow-mismatch")
+        }
+        let comparison = Comparison.compare(base: base, new: new, baseName: basePath, newName: newPath, thresholds: thresholds)
+        let text: String
+        switch format {
+        case .text: text = renderTable(comparison, markdown: false)
+        case .markdown: text = renderTable(comparison, markdown: true)
+        case .json: text = try JSON.encode(comparison) + "\n"
+        case .csv: text = csv(comparison)
+        case .githubActionBenchmark: text = try githubActionBenchmark(comparison, new: new) + "\n"
+        }
+        if let out = options.string("--out") {
+            do {
+                try POSIX.writeAtomically(Array(text.utf8), to: out)
+            } catch {
+                context.stderr.line("perwatt compare: cannot write \(out): \(error)")
+                return .ioError
+            }
+        } else {
+            context.stdout.write(text)
+        }
+        return comparison.regressions > 0 ? .regression : .success
+    }
+
+    static func renderTable(_ c: Comparison, markdown: Bool) -> String {
+        let headers = ["NAME", "METRIC", "BASE", "NEW", "RATIO [95%]", "p (Holm)", "BAND", "VERDICT"]
+        let rows = c.rows.map { row in
+            [row.name, row.metric, "\(sig(row.baseMedian)) \(row.unit)", "\(sig(row.newMedian)) \(row.unit)",
+             "\(fixed(row.ratio.value, 3)) [\(fixed(row.ratio.low, 3))–\(fixed(row.ratio.high, 3))]",
+             String(format: "%.3g", row.adjustedP), "±\(formatNumber(row.band * 100))%",
+             row.verdict == .regressed ? "REGRESSED" : row.verdict.rawValue]
+        }
+        var out: String
+        if markdown {
+            out = "### perwatt compare: \(c.regressions == 0 ? "no regression" : "\(c.regressions) regression(s)")\n\n"
+            out += "`\(c.base)` → `\(c.new)` (suite \(c.suite))\n\n"
+            out += "| " + headers.joined(separator: " | ") + " |\n|" + headers.map { _ in "---" }.joined(separator: "|") + "|\n"
+            for row in rows { out += "| " + row.map { $0.replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |\n" }
+        } else {
+            out = "perwatt compare: \(c.base) → \(c.new) (suite \(c.suite))\n"
+            var table = Table(headers, rightAligned: [2, 3, 4, 5, 6])
+            for row in rows { table.add(row) }
+            out += table.render()
+        }
+        out += "\n"
+        for metric in c.geometricMeanWorseRatio.keys.sorted() {
+            out += "geometric mean (\(metric), > 1 is worse): \(fixed(c.geometricMeanWorseRatio[metric]!, 3))\n"
+        }
+        for mismatch in c.mismatches { out += "differs: \(mismatch)\n" }
+        out += "\(c.regressions) regressed, \(c.improvements) improved, "
+            + "\(c.rows.filter { $0.verdict == .unchanged }.count) unchanged, "
+            + "\(c.rows.filter { $0.verdict == .inconclusive }.count) inconclusive, "
+            + "\(c.rows.filter { $0.verdict == .insufficientData }.count) with insufficient data\n"
+        return out
+    }
+
+    /// Long format, SI units: one line per metric.
+    static func csv(_ c: Comparison) -> String {
+        var out = "name,metric,unit,direction,base_median,new_median,base_samples,new_samples,ratio,ratio_low,ratio_high,p,p_holm,band,verdict\n"
+        func field(_ text: String) -> String { text.contains(where: { ",\"\n".contains($0) }) ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text }
+        for r in c.rows {
+            out += [field(r.name), field(r.metric), r.unit, r.direction.rawValue, "\(r.baseMedian)", "\(r.newMedian)", "\(r.baseSamples)",
+                    "\(r.newSamples)", "\(r.ratio.value)", "\(r.ratio.low)", "\(r.ratio.high)", "\(r.p)", "\(r.adjustedP)", "\(r.band)",
+                    r.verdict.rawValue].joined(separator: ",") + "\n"
+        }
+        return out
+    }
+
+    /// github-action-benchmark's `customSmallerIsBetter` and `customBiggerIsBetter` inputs for the
+    /// NEW run: `[{name, unit, value, range, extra}]`, value = median, units as measured.
+    static func githubActionBenchmark(_ c: Comparison, new: RunResult) throws -> String {
+        struct Entry: Encodable {
+            var name: String
+            var unit: String
+            var value: Double
+            var range: String
+            var extra: String
+        }
+        struct Output: Encodable {
+            var customSmallerIsBetter: [Entry]
+            var customBiggerIsBetter: [Entry]
+        }
+        func entries(_ direction: CompareStatistics.Direction) -> [Entry] {
+            c.rows.filter { $0.direction == direction }.map { row in
+                Entry(name: "\(row.name) \(row.metric)", unit: row.unit, value: row.newMedian,
+                      range: "ratio \(fixed(row.ratio.low, 3))–\(fixed(row.ratio.high, 3))",
+                      extra: "\(row.verdict.rawValue); base \(row.baseMedian) \(row.unit); \(new.energy.basis ?? "energy none")")
+            }
+        }
+        return try JSON.encode(Output(customSmallerIsBetter: entries(.smallerIsBetter), customBiggerIsBetter: entries(.biggerIsBetter)))
+    }
+
+    private static func sig(_ value: Double) -> String { String(format: "%.4g", value) }
+}

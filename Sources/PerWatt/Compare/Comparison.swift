@@ -1,0 +1,174 @@
+import Foundation
+
+/// Matches two `perwatt.result/1` files metric by metric and classifies each change (DESIGN 9).
+///
+/// Metrics with per-repetition samples on both sides:
+/// - every kernel: seconds per call, and basis joules per call when both runs had energy;
+/// - every workload: prefill and decode seconds (and joules) per token, one projected sample per
+///   repetition index r (Σ calls per pass × the kernel's r-th repetition);
+/// - every score: IPJ and IPW per repetition, from that repetition's joules and seconds per query at the
+///   score's mean token counts and its fixture's accuracy.
+struct Comparison: Codable, Sendable {
+    struct Row: Codable, Sendable {
+        /// Stable name: `kernel:<case>`, `workload:<model>/<quantization>`, `score:<model>/<quantization>/<benchmark>`.
+        var name: String
+        var metric: String
+        var unit: String
+        var direction: CompareStatistics.Direction
+        var baseMedian: Double
+        var newMedian: Double
+        var baseSamples: Int
+        var newSamples: Int
+        /// median(new) / median(base), with its bootstrap 95% interval.
+        var ratio: Estimate
+        var p: Double
+        var adjustedP: Double
+        var band: Double
+        var verdict: CompareStatistics.Verdict
+    }
+
+    var schema = "perwatt.compare/1"
+    var base: String
+    var new: String
+    var suite: String
+    /// What differs between the two runs (suite, basis, fixtures, machine); empty when they match.
+    var mismatches: [String]
+    var rows: [Row]
+    /// Geometric mean of the ratios per metric, oriented so that > 1 is worse.
+    var geometricMeanWorseRatio: [String: Double]
+    var regressions: Int
+    var improvements: Int
+
+    struct Thresholds: Sendable {
+        var time = 0.03
+        var energy = 0.05
+    }
+
+    /// What differs between two results, in words.
+    static func mismatches(_ a: RunResult, _ b: RunResult) -> [String] {
+        var out: [String] = []
+        if a.suite.sha256 != b.suite.sha256 {
+            out.append("suite: \(a.suite.name) (\(a.suite.sha256.prefix(12))) vs \(b.suite.name) (\(b.suite.sha256.prefix(12)))")
+        }
+        if a.energy.basis != b.energy.basis {
+            out.append("energy basis: \(a.energy.basis ?? "none") vs \(b.energy.basis ?? "none")")
+        }
+        let fixturesA = Set(a.fixtures.map(\.sha256)), fixturesB = Set(b.fixtures.map(\.sha256))
+        if fixturesA != fixturesB { out.append("fixtures differ (accuracy is not the same on both sides)") }
+        if a.fingerprint.cpuModel != b.fingerprint.cpuModel { out.append("CPU: \(a.fingerprint.cpuModel) vs \(b.fingerprint.cpuModel)") }
+        if a.fingerprint.buildTarget != b.fingerprint.buildTarget {
+            out.append("build target: \(a.fingerprint.buildTarget.name) vs \(b.fingerprint.buildTarget.name)")
+        }
+        return out
+    }
+
+    static func compare(base: RunResult, new: RunResult, baseName: String, newName: String, thresholds: Thresholds) -> Comparison {
+        struct Pending {
+            var name, metric, unit: String
+            var direction: CompareStatistics.Direction
+            var base, new: [Double]
+            var band: Double
+        }
+        var pending: [Pending] = []
+        let kernelsA = Dictionary(base.kernels.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let kernelsB = Dictionary(new.kernels.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        for kernel in base.kernels {
+            guard let other = kernelsB[kernel.name] else { continue }
+            if let a = kernel.secondsPerCall, let b = other.secondsPerCall {
+                pending.append(Pending(name: "kernel:\(kernel.name)", metric: "time", unit: "s", direction: .smallerIsBetter,
+                                       base: a, new: b, band: thresholds.time))
+            }
+            if let a = kernel.joulesPerCallByRepetition, let b = other.joulesPerCallByRepetition {
+                pending.append(Pending(name: "kernel:\(kernel.name)", metric: "energy", unit: "J", direction: .smallerIsBetter,
+                                       base: a, new: b, band: thresholds.energy))
+            }
+        }
+        func perRepetition(_ workload: RunResult.WorkloadRecord, phase: String, kernels: [String: KernelResult],
+                           _ values: (KernelResult) -> [Double]?) -> [Double]? {
+            let parts = workload.parts.filter { $0.phase == phase }
+            var series: [[Double]] = []
+            for part in parts {
+                guard let kernel = kernels[part.kernel], let samples = values(kernel) else { return nil }
+                series.append(samples.map { $0 * Double(part.callsPerPass) })
+            }
+            guard let count = series.map(\.count).min(), count > 0 else { return nil }
+            let scale = phase == "prefill" ? 1 / Double(workload.promptTokens) : 1
+            return (0..<count).map { r in series.reduce(0) { $0 + $1[r] } * scale }
+        }
+        let workloadsB = Dictionary(new.workloads.map { ("\($0.model)/\($0.quantization)", $0) }, uniquingKeysWith: { a, _ in a })
+        var perQuery: [String: (base: (s: [Double], j: [Double]?), new: (s: [Double], j: [Double]?))] = [:]
+        for workload in base.workloads {
+            let key = "\(workload.model)/\(workload.quantization)"
+            guard let other = workloadsB[key] else { continue }
+            for (phase, label) in [("prefill", "prefill time per token"), ("decode", "decode time per token")] {
+                if let a = perRepetition(workload, phase: phase, kernels: kernelsA, \.secondsPerCall),
+                   let b = perRepetition(other, phase: phase, kernels: kernelsB, \.secondsPerCall) {
+                    pending.append(Pending(name: "workload:\(key)", metric: label, unit: "s", direction: .smallerIsBetter, base: a, new: b,
+                                           band: thresholds.time))
+                }
+            }
+            for (phase, label) in [("prefill", "prefill energy per token"), ("decode", "decode energy per token")] {
+                if let a = perRepetition(workload, phase: phase, kernels: kernelsA, \.joulesPerCallByRepetition),
+                   let b = perRepetition(other, phase: phase, kernels: kernelsB, \.joulesPerCallByRepetition) {
+                    pending.append(Pending(name: "workload:\(key)", metric: label, unit: "J", direction: .smallerIsBetter, base: a, new: b,
+                                           band: thresholds.energy))
+                }
+            }
+            // Per-repetition seconds and joules of each phase, for the scores below.
+            func phases(_ w: RunResult.WorkloadRecord, _ kernels: [String: KernelResult]) -> (s: [Double], j: [Double]?)? {
+                guard let p = perRepetition(w, phase: "prefill", kernels: kernels, \.secondsPerCall),
+                      let d = perRepetition(w, phase: "decode", kernels: kernels, \.secondsPerCall) else { return nil }
+                let pj = perRepetition(w, phase: "prefill", kernels: kernels, \.joulesPerCallByRepetition)
+                let dj = perRepetition(w, phase: "decode", kernels: kernels, \.joulesPerCallByRepetition)
+                // Interleaved prefill, decode per repetition: s = [p0, d0, p1, d1, …].
+                let n = min(p.count, d.count)
+                let joules = pj.flatMap { pj in dj.map { dj in (0..<min(n, pj.count, dj.count)).flatMap { [pj[$0], dj[$0]] } } }
+                return ((0..<n).flatMap { [p[$0], d[$0]] }, joules)
+            }
+            if let a = phases(workload, kernelsA), let b = phases(other, kernelsB) { perQuery[key] = (a, b) }
+        }
+        let scoresB = Dictionary(new.scores.map { ("\($0.model)/\($0.quantization)/\($0.fixture)", $0) }, uniquingKeysWith: { a, _ in a })
+        for score in base.scores {
+            let key = "\(score.model)/\(score.quantization)"
+            guard let other = scoresB["\(key)/\(score.fixture)"], let series = perQuery[key],
+                  let jA = series.base.j, let jB = series.new.j else { continue }
+            func ipj(_ s: Score, _ seconds: [Double], _ joules: [Double]) -> (ipj: [Double], ipw: [Double]) {
+                var ipj: [Double] = [], ipw: [Double] = []
+                for r in stride(from: 0, to: min(seconds.count, joules.count) - 1, by: 2) {
+                    let t = s.meanPromptTokens * seconds[r] + s.meanOutputTokens * seconds[r + 1]
+                    let j = s.meanPromptTokens * joules[r] + s.meanOutputTokens * joules[r + 1]
+                    ipj.append(s.accuracy.value / j)
+                    ipw.append(s.accuracy.value / (j / t))
+                }
+                return (ipj, ipw)
+            }
+            let a = ipj(score, series.base.s, jA), b = ipj(other, series.new.s, jB)
+            let name = "score:\(key)/\(score.benchmark)"
+            pending.append(Pending(name: name, metric: "IPJ", unit: "1/J", direction: .biggerIsBetter, base: a.ipj, new: b.ipj,
+                                   band: thresholds.energy))
+            pending.append(Pending(name: name, metric: "IPW", unit: "1/W", direction: .biggerIsBetter, base: a.ipw, new: b.ipw,
+                                   band: thresholds.energy))
+        }
+
+        let pValues = pending.map { CompareStatistics.mannWhitney($0.base, $0.new).p }
+        let adjusted = CompareStatistics.holm(pValues)
+        var rows: [Row] = []
+        for (index, item) in pending.enumerated() where !item.base.isEmpty && !item.new.isEmpty {
+            let ratio = CompareStatistics.ratioOfMedians(base: item.base, new: item.new)
+            rows.append(Row(name: item.name, metric: item.metric, unit: item.unit, direction: item.direction,
+                            baseMedian: CompareStatistics.median(item.base), newMedian: CompareStatistics.median(item.new),
+                            baseSamples: item.base.count, newSamples: item.new.count, ratio: ratio, p: pValues[index],
+                            adjustedP: adjusted[index], band: item.band,
+                            verdict: CompareStatistics.verdict(ratio: ratio, adjustedP: adjusted[index], direction: item.direction,
+                                                               band: item.band, samples: (item.base.count, item.new.count))))
+        }
+        var byMetric: [String: [Double]] = [:]
+        for row in rows where row.ratio.value.isFinite && row.ratio.value > 0 {
+            byMetric[row.metric, default: []].append(row.direction == .smallerIsBetter ? row.ratio.value : 1 / row.ratio.value)
+        }
+        let geometric = byMetric.mapValues { exp($0.map(log).reduce(0, +) / Double($0.count)) }
+        return Comparison(base: baseName, new: newName, suite: base.suite.name, mismatches: mismatches(base, new), rows: rows,
+                          geometricMeanWorseRatio: geometric, regressions: rows.filter { $0.verdict == .regressed }.count,
+                          improvements: rows.filter { $0.verdict == .improved }.count)
+    }
+}

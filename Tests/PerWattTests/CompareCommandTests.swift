@@ -1,0 +1,85 @@
+import Foundation
+import Testing
+@testable import KernelBench
+@testable import PerWatt
+
+@Suite struct CompareCommandTests {
+    static let times = [1.00, 1.02, 0.98, 1.01, 0.99, 1.00, 1.01, 0.99].map { $0 * 1e-3 }
+
+    /// A result with one kernel measured 8 times, one workload using it, no energy.
+    static func result(times: [Double], suite: Suite = Suite.builtins[1], basis: String? = nil) -> RunResult {
+        let kernel = KernelCase(.perwatt, .q8_0, m: 1, n: 64, k: 64)
+        var record = KernelResult(kernel, Verification(count: 1, maxAbsoluteError: 0, rmsError: 0, worstRatio: 0, worstIndex: 0))
+        record.secondsPerCall = times
+        record.medianSecondsPerCall = CompareStatistics.median(times)
+        let workload = RunResult.WorkloadRecord(
+            model: "tiny", modelName: "Tiny", quantization: "q8_0", layers: 2, parameters: 1, activeParameters: 1, weightBytes: 1,
+            kvCacheBytes: 1, promptTokens: 4, outputTokens: 1, decodeContext: 4, projected: true, projection: "test",
+            parts: [.init(phase: "prefill", role: "qkv", kernel: kernel.name, callsPerLayer: 1, callsPerPass: 2),
+                    .init(phase: "decode", role: "qkv", kernel: kernel.name, callsPerLayer: 1, callsPerPass: 2)],
+            prefillFlops: 1, decodeFlopsPerToken: 1)
+        return RunResult(perwattVersion: "t", complete: true, startedAt: "now", durationSeconds: 1,
+                         suite: .init(name: suite.name, sha256: suite.sha256, definition: suite),
+                         settings: .init(threads: 1, minTimeSeconds: 1, repetitions: times.count, idleSeconds: 0), fingerprint: .test,
+                         energy: .init(basis: basis, unavailableReason: basis == nil ? "test" : nil), kernels: [record],
+                         workloads: [workload], fixtures: [], scores: [], warnings: [])
+    }
+
+    static func write(_ result: RunResult) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("perwatt-compare-\(UUID().uuidString).json").path
+        try JSON.encode(result).write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func sameBuildNoiseIsNoRegressionAndATenPercentSlowdownIs() throws {
+        let base = try Self.write(Self.result(times: Self.times))
+        let noise = try Self.write(Self.result(times: [0.99, 1.01, 1.00, 1.02, 0.98, 1.01, 0.99, 1.00].map { $0 * 1e-3 }))
+        let quiet = CLIHarness.run(["compare", base, noise])
+        #expect(quiet.status == .success, "\(quiet.stdout)\(quiet.stderr)")
+        #expect(!quiet.stdout.contains("REGRESSED") && quiet.stdout.contains("0 regressed"))
+
+        let slow = try Self.write(Self.result(times: Self.times.map { $0 * 1.1 }))
+        let flagged = CLIHarness.run(["compare", base, slow])
+        #expect(flagged.status == .regression, "\(flagged.stdout)")
+        // The kernel and both phases of the workload built from it: 3 comparisons, all regressed.
+        #expect(flagged.stdout.contains("kernel:gemv.q8_0.1x64x64") && flagged.stdout.contains("REGRESSED"))
+        #expect(flagged.stdout.contains("3 regressed, 0 improved"), "\(flagged.stdout)")
+        #expect(flagged.stdout.contains("geometric mean (time, > 1 is worse): 1.100"))
+        // Seen the other way round it is an improvement, and the exit is 0.
+        let better = CLIHarness.run(["compare", slow, base])
+        #expect(better.status == .success && better.stdout.contains("0 regressed, 3 improved"))
+        // A band wider than the slowdown hides it.
+        #expect(CLIHarness.run(["compare", base, slow, "--threshold", "15"]).status == .success)
+    }
+
+    @Test func everyExportParsesBack() throws {
+        let base = try Self.write(Self.result(times: Self.times))
+        let slow = try Self.write(Self.result(times: Self.times.map { $0 * 1.1 }))
+        let json = CLIHarness.run(["compare", base, slow, "--format", "json"])
+        let object = try parseJSON(json.stdout)
+        #expect(object["schema"] as? String == "perwatt.compare/1" && object["regressions"] as? Int == 3)
+        let csv = CLIHarness.run(["compare", base, slow, "--format", "csv"]).stdout.split(separator: "\n")
+        #expect(csv.count == 4 && csv[0].hasPrefix("name,metric,unit,direction,base_median"))
+        #expect(csv[1].split(separator: ",").count == 15 && csv[1].hasSuffix(",regressed"))
+        let gab = try JSONSerialization.jsonObject(with: Data(CLIHarness.run(["compare", base, slow, "--format", "github-action-benchmark"]).stdout.utf8)) as? [String: Any]
+        let smaller = try #require(gab?["customSmallerIsBetter"] as? [[String: Any]])
+        #expect(smaller.count == 3 && smaller[0]["unit"] as? String == "s" && abs((smaller[0]["value"] as? Double ?? 0) - 1.1e-3) < 1e-9)
+        #expect((gab?["customBiggerIsBetter"] as? [Any])?.isEmpty == true)
+        let markdown = CLIHarness.run(["compare", base, slow, "--format", "markdown"]).stdout
+        #expect(markdown.hasPrefix("### perwatt compare: 3 regression(s)") && markdown.contains("| NAME | METRIC |"))
+    }
+
+    @Test func mismatchedSuitesAndBasesAreRefusedUnlessAllowed() throws {
+        let base = try Self.write(Self.result(times: Self.times))
+        let otherSuite = try Self.write(Self.result(times: Self.times, suite: Suite.builtins[0]))
+        let refused = CLIHarness.run(["compare", base, otherSuite])
+        #expect(refused.status == .dataError && refused.stderr.contains("is not comparable") && refused.stderr.contains("suite: quick"))
+        let allowed = CLIHarness.run(["compare", base, otherSuite, "--allow-mismatch"])
+        #expect(allowed.status == .success && allowed.stdout.contains("differs: suite: quick"))
+        let otherBasis = try Self.write(Self.result(times: Self.times, basis: "rapl:psys"))
+        #expect(CLIHarness.run(["compare", base, otherBasis]).stderr.contains("energy basis: none vs rapl:psys"))
+        #expect(CLIHarness.run(["compare", base]).status == .usage)
+        #expect(CLIHarness.run(["compare", base, base, "--format", "xml"]).status == .usage)
+        #expect(CLIHarness.run(["compare", base, "/nonexistent.json"]).status == .noInput)
+    }
+}
