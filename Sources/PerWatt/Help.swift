@@ -14,13 +14,15 @@ enum Help {
           models    list model specs (parameters, memory per precision); import a Hugging Face config.json
           fixture   validate accuracy fixtures, import lm-evaluation-harness output, list the built-in ones
           compare   compare two run results metric by metric; exit 1 on a regression, never on noise
+          report    report results as text, Markdown, JSON, CSV, or an HTML page with plots
           kernels   verify and measure the GEMM/GEMV and attention kernels (with energy when available)
           help      show help for a command (perwatt help exec)
           version   print the version and the CPU target the kernels were built for
 
-        Exit codes: 0 success, 1 compare found a regression, 3 a kernel failed verification, 64 usage error, 65 invalid input file, 66 input file
-        not readable, 69 energy source unavailable, 74 output not written, 77 energy counters not readable
-        (permissions), 78 CPU lacks the build's instructions, 130 run interrupted (partial result kept);
+        Exit codes: 0 success, 1 compare found a regression, 3 a kernel failed verification, 64 usage error,
+        65 invalid input file, 66 input file not readable, 69 energy source unavailable, 74 output not written,
+        77 energy counters not readable (permissions), 78 CPU lacks the build's instructions, 130 run
+        interrupted (partial result kept);
         exec returns the command's own status (126 not executable, 127 not found, 128+N killed by signal N).
 
         """
@@ -34,6 +36,7 @@ enum Help {
         case "models": ModelsCommand.help
         case "fixture": FixtureCommand.help
         case "compare": CompareCommand.help
+        case "report": ReportCommand.help
         default: nil
         }
     }

@@ -174,8 +174,15 @@ enum RunCommand {
             energy: .init(basis: meter?.plan.basis, source: meter?.plan.source, measurement: meter?.plan.measurement,
                           unavailableReason: noneReason, channels: meter?.plan.channels.map(\.channel.id), idle: nil),
             machineLimits: nil, kernels: [], workloads: [], fixtures: [], scores: [], warnings: [])
+        // One window over the whole run: its total and its power trace (for plots), kept current.
+        let runMark = meter?.beginWindow()
         func save() -> ExitCode? {
             result.durationSeconds = POSIX.monotonicSeconds() - clockStart
+            if let runMark, let window = meter?.endWindow(runMark) {
+                result.energy.runJoules = window.basisJoules
+                result.energy.runAverageWatts = window.averageWatts
+                result.energy.trace = window.trace
+            }
             result.warnings = warnings
             do {
                 let directory = (out as NSString).deletingLastPathComponent

@@ -1,5 +1,6 @@
 import Foundation
 import KernelBench
+import PowerProbe
 
 /// `perwatt.result/1`: everything a run measured and scored, comparable across machines through
 /// the suite hash, fixture hashes, energy basis and fingerprint (docs/results.md).
@@ -31,6 +32,12 @@ struct RunResult: Codable, Sendable {
         var unavailableReason: String?
         var channels: [String]?
         var idle: Idle?
+        /// Basis energy and average power of the whole run, idle baseline included.
+        var runJoules: Double?
+        var runAverageWatts: Double?
+        /// Basis power over the whole run, one point per sampling interval: `seconds` since the run's
+        /// energy window began, `watts`.
+        var trace: [TracePoint]?
     }
 
     struct Limits: Codable, Sendable {
