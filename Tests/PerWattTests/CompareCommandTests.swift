@@ -82,4 +82,16 @@ import Testing
         #expect(CLIHarness.run(["compare", base, base, "--format", "xml"]).status == .usage)
         #expect(CLIHarness.run(["compare", base, "/nonexistent.json"]).status == .noInput)
     }
+
+    @Test func severalRunsPerSidePoolTheirRepetitions() throws {
+        let a1 = try Self.write(Self.result(times: Self.times)), a2 = try Self.write(Self.result(times: Self.times.map { $0 * 1.01 }))
+        let b1 = try Self.write(Self.result(times: Self.times.map { $0 * 1.3 })), b2 = try Self.write(Self.result(times: Self.times.map { $0 * 1.31 }))
+        let result = CLIHarness.run(["compare", "\(a1),\(a2)", "\(b1),\(b2)", "--format", "json"])
+        #expect(result.status == .regression, "\(result.stderr)")
+        let rows = try #require(try parseJSON(result.stdout)["rows"] as? [[String: Any]])
+        #expect(rows.first?["baseSamples"] as? Int == 16 && rows.first?["newSamples"] as? Int == 16)
+        let other = try Self.write(Self.result(times: Self.times, suite: Suite.builtins[0]))
+        let refused = CLIHarness.run(["compare", "\(a1),\(other)", b1])
+        #expect(refused.status == .dataError && refused.stderr.contains("cannot be pooled"))
+    }
 }

@@ -73,4 +73,21 @@ import Testing
         #expect(CompareStatistics.verdict(ratio: slowRatio, adjustedP: 0.2, direction: .smallerIsBetter, band: 0.03, samples: (5, 5)) == .inconclusive)
         #expect(CompareStatistics.verdict(ratio: slowRatio, adjustedP: slowP, direction: .smallerIsBetter, band: 0.03, samples: (2, 5)) == .insufficientData)
     }
+
+    /// Repetitions of one run share its drift: resampling whole runs first widens the interval when
+    /// the runs disagree, and changes nothing when there is one run.
+    @Test func clusterBootstrapWidensTheIntervalForDriftBetweenRuns() {
+        // Three runs per side, each tight (±0.5%) but at its own level: the machine drifted by 4%.
+        let jitter = [-0.005, -0.003, -0.001, 0, 0.001, 0.002, 0.003, 0.005]
+        let base = [1.00, 1.04, 1.08].flatMap { level in jitter.map { level + $0 } }
+        let new = [1.02, 1.06, 1.10].flatMap { level in jitter.map { level + $0 } }
+        let plain = CompareStatistics.ratioOfMedians(base: base, new: new)
+        let clustered = CompareStatistics.ratioOfMedians(base: base, new: new, baseRuns: [8, 8, 8], newRuns: [8, 8, 8])
+        #expect(clustered.value == plain.value)
+        // Treated as 24 independent repetitions the interval is about half as wide as by runs
+        // (here [0.984, 1.056] against [0.948, 1.097]).
+        #expect(clustered.low < plain.low && clustered.high > plain.high, "plain \(plain), clustered \(clustered)")
+        #expect(clustered.high - clustered.low > 1.5 * (plain.high - plain.low), "plain \(plain), clustered \(clustered)")
+        #expect(CompareStatistics.ratioOfMedians(base: base, new: new, baseRuns: [24], newRuns: [24]) == plain)
+    }
 }

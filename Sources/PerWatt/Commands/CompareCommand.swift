@@ -11,7 +11,7 @@ enum CompareCommand {
     ]
 
     static let help = """
-        Usage: perwatt compare BASE.json NEW.json [--format text|markdown|json|csv|github-action-benchmark]
+        Usage: perwatt compare BASE.json[,BASE2.json…] NEW.json[,NEW2.json…] [--format text|markdown|json|csv|github-action-benchmark]
                                [--threshold PCT] [--allow-mismatch] [--out FILE]
 
         Compares two perwatt.result/1 files metric by metric: each kernel's time and energy per call,
@@ -22,7 +22,10 @@ enum CompareCommand {
         good side), unchanged (interval inside the band), inconclusive, insufficient data (under 3
         repetitions). Also the geometric mean of the ratios per metric (> 1 is worse).
 
-        Results of different suites or energy bases are refused unless --allow-mismatch is given.
+        Several result files per side (comma-separated) pool their repetitions: run the two builds
+        interleaved (A B A B A B) so that drift of the machine between runs falls on both sides; one run
+        per side on a noisy machine can show a "regression" that is drift. Results of different suites or
+        energy bases are refused unless --allow-mismatch is given.
 
         Options:
         \(Help.options(specs))
@@ -34,6 +37,31 @@ enum CompareCommand {
 
     enum Format: String, CaseIterable { case text, markdown, json, csv, githubActionBenchmark = "github-action-benchmark" }
 
+    /// One side of the comparison: a result file, or several (comma-separated) whose repetitions are
+    /// pooled. Runs of the two sides interleaved on one machine (A B A B …) share its drift, so pooled
+    /// repetitions carry the between-run variance that one run alone hides.
+    static func pooled(_ list: String) throws -> (result: RunResult, runs: [Int]) {
+        let paths = list.split(separator: ",").map(String.init)
+        guard let first = paths.first else { throw UsageError(message: "an empty list of result files", command: "compare") }
+        var result = try RunResult.load(first)
+        var runs = [result.settings.repetitions]
+        for path in paths.dropFirst() {
+            let other = try RunResult.load(path)
+            guard other.suite.sha256 == result.suite.sha256, other.energy.basis == result.energy.basis else {
+                throw InputError(file: path, message: "cannot be pooled with \(first): a different suite or energy basis")
+            }
+            runs.append(other.settings.repetitions)
+            for (index, kernel) in result.kernels.enumerated() {
+                guard let match = other.kernels.first(where: { $0.name == kernel.name }) else { continue }
+                result.kernels[index].secondsPerCall = kernel.secondsPerCall.flatMap { a in match.secondsPerCall.map { a + $0 } }
+                result.kernels[index].joulesPerCallByRepetition = kernel.joulesPerCallByRepetition.flatMap { a in
+                    match.joulesPerCallByRepetition.map { a + $0 }
+                }
+            }
+        }
+        return (result, runs)
+    }
+
     static func run(_ arguments: [String], context: CLIContext) throws -> ExitCode {
         let options = try parseOptions(arguments, specs: specs, command: "compare", stopAtPositional: false, collectPositionals: true)
         if options.has("--help") {
@@ -41,7 +69,8 @@ enum CompareCommand {
             return .success
         }
         guard options.positionals.count == 2 else {
-            throw UsageError(message: "takes two result files, BASE and NEW (got \(options.positionals.count))", command: "compare")
+            throw UsageError(message: "takes two arguments, BASE and NEW, each a result file or a comma-separated list of them (got \(options.positionals.count))",
+                             command: "compare")
         }
         let formatText = options.string("--format") ?? "text"
         guard let format = Format(rawValue: formatText) else {
@@ -52,13 +81,14 @@ enum CompareCommand {
             thresholds = .init(time: percent / 100, energy: percent / 100)
         }
         let (basePath, newPath) = (options.positionals[0], options.positionals[1])
-        let base = try RunResult.load(basePath), new = try RunResult.load(newPath)
+        let (base, baseRuns) = try pooled(basePath), (new, newRuns) = try pooled(newPath)
         let mismatches = Comparison.mismatches(base, new)
         let blocking = mismatches.filter { $0.hasPrefix("suite:") || $0.hasPrefix("energy basis:") }
         if !blocking.isEmpty && !options.has("--allow-mismatch") {
             throw InputError(file: newPath, message: "is not comparable with \(basePath): \(blocking.joined(separator: "; ")). Compare runs of the same suite on the same energy basis, or pass --allow-mismatch")
         }
-        let comparison = Comparison.compare(base: base, new: new, baseName: basePath, newName: newPath, thresholds: thresholds)
+        let comparison = Comparison.compare(base: base, new: new, baseName: basePath, newName: newPath, thresholds: thresholds,
+                                            baseRuns: baseRuns, newRuns: newRuns)
         let text: String
         switch format {
         case .text: text = renderTable(comparison, markdown: false)

@@ -13,14 +13,37 @@ enum CompareStatistics {
 
     /// median(new) / median(base) with a percentile-bootstrap 95% interval: both samples resampled
     /// with replacement, independently, `draws` times, from a seeded generator (results repeat).
-    static func ratioOfMedians(base: [Double], new: [Double], draws: Int = 2000, seed: UInt64 = 0xC0FFEE) -> Estimate {
+    ///
+    /// With `baseRuns`/`newRuns` (the sizes of consecutive groups that came from separate runs), the
+    /// resampling is two-stage, a cluster bootstrap: runs are drawn with replacement, then repetitions
+    /// within each drawn run. Repetitions of one run share that run's state of the machine, so treating
+    /// them as independent would hide the drift between runs and make the interval too narrow.
+    static func ratioOfMedians(base: [Double], new: [Double], baseRuns: [Int]? = nil, newRuns: [Int]? = nil,
+                               draws: Int = 2000, seed: UInt64 = 0xC0FFEE) -> Estimate {
         let point = median(new) / median(base)
         var generator = SplitMix64(seed: seed)
+        func groups(_ values: [Double], _ sizes: [Int]?) -> [[Double]] {
+            guard let sizes, sizes.count > 1, sizes.reduce(0, +) == values.count else { return [values] }
+            var start = 0
+            return sizes.map { size in
+                defer { start += size }
+                return Array(values[start..<(start + size)])
+            }
+        }
+        let (baseGroups, newGroups) = (groups(base, baseRuns), groups(new, newRuns))
+        func resample(_ clusters: [[Double]]) -> Double {
+            var values: [Double] = []
+            for _ in clusters.indices {
+                let cluster = clusters.count == 1 ? clusters[0] : clusters[Int.random(in: 0..<clusters.count, using: &generator)]
+                for _ in cluster.indices { values.append(cluster[Int.random(in: 0..<cluster.count, using: &generator)]) }
+            }
+            return median(values)
+        }
         var ratios: [Double] = []
         ratios.reserveCapacity(draws)
         for _ in 0..<draws {
-            let b = median((0..<base.count).map { _ in base[Int.random(in: 0..<base.count, using: &generator)] })
-            let n = median((0..<new.count).map { _ in new[Int.random(in: 0..<new.count, using: &generator)] })
+            let b = resample(baseGroups)
+            let n = resample(newGroups)
             ratios.append(n / b)
         }
         let finite = ratios.filter(\.isFinite)

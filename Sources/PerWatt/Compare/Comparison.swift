@@ -62,7 +62,9 @@ struct Comparison: Codable, Sendable {
         return out
     }
 
-    static func compare(base: RunResult, new: RunResult, baseName: String, newName: String, thresholds: Thresholds) -> Comparison {
+    /// `baseRuns`/`newRuns`: the repetitions each pooled run contributed, in order (one entry per run).
+    static func compare(base: RunResult, new: RunResult, baseName: String, newName: String, thresholds: Thresholds,
+                        baseRuns: [Int]? = nil, newRuns: [Int]? = nil) -> Comparison {
         struct Pending {
             var name, metric, unit: String
             var direction: CompareStatistics.Direction
@@ -154,7 +156,7 @@ struct Comparison: Codable, Sendable {
         let adjusted = CompareStatistics.holm(pValues)
         var rows: [Row] = []
         for (index, item) in pending.enumerated() where !item.base.isEmpty && !item.new.isEmpty {
-            let ratio = CompareStatistics.ratioOfMedians(base: item.base, new: item.new)
+            let ratio = CompareStatistics.ratioOfMedians(base: item.base, new: item.new, baseRuns: baseRuns, newRuns: newRuns)
             rows.append(Row(name: item.name, metric: item.metric, unit: item.unit, direction: item.direction,
                             baseMedian: CompareStatistics.median(item.base), newMedian: CompareStatistics.median(item.new),
                             baseSamples: item.base.count, newSamples: item.new.count, ratio: ratio, p: pValues[index],
