@@ -77,7 +77,7 @@ enum HTMLReport {
             let values = scored.map { (metric == "IPJ" ? $0.ipj! : $0.ipw!) }
             let height = Double(60 + 26 * scored.count) + 40
             var plot = SVGPlot(title: metric, x: .init(label: unit, range: 0...(values.map(\.high).max()! * scale * 1.1)),
-                               y: .init(label: "", range: 0...Double(scored.count + 1)), width: 640, height: height)
+                               y: .init(label: "", range: 0...Double(scored.count + 1), ticked: false), width: 640, height: height)
             for (index, (score, value)) in zip(scored, values).enumerated() {
                 let row = Double(scored.count - index)
                 plot.bar(value.value * scale, at: row, thickness: 14, color: palette[index % palette.count])

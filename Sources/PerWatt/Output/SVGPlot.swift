@@ -7,6 +7,8 @@ struct SVGPlot {
         var label: String
         var range: ClosedRange<Double>
         var log = false
+        /// Tick marks and values (off for the category axis of a bar chart).
+        var ticked = true
 
         /// Position in 0…1 along the axis.
         func fraction(_ value: Double) -> Double {
@@ -20,9 +22,13 @@ struct SVGPlot {
 
         /// About five readable tick values.
         var ticks: [Double] {
+            guard ticked else { return [] }
             if log {
                 let start = Int(Foundation.log10(range.lowerBound).rounded(.down)), end = Int(Foundation.log10(range.upperBound).rounded(.up))
-                return (start...max(start, end)).map { pow(10, Double($0)) }.filter { range.contains($0) }
+                let decades = (start...max(start, end)).map { pow(10, Double($0)) }.filter { range.contains($0) }
+                // Less than a decade or two in view: linear steps read better than one lonely power of ten.
+                if decades.count >= 2 { return decades }
+                return Axis(label: label, range: range).ticks
             }
             let span = range.upperBound - range.lowerBound
             guard span > 0 else { return [range.lowerBound] }
