@@ -97,16 +97,7 @@ enum CompareCommand {
         case .csv: text = csv(comparison)
         case .githubActionBenchmark: text = try githubActionBenchmark(comparison, new: new) + "\n"
         }
-        if let out = options.string("--out") {
-            do {
-                try POSIX.writeAtomically(Array(text.utf8), to: out)
-            } catch {
-                context.stderr.line("perwatt compare: cannot write \(out): \(error)")
-                return .ioError
-            }
-        } else {
-            context.stdout.write(text)
-        }
+        if let failure = context.emit(text, to: options.string("--out"), command: "compare") { return failure }
         return comparison.regressions > 0 ? .regression : .success
     }
 
@@ -145,9 +136,8 @@ enum CompareCommand {
     /// Long format, SI units: one line per metric.
     static func csv(_ c: Comparison) -> String {
         var out = "name,metric,unit,direction,base_median,new_median,base_samples,new_samples,ratio,ratio_low,ratio_high,p,p_holm,band,verdict\n"
-        func field(_ text: String) -> String { text.contains(where: { ",\"\n".contains($0) }) ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text }
         for r in c.rows {
-            out += [field(r.name), field(r.metric), r.unit, r.direction.rawValue, "\(r.baseMedian)", "\(r.newMedian)", "\(r.baseSamples)",
+            out += [csvField(r.name), csvField(r.metric), r.unit, r.direction.rawValue, "\(r.baseMedian)", "\(r.newMedian)", "\(r.baseSamples)",
                     "\(r.newSamples)", "\(r.ratio.value)", "\(r.ratio.low)", "\(r.ratio.high)", "\(r.p)", "\(r.adjustedP)", "\(r.band)",
                     r.verdict.rawValue].joined(separator: ",") + "\n"
         }

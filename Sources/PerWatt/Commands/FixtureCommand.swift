@@ -79,17 +79,10 @@ enum FixtureCommand {
             let text = try JSON.encode(fixture) + "\n"
             // What was written must read back: the same validation as every fixture.
             _ = try Fixture.parse(text, file: "imported fixture")
+            if let failure = context.emit(text, to: options.string("--out"), command: "fixture") { return failure }
             if let out = options.string("--out") {
-                do {
-                    try POSIX.writeAtomically(Array(text.utf8), to: out)
-                } catch {
-                    context.stderr.line("perwatt fixture: cannot write \(out): \(error)")
-                    return .ioError
-                }
                 let (correct, n) = fixture.counts
                 context.stderr.line("wrote \(out): \(fixture.benchmark), \(correct)/\(n) correct")
-            } else {
-                context.stdout.write(text)
             }
             return .success
         case "list":

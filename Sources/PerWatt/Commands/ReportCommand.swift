@@ -47,17 +47,7 @@ enum ReportCommand {
         case .csv: text = csv(results)
         case .html: text = HTMLReport.render(results.map { (name: $0.0, result: $0.1) })
         }
-        if let out = options.string("--out") {
-            do {
-                try POSIX.writeAtomically(Array(text.utf8), to: out)
-            } catch {
-                context.stderr.line("perwatt report: cannot write \(out): \(error)")
-                return .ioError
-            }
-        } else {
-            context.stdout.write(text)
-        }
-        return .success
+        return context.emit(text, to: options.string("--out"), command: "report") ?? .success
     }
 
     static func markdown(_ name: String, _ r: RunResult) -> String {
@@ -74,7 +64,6 @@ enum ReportCommand {
 
     static func csv(_ results: [(String, RunResult)]) -> String {
         var out = "result,suite,model,quantization,benchmark,metric,unit,value,low,high,energy_basis\n"
-        func quoted(_ text: String) -> String { text.contains(where: { ",\"\n".contains($0) }) ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text }
         for (name, r) in results {
             for s in r.scores {
                 let metrics: [(String, String, Estimate?)] = [
@@ -86,8 +75,8 @@ enum ReportCommand {
                 ]
                 for (metric, unit, value) in metrics {
                     guard let value else { continue }
-                    out += [quoted(name), quoted(r.suite.name), quoted(s.model), s.quantization, quoted(s.benchmark), metric, unit,
-                            "\(value.value)", "\(value.low)", "\(value.high)", quoted(r.energy.basis ?? "none")].joined(separator: ",") + "\n"
+                    out += [csvField(name), csvField(r.suite.name), csvField(s.model), s.quantization, csvField(s.benchmark), metric, unit,
+                            "\(value.value)", "\(value.low)", "\(value.high)", csvField(r.energy.basis ?? "none")].joined(separator: ",") + "\n"
                 }
             }
         }

@@ -34,3 +34,26 @@ public final class CapturedSink: TextSink {
 extension TextSink {
     func line(_ text: String = "") { write(text + "\n") }
 }
+
+extension CLIContext {
+    /// Writes `text` to `path` atomically, or to stdout when `path` is nil. Returns nil on success, or
+    /// the I/O exit status after saying what failed.
+    func emit(_ text: String, to path: String?, command: String) -> ExitCode? {
+        guard let path else {
+            stdout.write(text)
+            return nil
+        }
+        do {
+            try POSIX.writeAtomically(Array(text.utf8), to: path)
+            return nil
+        } catch {
+            stderr.line("perwatt \(command): cannot write \(path): \(error)")
+            return .ioError
+        }
+    }
+}
+
+/// One CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break.
+func csvField(_ text: String) -> String {
+    text.contains(where: { ",\"\n\r".contains($0) }) ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
+}
