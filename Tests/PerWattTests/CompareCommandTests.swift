@@ -94,4 +94,37 @@ import Testing
         let refused = CLIHarness.run(["compare", "\(a1),\(other)", b1])
         #expect(refused.status == .dataError && refused.stderr.contains("cannot be pooled"))
     }
+
+    @Test func colourOnlyWhenAskedOrOnATerminalWithoutNoColor() throws {
+        let base = try Self.write(Self.result(times: Self.times))
+        let slow = try Self.write(Self.result(times: Self.times.map { $0 * 1.1 }))
+        // Captured output is not a terminal: auto means no colour; the verdict is a word either way.
+        let plain = CLIHarness.run(["compare", base, slow])
+        #expect(!plain.stdout.contains("\u{1B}[") && plain.stdout.contains("REGRESSED"))
+        let colored = CLIHarness.run(["compare", base, slow, "--color", "always"])
+        #expect(colored.stdout.contains("\u{1B}[1;31mREGRESSED\u{1B}[0m"))
+        // The colour codes come after the last column, so the columns line up as without them.
+        let strip = colored.stdout.replacingOccurrences(of: "\u{1B}[1;31m", with: "").replacingOccurrences(of: "\u{1B}[0m", with: "")
+        #expect(strip == plain.stdout)
+        #expect(CLIHarness.run(["compare", base, slow, "--color", "sometimes"]).status == .usage)
+        // On a terminal: colour, unless NO_COLOR is set.
+        for (environment, expectColour) in [([String: String](), true), (["NO_COLOR": "1"], false)] {
+            var (context, _, _) = CLIHarness.context(environment: environment)
+            let terminal = CapturedSink(isTerminal: true)
+            context.stdout = terminal
+            _ = PerWattCLI.run(["compare", base, slow], context: context)
+            #expect(terminal.text.contains("\u{1B}[") == expectColour && terminal.text.contains("REGRESSED"), "\(environment)")
+        }
+    }
+
+    /// Golden output: the seeded bootstrap makes the whole table repeatable to the digit.
+    @Test func textAndMarkdownMatchTheirSnapshots() throws {
+        let base = try Self.write(Self.result(times: Self.times))
+        let slow = try Self.write(Self.result(times: Self.times.map { $0 * 1.1 }))
+        func normalized(_ text: String) -> String {
+            text.replacingOccurrences(of: base, with: "<base>").replacingOccurrences(of: slow, with: "<new>")
+        }
+        Snapshot.assert(normalized(CLIHarness.run(["compare", base, slow]).stdout), named: "compare-text")
+        Snapshot.assert(normalized(CLIHarness.run(["compare", base, slow, "--format", "markdown"]).stdout), named: "compare-markdown")
+    }
 }

@@ -7,12 +7,14 @@ enum CompareCommand {
         OptionSpec(name: "--threshold", value: "PCT", help: "noise band in percent for every metric (default 3 for time, 5 for energy, IPJ, IPW)"),
         OptionSpec(name: "--allow-mismatch", value: nil, help: "compare results of different suites, bases, fixtures or machines, listing what differs"),
         OptionSpec(name: "--out", value: "FILE", help: "write the report here (atomically) instead of stdout"),
+        OptionSpec(name: "--color", value: "auto|always|never",
+                   help: "colour the verdicts of the text table (auto: only on a terminal, and never with NO_COLOR set)"),
         OptionSpec(name: "--help", value: nil, help: "show this help"),
     ]
 
     static let help = """
         Usage: perwatt compare BASE.json[,BASE2.json…] NEW.json[,NEW2.json…] [--format text|markdown|json|csv|github-action-benchmark]
-                               [--threshold PCT] [--allow-mismatch] [--out FILE]
+                               [--threshold PCT] [--allow-mismatch] [--out FILE] [--color auto|always|never]
 
         Compares two perwatt.result/1 files metric by metric: each kernel's time and energy per call,
         each workload's prefill and decode time and energy per token, each score's IPJ and IPW. For each:
@@ -87,18 +89,44 @@ enum CompareCommand {
         if !blocking.isEmpty && !options.has("--allow-mismatch") {
             throw InputError(file: newPath, message: "is not comparable with \(basePath): \(blocking.joined(separator: "; ")). Compare runs of the same suite on the same energy basis, or pass --allow-mismatch")
         }
+        let color = try useColor(options, context: context)
         let comparison = Comparison.compare(base: base, new: new, baseName: basePath, newName: newPath, thresholds: thresholds,
                                             baseRuns: baseRuns, newRuns: newRuns)
         let text: String
         switch format {
-        case .text: text = renderTable(comparison, markdown: false)
+        case .text: text = color ? colored(renderTable(comparison, markdown: false)) : renderTable(comparison, markdown: false)
         case .markdown: text = renderTable(comparison, markdown: true)
         case .json: text = try JSON.encode(comparison) + "\n"
         case .csv: text = csv(comparison)
         case .githubActionBenchmark: text = try githubActionBenchmark(comparison, new: new) + "\n"
         }
+        return finish(text, options: options, context: context, comparison)
+    }
+
+    static func finish(_ text: String, options: ParsedOptions, context: CLIContext, _ comparison: Comparison) -> ExitCode {
         if let failure = context.emit(text, to: options.string("--out"), command: "compare") { return failure }
         return comparison.regressions > 0 ? .regression : .success
+    }
+
+    /// `--color`: always, never, or auto (stdout is a terminal, no --out, and NO_COLOR unset or empty).
+    static func useColor(_ options: ParsedOptions, context: CLIContext) throws -> Bool {
+        switch options.string("--color") ?? "auto" {
+        case "always": return true
+        case "never": return false
+        case "auto":
+            return context.stdout.isTerminal && options.string("--out") == nil && (context.environment["NO_COLOR"] ?? "").isEmpty
+        case let other:
+            throw UsageError(message: "--color takes auto, always or never; not '\(other)'", command: "compare")
+        }
+    }
+
+    /// ANSI colour on the verdict words (the last column, so the alignment is kept); the words stay.
+    static func colored(_ text: String) -> String {
+        text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+            if line.hasSuffix("REGRESSED") { return line.dropLast(9) + "\u{1B}[1;31mREGRESSED\u{1B}[0m" }
+            if line.hasSuffix("improved") { return line.dropLast(8) + "\u{1B}[32mimproved\u{1B}[0m" }
+            return String(line)
+        }.joined(separator: "\n")
     }
 
     static func renderTable(_ c: Comparison, markdown: Bool) -> String {
