@@ -127,4 +127,37 @@ import Testing
         Snapshot.assert(normalized(CLIHarness.run(["compare", base, slow]).stdout), named: "compare-text")
         Snapshot.assert(normalized(CLIHarness.run(["compare", base, slow, "--format", "markdown"]).stdout), named: "compare-markdown")
     }
+
+    /// Accuracy of the same 100 queries on both sides: McNemar on the discordant ones.
+    @Test func accuracyOnTheSameQueriesUsesMcNemar() throws {
+        func withFixture(_ correct: [Bool]) -> RunResult {
+            var result = Self.result(times: Self.times)
+            let byQuery = Dictionary(uniqueKeysWithValues: correct.enumerated().map { ("q\($0.offset)", $0.element) })
+            let accuracy = Double(correct.filter { $0 }.count) / Double(correct.count)
+            result.fixtures = [.init(origin: "eval.json", sha256: "x", benchmark: "toy", model: "tiny", quantization: "q8_0", source: "t",
+                                     n: correct.count, accuracy: accuracy, correctByQuery: byQuery)]
+            let one = Estimate(value: 1, low: 1, high: 1)
+            result.scores = [Score(model: "tiny", quantization: "q8_0", benchmark: "toy", fixture: "eval.json", n: correct.count,
+                                   accuracy: .init(value: accuracy, low: 0, high: 1), tokenCounts: "t", meanPromptTokens: 4, meanOutputTokens: 1,
+                                   layers: 2, secondsPerQuery: one, prefillTokensPerSecond: one, decodeTokensPerSecond: one)]
+            return result
+        }
+        let base = (0..<100).map { $0 < 70 }
+        // 10 queries that were right are now wrong, none the other way: b = 10, c = 0, p = 2·2⁻¹⁰.
+        let worse = (0..<100).map { $0 < 60 }
+        let basePath = try Self.write(withFixture(base)), worsePath = try Self.write(withFixture(worse))
+        let flagged = CLIHarness.run(["compare", basePath, worsePath, "--format", "json"])
+        #expect(flagged.status == .regression)
+        let rows = try #require(try parseJSON(flagged.stdout)["rows"] as? [[String: Any]])
+        let accuracy = try #require(rows.first { ($0["metric"] as? String)?.hasPrefix("accuracy") == true })
+        #expect(accuracy["metric"] as? String == "accuracy (same 100 queries)" && accuracy["verdict"] as? String == "regressed")
+        #expect(abs((accuracy["p"] as? Double ?? 0) - 2.0 / 1024) < 1e-12)
+        #expect(abs(((accuracy["ratio"] as? [String: Any])?["value"] as? Double ?? 0) - 60.0 / 70) < 1e-12)
+        // Five flips each way: the accuracy is the same and McNemar sees nothing.
+        let shuffled = (0..<100).map { ($0 < 65) || (70..<75).contains($0) }
+        let quiet = CLIHarness.run(["compare", basePath, try Self.write(withFixture(shuffled)), "--format", "json"])
+        let quietRows = try #require(try parseJSON(quiet.stdout)["rows"] as? [[String: Any]])
+        let same = try #require(quietRows.first { ($0["metric"] as? String)?.hasPrefix("accuracy") == true })
+        #expect(same["p"] as? Double == 1 && same["verdict"] as? String != "regressed" && quiet.status == .success)
+    }
 }

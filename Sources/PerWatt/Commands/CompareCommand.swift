@@ -80,7 +80,7 @@ enum CompareCommand {
         }
         var thresholds = Comparison.Thresholds()
         if let percent = try options.double("--threshold", command: "compare", in: 0...100, unit: "percent") {
-            thresholds = .init(time: percent / 100, energy: percent / 100)
+            thresholds = .init(time: percent / 100, energy: percent / 100, accuracy: percent / 100)
         }
         let (basePath, newPath) = (options.positionals[0], options.positionals[1])
         let (base, baseRuns) = try pooled(basePath), (new, newRuns) = try pooled(newPath)

@@ -269,7 +269,8 @@ enum RunCommand {
             for fixture in matching where !result.fixtures.contains(where: { $0.origin == fixture.origin }) {
                 let f = fixture.fixture
                 result.fixtures.append(.init(origin: fixture.origin, sha256: fixture.sha256, benchmark: f.benchmark, model: f.model,
-                                             quantization: f.quantization, scheme: f.scheme, source: f.source, n: f.counts.n, accuracy: f.accuracy))
+                                             quantization: f.quantization, scheme: f.scheme, source: f.source, n: f.counts.n, accuracy: f.accuracy,
+                                             correctByQuery: f.queries.map { Dictionary($0.map { ($0.id, $0.correct) }, uniquingKeysWith: { a, _ in a }) }))
             }
             if let failure = save() { return failure }
         }

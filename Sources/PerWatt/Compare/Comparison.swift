@@ -7,7 +7,9 @@ import Foundation
 /// - every workload: prefill and decode seconds (and joules) per token, one projected sample per
 ///   repetition index r (Σ calls per pass × the kernel's r-th repetition);
 /// - every score: IPJ and IPW per repetition, from that repetition's joules and seconds per query at the
-///   score's mean token counts and its fixture's accuracy.
+///   score's mean token counts and its fixture's accuracy;
+/// - accuracy on the same queries, where both fixtures are per query: a paired bootstrap over the
+///   common queries for the interval, McNemar's exact test on the discordant ones for p.
 struct Comparison: Codable, Sendable {
     struct Row: Codable, Sendable {
         /// Stable name: `kernel:<case>`, `workload:<model>/<quantization>`, `score:<model>/<quantization>/<benchmark>`.
@@ -42,6 +44,8 @@ struct Comparison: Codable, Sendable {
     struct Thresholds: Sendable {
         var time = 0.03
         var energy = 0.05
+        /// Relative change of accuracy on the same queries.
+        var accuracy = 0.01
     }
 
     /// What differs between two results, in words.
@@ -152,7 +156,30 @@ struct Comparison: Codable, Sendable {
                                    band: thresholds.energy))
         }
 
+        // Accuracy on the same queries: each score's fixture on both sides, paired by query id. The
+        // ratio interval is a paired bootstrap over the common queries; p is McNemar's exact test on
+        // the discordant ones.
+        struct Paired {
+            var name: String
+            var base: [Bool], new: [Bool]
+        }
+        var paired: [Paired] = []
+        let fixturesA = Dictionary(base.fixtures.map { ($0.origin, $0) }, uniquingKeysWith: { a, _ in a })
+        let fixturesB = Dictionary(new.fixtures.map { ($0.origin, $0) }, uniquingKeysWith: { a, _ in a })
+        for score in base.scores {
+            guard let other = new.scores.first(where: { $0.model == score.model && $0.quantization == score.quantization
+                                                        && $0.benchmark == score.benchmark }),
+                  let a = fixturesA[score.fixture]?.correctByQuery, let b = fixturesB[other.fixture]?.correctByQuery else { continue }
+            let common = Set(a.keys).intersection(b.keys).sorted()
+            guard !common.isEmpty else { continue }
+            paired.append(Paired(name: "score:\(score.model)/\(score.quantization)/\(score.benchmark)", base: common.map { a[$0]! },
+                                 new: common.map { b[$0]! }))
+        }
         let pValues = pending.map { CompareStatistics.mannWhitney($0.base, $0.new).p }
+            + paired.map { pair in
+                let b = zip(pair.base, pair.new).filter { $0 && !$1 }.count, c = zip(pair.base, pair.new).filter { !$0 && $1 }.count
+                return CompareStatistics.mcNemarExact(b: b, c: c)
+            }
         let adjusted = CompareStatistics.holm(pValues)
         var rows: [Row] = []
         for (index, item) in pending.enumerated() where !item.base.isEmpty && !item.new.isEmpty {
@@ -163,6 +190,28 @@ struct Comparison: Codable, Sendable {
                             adjustedP: adjusted[index], band: item.band,
                             verdict: CompareStatistics.verdict(ratio: ratio, adjustedP: adjusted[index], direction: item.direction,
                                                                band: item.band, samples: (item.base.count, item.new.count))))
+        }
+        for (offset, pair) in paired.enumerated() {
+            let index = pending.count + offset
+            let n = pair.base.count
+            let accuracyBase = Double(pair.base.filter { $0 }.count) / Double(n), accuracyNew = Double(pair.new.filter { $0 }.count) / Double(n)
+            var generator = SplitMix64(seed: 0xACC)
+            var ratios: [Double] = []
+            for _ in 0..<2000 {
+                var hitsBase = 0, hitsNew = 0
+                for _ in 0..<n {
+                    let q = Int.random(in: 0..<n, using: &generator)
+                    if pair.base[q] { hitsBase += 1 }
+                    if pair.new[q] { hitsNew += 1 }
+                }
+                if hitsBase > 0 { ratios.append(Double(hitsNew) / Double(hitsBase)) }
+            }
+            let ratio = Estimate(value: accuracyNew / accuracyBase, low: Statistics.quantile(ratios, 0.025), high: Statistics.quantile(ratios, 0.975))
+            rows.append(Row(name: pair.name, metric: "accuracy (same \(n) queries)", unit: "1", direction: .biggerIsBetter,
+                            baseMedian: accuracyBase, newMedian: accuracyNew, baseSamples: n, newSamples: n, ratio: ratio,
+                            p: pValues[index], adjustedP: adjusted[index], band: thresholds.accuracy,
+                            verdict: CompareStatistics.verdict(ratio: ratio, adjustedP: adjusted[index], direction: .biggerIsBetter,
+                                                               band: thresholds.accuracy, samples: (n, n))))
         }
         var byMetric: [String: [Double]] = [:]
         for row in rows where row.ratio.value.isFinite && row.ratio.value > 0 {

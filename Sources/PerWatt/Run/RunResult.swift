@@ -91,6 +91,9 @@ struct RunResult: Codable, Sendable {
         var source: String
         var n: Int
         var accuracy: Double
+        /// Per-query correctness, by query id (per-query fixtures only): what `perwatt compare`
+        /// pairs between two results for McNemar's test.
+        var correctByQuery: [String: Bool]?
     }
 
     var schema = "perwatt.result/1"
