@@ -74,7 +74,9 @@ enum Scoring {
             return nil
         }
         let (right, n) = f.counts
-        let kernels = Array(Set(workload.parts.map(\.kernel)))
+        // In a fixed order: the bootstrap draws from one seeded generator, kernel by kernel, and a
+        // Set's order changes from one instance to the next.
+        let kernels = Array(Set(workload.parts.map(\.kernel))).sorted { $0.name < $1.name }
         guard kernels.allSatisfy({ samples[$0] != nil }) else { return nil }
         let hasEnergy = energyBasis != nil && kernels.allSatisfy { samples[$0]?.joulesPerCall != nil }
         let promptShape = Double(workload.promptTokens)
