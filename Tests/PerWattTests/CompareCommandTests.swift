@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import KernelBench
 @testable import PerWatt
+import PowerProbe
 
 @Suite struct CompareCommandTests {
     static let times = [1.00, 1.02, 0.98, 1.01, 0.99, 1.00, 1.01, 0.99].map { $0 * 1e-3 }
@@ -11,7 +12,7 @@ import Testing
         let kernel = KernelCase(.perwatt, .q8_0, m: 1, n: 64, k: 64)
         var record = KernelResult(kernel, Verification(count: 1, maxAbsoluteError: 0, rmsError: 0, worstRatio: 0, worstIndex: 0))
         record.secondsPerCall = times
-        record.medianSecondsPerCall = CompareStatistics.median(times)
+        record.medianSecondsPerCall = PowerProbe.median(times)
         let workload = RunResult.WorkloadRecord(
             model: "tiny", modelName: "Tiny", quantization: "q8_0", layers: 2, parameters: 1, activeParameters: 1, weightBytes: 1,
             kvCacheBytes: 1, promptTokens: 4, outputTokens: 1, decodeContext: 4, projected: true, projection: "test",

@@ -1,16 +1,10 @@
 import Foundation
+import PowerProbe
 
 /// The statistics `perwatt compare` rests on (issue 5): ratio of medians with a percentile
 /// bootstrap interval, the Mann–Whitney U test on repetitions, Holm–Bonferroni across comparisons,
 /// McNemar's exact test on paired correctness, and the verdict rule that combines them.
 enum CompareStatistics {
-    /// Median of a non-empty sample.
-    static func median(_ values: [Double]) -> Double {
-        let sorted = values.sorted()
-        let middle = sorted.count / 2
-        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
-    }
-
     /// median(new) / median(base) with a percentile-bootstrap 95% interval: both samples resampled
     /// with replacement, independently, `draws` times, from a seeded generator (results repeat).
     ///
@@ -20,7 +14,7 @@ enum CompareStatistics {
     /// them as independent would hide the drift between runs and make the interval too narrow.
     static func ratioOfMedians(base: [Double], new: [Double], baseRuns: [Int]? = nil, newRuns: [Int]? = nil,
                                draws: Int = 2000, seed: UInt64 = 0xC0FFEE) -> Estimate {
-        let point = median(new) / median(base)
+        let point = PowerProbe.median(new) / PowerProbe.median(base)
         var generator = SplitMix64(seed: seed)
         func groups(_ values: [Double], _ sizes: [Int]?) -> [[Double]] {
             guard let sizes, sizes.count > 1, sizes.reduce(0, +) == values.count else { return [values] }
@@ -37,7 +31,7 @@ enum CompareStatistics {
                 let cluster = clusters.count == 1 ? clusters[0] : clusters[Int.random(in: 0..<clusters.count, using: &generator)]
                 for _ in cluster.indices { values.append(cluster[Int.random(in: 0..<cluster.count, using: &generator)]) }
             }
-            return median(values)
+            return PowerProbe.median(values)
         }
         var ratios: [Double] = []
         ratios.reserveCapacity(draws)

@@ -1,4 +1,5 @@
 import Foundation
+import PowerProbe
 
 /// Matches two `perwatt.result/1` files metric by metric and classifies each change (DESIGN 9).
 ///
@@ -66,6 +67,42 @@ struct Comparison: Codable, Sendable {
         return out
     }
 
+    /// Per repetition: seconds and joules per prefill token and per decode step (nil where unmeasured).
+    struct Series {
+        var prefillSeconds, decodeSeconds, prefillJoules, decodeJoules: [Double]?
+
+        init(_ w: RunResult.WorkloadRecord, _ kernels: [String: KernelResult]) {
+            prefillSeconds = Comparison.perRepetition(w, phase: "prefill", kernels: kernels, \.secondsPerCall)
+            decodeSeconds = Comparison.perRepetition(w, phase: "decode", kernels: kernels, \.secondsPerCall)
+            prefillJoules = Comparison.perRepetition(w, phase: "prefill", kernels: kernels, \.joulesPerCallByRepetition)
+            decodeJoules = Comparison.perRepetition(w, phase: "decode", kernels: kernels, \.joulesPerCallByRepetition)
+        }
+
+        /// IPJ and IPW of each repetition for a score's mean token counts and accuracy.
+        func efficiency(_ s: Score) -> (ipj: [Double], ipw: [Double])? {
+            guard let ps = prefillSeconds, let ds = decodeSeconds, let pj = prefillJoules, let dj = decodeJoules else { return nil }
+            let repetitions = 0..<min(ps.count, ds.count, pj.count, dj.count)
+            let seconds = repetitions.map { s.meanPromptTokens * ps[$0] + s.meanOutputTokens * ds[$0] }
+            let joules = repetitions.map { s.meanPromptTokens * pj[$0] + s.meanOutputTokens * dj[$0] }
+            return (joules.map { s.accuracy.value / $0 }, zip(joules, seconds).map { s.accuracy.value / ($0 / $1) })
+        }
+    }
+
+    /// One projected sample per repetition index r: Σ calls per pass × the part's kernel's r-th value
+    /// (per prompt token for prefill), nil when a kernel of the phase lacks the values.
+    static func perRepetition(_ workload: RunResult.WorkloadRecord, phase: String, kernels: [String: KernelResult],
+                              _ values: (KernelResult) -> [Double]?) -> [Double]? {
+        let parts = workload.parts.filter { $0.phase == phase }
+        var series: [[Double]] = []
+        for part in parts {
+            guard let kernel = kernels[part.kernel], let samples = values(kernel) else { return nil }
+            series.append(samples.map { $0 * Double(part.callsPerPass) })
+        }
+        guard let count = series.map(\.count).min(), count > 0 else { return nil }
+        let scale = phase == "prefill" ? 1 / Double(workload.promptTokens) : 1
+        return (0..<count).map { r in series.reduce(0) { $0 + $1[r] } * scale }
+    }
+
     /// `baseRuns`/`newRuns`: the repetitions each pooled run contributed, in order (one entry per run).
     static func compare(base: RunResult, new: RunResult, baseName: String, newName: String, thresholds: Thresholds,
                         baseRuns: [Int]? = nil, newRuns: [Int]? = nil) -> Comparison {
@@ -89,66 +126,30 @@ struct Comparison: Codable, Sendable {
                                        base: a, new: b, band: thresholds.energy))
             }
         }
-        func perRepetition(_ workload: RunResult.WorkloadRecord, phase: String, kernels: [String: KernelResult],
-                           _ values: (KernelResult) -> [Double]?) -> [Double]? {
-            let parts = workload.parts.filter { $0.phase == phase }
-            var series: [[Double]] = []
-            for part in parts {
-                guard let kernel = kernels[part.kernel], let samples = values(kernel) else { return nil }
-                series.append(samples.map { $0 * Double(part.callsPerPass) })
-            }
-            guard let count = series.map(\.count).min(), count > 0 else { return nil }
-            let scale = phase == "prefill" ? 1 / Double(workload.promptTokens) : 1
-            return (0..<count).map { r in series.reduce(0) { $0 + $1[r] } * scale }
-        }
         let workloadsB = Dictionary(new.workloads.map { ("\($0.model)/\($0.quantization)", $0) }, uniquingKeysWith: { a, _ in a })
-        var perQuery: [String: (base: (s: [Double], j: [Double]?), new: (s: [Double], j: [Double]?))] = [:]
+        var series: [String: (base: Series, new: Series)] = [:]
         for workload in base.workloads {
             let key = "\(workload.model)/\(workload.quantization)"
             guard let other = workloadsB[key] else { continue }
-            for (phase, label) in [("prefill", "prefill time per token"), ("decode", "decode time per token")] {
-                if let a = perRepetition(workload, phase: phase, kernels: kernelsA, \.secondsPerCall),
-                   let b = perRepetition(other, phase: phase, kernels: kernelsB, \.secondsPerCall) {
-                    pending.append(Pending(name: "workload:\(key)", metric: label, unit: "s", direction: .smallerIsBetter, base: a, new: b,
-                                           band: thresholds.time))
-                }
+            let (a, b) = (Series(workload, kernelsA), Series(other, kernelsB))
+            series[key] = (a, b)
+            let metrics: [(String, String, Double, KeyPath<Series, [Double]?>)] = [
+                ("prefill time per token", "s", thresholds.time, \.prefillSeconds),
+                ("decode time per token", "s", thresholds.time, \.decodeSeconds),
+                ("prefill energy per token", "J", thresholds.energy, \.prefillJoules),
+                ("decode energy per token", "J", thresholds.energy, \.decodeJoules),
+            ]
+            for (label, unit, band, path) in metrics {
+                guard let valuesA = a[keyPath: path], let valuesB = b[keyPath: path] else { continue }
+                pending.append(Pending(name: "workload:\(key)", metric: label, unit: unit, direction: .smallerIsBetter, base: valuesA,
+                                       new: valuesB, band: band))
             }
-            for (phase, label) in [("prefill", "prefill energy per token"), ("decode", "decode energy per token")] {
-                if let a = perRepetition(workload, phase: phase, kernels: kernelsA, \.joulesPerCallByRepetition),
-                   let b = perRepetition(other, phase: phase, kernels: kernelsB, \.joulesPerCallByRepetition) {
-                    pending.append(Pending(name: "workload:\(key)", metric: label, unit: "J", direction: .smallerIsBetter, base: a, new: b,
-                                           band: thresholds.energy))
-                }
-            }
-            // Per-repetition seconds and joules of each phase, for the scores below.
-            func phases(_ w: RunResult.WorkloadRecord, _ kernels: [String: KernelResult]) -> (s: [Double], j: [Double]?)? {
-                guard let p = perRepetition(w, phase: "prefill", kernels: kernels, \.secondsPerCall),
-                      let d = perRepetition(w, phase: "decode", kernels: kernels, \.secondsPerCall) else { return nil }
-                let pj = perRepetition(w, phase: "prefill", kernels: kernels, \.joulesPerCallByRepetition)
-                let dj = perRepetition(w, phase: "decode", kernels: kernels, \.joulesPerCallByRepetition)
-                // Interleaved prefill, decode per repetition: s = [p0, d0, p1, d1, …].
-                let n = min(p.count, d.count)
-                let joules = pj.flatMap { pj in dj.map { dj in (0..<min(n, pj.count, dj.count)).flatMap { [pj[$0], dj[$0]] } } }
-                return ((0..<n).flatMap { [p[$0], d[$0]] }, joules)
-            }
-            if let a = phases(workload, kernelsA), let b = phases(other, kernelsB) { perQuery[key] = (a, b) }
         }
         let scoresB = Dictionary(new.scores.map { ("\($0.model)/\($0.quantization)/\($0.fixture)", $0) }, uniquingKeysWith: { a, _ in a })
         for score in base.scores {
             let key = "\(score.model)/\(score.quantization)"
-            guard let other = scoresB["\(key)/\(score.fixture)"], let series = perQuery[key],
-                  let jA = series.base.j, let jB = series.new.j else { continue }
-            func ipj(_ s: Score, _ seconds: [Double], _ joules: [Double]) -> (ipj: [Double], ipw: [Double]) {
-                var ipj: [Double] = [], ipw: [Double] = []
-                for r in stride(from: 0, to: min(seconds.count, joules.count) - 1, by: 2) {
-                    let t = s.meanPromptTokens * seconds[r] + s.meanOutputTokens * seconds[r + 1]
-                    let j = s.meanPromptTokens * joules[r] + s.meanOutputTokens * joules[r + 1]
-                    ipj.append(s.accuracy.value / j)
-                    ipw.append(s.accuracy.value / (j / t))
-                }
-                return (ipj, ipw)
-            }
-            let a = ipj(score, series.base.s, jA), b = ipj(other, series.new.s, jB)
+            guard let other = scoresB["\(key)/\(score.fixture)"], let pair = series[key],
+                  let a = pair.base.efficiency(score), let b = pair.new.efficiency(other) else { continue }
             let name = "score:\(key)/\(score.benchmark)"
             pending.append(Pending(name: name, metric: "IPJ", unit: "1/J", direction: .biggerIsBetter, base: a.ipj, new: b.ipj,
                                    band: thresholds.energy))
@@ -185,7 +186,7 @@ struct Comparison: Codable, Sendable {
         for (index, item) in pending.enumerated() where !item.base.isEmpty && !item.new.isEmpty {
             let ratio = CompareStatistics.ratioOfMedians(base: item.base, new: item.new, baseRuns: baseRuns, newRuns: newRuns)
             rows.append(Row(name: item.name, metric: item.metric, unit: item.unit, direction: item.direction,
-                            baseMedian: CompareStatistics.median(item.base), newMedian: CompareStatistics.median(item.new),
+                            baseMedian: PowerProbe.median(item.base), newMedian: PowerProbe.median(item.new),
                             baseSamples: item.base.count, newSamples: item.new.count, ratio: ratio, p: pValues[index],
                             adjustedP: adjusted[index], band: item.band,
                             verdict: CompareStatistics.verdict(ratio: ratio, adjustedP: adjusted[index], direction: item.direction,
