@@ -143,11 +143,6 @@ enum KernelsCommand {
             }
             result.record(outcome, kernel: kernel, peakFlopsPerSecond: peak)
             results.append(result)
-            if kernel.implementation == .openblas {
-                // OpenBLAS's threads busy-wait ~0.1 s after a call; on a small machine they would steal
-                // a core from the next case's measurement.
-                Thread.sleep(forTimeInterval: 0.25)
-            }
         }
         let report = Report(threads: threads, minTimeSeconds: minTime, repetitions: repetitions, peakF32FlopsPerSecond: peak,
                             triadBytesPerSecond: triad, energyBasis: meter?.plan.basis, energyUnavailableReason: noneReason,

@@ -223,7 +223,6 @@ enum RunCommand {
             let prepared = try KernelCatalog.prepare(kernel, threads: threads)
             let outcome = try KernelMeasurement.run(prepared, minTime: suite.minTimeSeconds, repetitions: suite.repetitions, meter: meter,
                                                     interrupted: interrupted)
-            if kernel.implementation == .openblas { Thread.sleep(forTimeInterval: 0.25) }
             var record = KernelResult(kernel, outcome.verification)
             if !outcome.verification.passed {
                 failedKernels.insert(kernel.name)

@@ -67,6 +67,11 @@ enum KernelMeasurement {
             outcome.windows.append(record)
         }
         if energyComplete && !joules.isEmpty && joules.count == outcome.secondsPerCall.count { outcome.joulesPerCall = joules }
+        if prepared.kernel.implementation == .openblas {
+            // OpenBLAS's threads busy-wait ~0.1 s after a call; on a small machine they would steal a
+            // core from whatever is measured next.
+            Thread.sleep(forTimeInterval: 0.25)
+        }
         return outcome
     }
 }
