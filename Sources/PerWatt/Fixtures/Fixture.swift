@@ -57,7 +57,7 @@ struct Fixture: Codable, Sendable, Hashable {
         }
         var fixture = Fixture(benchmark: try r.string("benchmark")!, model: try r.string("model")!, quantization: quantization,
                               scheme: try r.string("scheme", required: false), source: try r.string("source")!)
-        if let member = json["queries"], case .null = member {} else if let member = json["queries"] {
+        if r.has("queries"), let member = json["queries"] {
             guard let elements = member.arrayValue else { throw r.error("queries", "must be an array of query records, not \(member.typeName)") }
             var seen: [String: Int] = [:]
             var queries: [Query] = []
