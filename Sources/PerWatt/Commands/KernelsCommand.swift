@@ -75,28 +75,13 @@ enum KernelsCommand {
         let verifyOnly = options.has("--verify-only")
         var catalog = verifyOnly ? KernelCatalog.verification() : KernelCatalog.standard()
         if let text = options.string("--shape") {
-            var shapes: [(m: Int, n: Int, k: Int)] = []
-            for part in text.split(separator: ",", omittingEmptySubsequences: false) {
-                let numbers = part.split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
-                guard numbers.count == 3, let m = numbers[0], let n = numbers[1], let k = numbers[2],
-                      (1...1_000_000).contains(m), (1...1_000_000).contains(n), (1...1_000_000).contains(k) else {
-                    throw UsageError(message: "--shape takes MxNxK with whole numbers from 1 to 1000000, e.g. 1x4096x14336; not '\(part)'",
-                                     command: "kernels")
-                }
-                shapes.append((m, n, k))
-            }
-            catalog = KernelCatalog.shapes(shapes)
+            let shapes = try dimensions(text, option: "--shape", form: "MxNxK", count: 3, example: "e.g. 1x4096x14336")
+            catalog = KernelCatalog.shapes(shapes.map { (m: $0.values[0], n: $0.values[1], k: $0.values[2]) })
         }
         if let text = options.string("--attention") {
             if options.string("--shape") == nil { catalog = [] }
-            for part in text.split(separator: ",", omittingEmptySubsequences: false) {
-                let numbers = part.split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
-                let example = "e.g. 1x4096x32x8x128 for one decode query against 4096 keys with 32 heads, 8 KV heads and d = 128"
-                guard numbers.count == 5, numbers.allSatisfy({ $0.map { (1...1_000_000).contains($0) } ?? false }) else {
-                    throw UsageError(message: "--attention takes TxLxHxKVxD with whole numbers from 1 to 1000000, \(example); not '\(part)'",
-                                     command: "kernels")
-                }
-                let v = numbers.map { $0! }
+            let example = "e.g. 1x4096x32x8x128 for one decode query against 4096 keys with 32 heads, 8 KV heads and d = 128"
+            for (part, v) in try dimensions(text, option: "--attention", form: "TxLxHxKVxD", count: 5, example: example) {
                 do {
                     catalog.append(KernelCase(attention: try AttentionShape(queries: v[0], keys: v[1], heads: v[2], kvHeads: v[3], headDim: v[4])))
                 } catch let error as KernelError {
@@ -153,6 +138,20 @@ enum KernelsCommand {
             context.stdout.write(render(report))
         }
         return failed ? .verificationFailed : .success
+    }
+
+    /// Parses a comma-separated list of `AxBx…` with `count` whole numbers from 1 to 1000000 each.
+    static func dimensions(_ text: String, option: String, form: String, count: Int, example: String) throws
+        -> [(part: Substring, values: [Int])] {
+        try text.split(separator: ",", omittingEmptySubsequences: false).map { part in
+            let values = part.split(separator: "x", omittingEmptySubsequences: false).compactMap { Int($0) }
+            guard values.count == count, part.split(separator: "x", omittingEmptySubsequences: false).count == count,
+                  values.allSatisfy({ (1...1_000_000).contains($0) }) else {
+                throw UsageError(message: "\(option) takes \(form) with whole numbers from 1 to 1000000, \(example); not '\(part)'",
+                                 command: "kernels")
+            }
+            return (part, values)
+        }
     }
 
     static func verify(_ cases: [KernelCase], threads: Int, json: Bool, context: CLIContext) throws -> ExitCode {
