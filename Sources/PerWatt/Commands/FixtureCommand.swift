@@ -87,11 +87,12 @@ enum FixtureCommand {
             return .success
         case "list":
             var table = Table(["FIXTURE", "ACCURACY", "N", "SCHEME"], rightAligned: [1, 2])
-            for loaded in try BuiltinFixtures.all() {
+            let builtins = try BuiltinFixtures.all()
+            for loaded in builtins {
                 table.add([loaded.origin, fixed(loaded.fixture.accuracy, 3), "\(loaded.fixture.counts.n)", loaded.fixture.scheme == nil ? "as named" : "related (see scheme)"])
             }
             context.stdout.write(table.render())
-            let sources = Set(try BuiltinFixtures.all().map(\.fixture.source)).sorted()
+            let sources = Set(builtins.map(\.fixture.source)).sorted()
             context.stdout.line("\nSources:")
             for source in sources { context.stdout.line("- \(source)") }
             return .success
