@@ -61,7 +61,7 @@ import PowerProbe
         #expect(object["schema"] as? String == "perwatt.compare/1" && object["regressions"] as? Int == 3)
         let csv = CLIHarness.run(["compare", base, slow, "--format", "csv"]).stdout.split(separator: "\n")
         #expect(csv.count == 4 && csv[0].hasPrefix("name,metric,unit,direction,base_median"))
-        #expect(csv[1].split(separator: ",").count == 15 && csv[1].hasSuffix(",regressed"))
+        #expect(csv[1].split(separator: ",", omittingEmptySubsequences: false).count == 19 && csv[1].hasSuffix(",regressed"))
         let gab = try JSONSerialization.jsonObject(with: Data(CLIHarness.run(["compare", base, slow, "--format", "github-action-benchmark"]).stdout.utf8)) as? [String: Any]
         let smaller = try #require(gab?["customSmallerIsBetter"] as? [[String: Any]])
         #expect(smaller.count == 3 && smaller[0]["unit"] as? String == "s" && abs((smaller[0]["value"] as? Double ?? 0) - 1.1e-3) < 1e-9)
@@ -160,5 +160,49 @@ import PowerProbe
         let quietRows = try #require(try parseJSON(quiet.stdout)["rows"] as? [[String: Any]])
         let same = try #require(quietRows.first { ($0["metric"] as? String)?.hasPrefix("accuracy") == true })
         #expect(same["p"] as? Double == 1 && same["verdict"] as? String != "regressed" && quiet.status == .success)
+        // Each side's Wilson interval rides along, and the text table shows it.
+        let baseLow = try #require((accuracy["baseInterval"] as? [String: Any])?["low"] as? Double)
+        let newHigh = try #require((accuracy["newInterval"] as? [String: Any])?["high"] as? Double)
+        #expect(abs(baseLow - Statistics.wilson(correct: 70, n: 100).low) < 1e-12 && abs(newHigh - Statistics.wilson(correct: 60, n: 100).high) < 1e-12)
+        let text = CLIHarness.run(["compare", basePath, worsePath]).stdout
+        let wilson = Statistics.wilson(correct: 70, n: 100)
+        #expect(text.contains("0.7 [\(fixed(wilson.low, 3))–\(fixed(wilson.high, 3))]"), "\(text)")
+    }
+
+    /// With energy and per-query fixtures on both sides, IPJ's interval is the paired bootstrap over
+    /// the common queries and the repetitions together.
+    @Test func ipjOnTheSameQueriesUsesThePairedBootstrap() throws {
+        func measured(_ correct: [Bool], watts: Double) -> RunResult {
+            var result = Self.result(times: Self.times, basis: "rapl:package")
+            result.kernels[0].joulesPerCallByRepetition = Self.times.map { $0 * watts }
+            let byQuery = Dictionary(uniqueKeysWithValues: correct.enumerated().map { ("q\($0.offset)", $0.element) })
+            let accuracy = Double(correct.filter { $0 }.count) / Double(correct.count)
+            result.fixtures = [.init(origin: "eval.json", sha256: "x", benchmark: "toy", model: "tiny", quantization: "q8_0", source: "t",
+                                     n: correct.count, accuracy: accuracy, correctByQuery: byQuery)]
+            let one = Estimate(value: 1, low: 1, high: 1)
+            result.scores = [Score(model: "tiny", quantization: "q8_0", benchmark: "toy", fixture: "eval.json", n: correct.count,
+                                   accuracy: .init(value: accuracy, low: 0, high: 1), tokenCounts: "t", meanPromptTokens: 4, meanOutputTokens: 1,
+                                   layers: 2, secondsPerQuery: one, prefillTokensPerSecond: one, decodeTokensPerSecond: one)]
+            return result
+        }
+        let base = (0..<100).map { $0 < 70 }, new = (0..<100).map { $0 < 68 }
+        let output = CLIHarness.run(["compare", try Self.write(measured(base, watts: 50)), try Self.write(measured(new, watts: 50)), "--format", "json"])
+        let rows = try #require(try parseJSON(output.stdout)["rows"] as? [[String: Any]])
+        let ipj = try #require(rows.first { $0["metric"] as? String == "IPJ" })
+        let ratio = try #require(ipj["ratio"] as? [String: Any])
+        // Joules per query per repetition: 4 prompt tokens × (2 calls × t × 50 W) / 4 + 1 output token × 2 calls × t × 50 W.
+        let joules = Self.times.map { 4 * ($0 * 50 * 2 / 4) + $0 * 50 * 2 }
+        // The common queries in the order compare pairs them: by id.
+        let ids = (0..<100).sorted { "q\($0)" < "q\($1)" }
+        let expected = CompareStatistics.pairedEfficiencyRatio(baseCorrect: ids.map { base[$0] }, newCorrect: ids.map { new[$0] },
+                                                               baseCost: joules, newCost: joules)
+        #expect(abs((ratio["value"] as? Double ?? 0) - 68.0 / 70) < 1e-9)
+        #expect(abs((ratio["low"] as? Double ?? 0) - expected.low) < 1e-9 && abs((ratio["high"] as? Double ?? 0) - expected.high) < 1e-9)
+        // The interval holds the point, and is wider than the accuracy's alone: the repetitions' noise is in it.
+        let accuracyOnly = CompareStatistics.pairedEfficiencyRatio(baseCorrect: ids.map { base[$0] }, newCorrect: ids.map { new[$0] },
+                                                                   baseCost: [1], newCost: [1])
+        #expect(expected.low < 68.0 / 70 && expected.high > 68.0 / 70)
+        #expect(expected.high - expected.low > accuracyOnly.high - accuracyOnly.low)
+        #expect(ipj["verdict"] as? String != "improved")
     }
 }

@@ -51,6 +51,31 @@ import Testing
         #expect(first.low >= 0.98 / 1.02 - 1e-12 && first.high <= 1.02 / 0.98 + 1e-12 && first.value == 1)
     }
 
+    @Test func pairedEfficiencyRatioPairsQueriesAndResamplesCosts() {
+        let correct = (0..<200).map { $0 % 5 < 3 }
+        // Same answers, constant costs: every draw gives exactly 1, or exactly the cost ratio.
+        let same = CompareStatistics.pairedEfficiencyRatio(baseCorrect: correct, newCorrect: correct, baseCost: [2, 2, 2], newCost: [2, 2, 2])
+        #expect(same == Estimate(value: 1, low: 1, high: 1))
+        let cheaper = CompareStatistics.pairedEfficiencyRatio(baseCorrect: correct, newCorrect: correct, baseCost: [2, 2, 2], newCost: [1, 1, 1])
+        #expect(cheaper == Estimate(value: 2, low: 2, high: 2))
+        // Four of 120 right answers lost: the point is (116/200)/(120/200). Paired, only those four
+        // queries move the ratio, so its interval is far narrower than the two Wilson intervals
+        // (each about ±0.068 wide on an accuracy of 0.6) would suggest: at most 1 − 12/120 below 1.
+        var worse = correct
+        for index in [0, 5, 10, 15] { worse[index] = false }
+        let paired = CompareStatistics.pairedEfficiencyRatio(baseCorrect: correct, newCorrect: worse, baseCost: [1], newCost: [1])
+        #expect(abs(paired.value - 116.0 / 120) < 1e-12)
+        #expect(paired.high <= 1 + 1e-12 && paired.low > 0.9 && paired.low < paired.value)
+        #expect(paired == CompareStatistics.pairedEfficiencyRatio(baseCorrect: correct, newCorrect: worse, baseCost: [1], newCost: [1]))
+        // Unpaired, the same accuracies would give an interval several times wider.
+        let (a, b) = (Statistics.wilson(correct: 120, n: 200), Statistics.wilson(correct: 116, n: 200))
+        #expect((b.high / a.low - b.low / a.high) > 3 * (paired.high - paired.low))
+        // Noisy costs widen the interval beyond the accuracy's alone.
+        let noisy = CompareStatistics.pairedEfficiencyRatio(baseCorrect: correct, newCorrect: worse, baseCost: [0.9, 1.0, 1.1, 1.0, 0.95],
+                                                            newCost: [0.9, 1.0, 1.1, 1.0, 0.95])
+        #expect(noisy.high - noisy.low > paired.high - paired.low)
+    }
+
     @Test func noiseIsNeverARegressionAndATenPercentSlowdownIs() {
         let base = [1.00, 1.02, 0.98, 1.01, 0.99]
         // The same distribution again: not a regression.

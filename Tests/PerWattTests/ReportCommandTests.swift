@@ -48,6 +48,32 @@ let chromium: String? = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr
         #expect(plain.contains("Power trace: none (no energy source found)."))
     }
 
+    @Test func textColourMarksIncompleteRunsAndWarningsOnlyWhenAsked() throws {
+        var result = try RunResult.load(Self.measured)
+        result.complete = false
+        result.incompleteReason = "interrupted (Ctrl-C): 1 of 2 workloads finished"
+        result.warnings = ["idle drifted"]
+        let path = RunCommandTests.temporary("incomplete.json")
+        try JSON.encode(result).write(toFile: path, atomically: true, encoding: .utf8)
+        let plain = CLIHarness.run(["report", path])
+        #expect(plain.status == .success && !plain.stdout.contains("\u{1B}["))
+        #expect(plain.stdout.contains("INCOMPLETE: interrupted") && plain.stdout.contains("warning: idle drifted"))
+        let colored = CLIHarness.run(["report", path, "--color", "always"]).stdout
+        #expect(colored.contains("\u{1B}[1;31mINCOMPLETE:\u{1B}[0m interrupted") && colored.contains("\u{1B}[33mwarning:\u{1B}[0m idle drifted"))
+        // Colour only adds codes: without them the text is the same, words included.
+        #expect(colored.replacingOccurrences(of: "\u{1B}\\[[0-9;]*m", with: "", options: .regularExpression) == plain.stdout)
+        #expect(CLIHarness.run(["report", path, "--color", "always", "--format", "markdown"]).stdout.contains("\u{1B}[") == false)
+        #expect(CLIHarness.run(["report", path, "--color", "often"]).status == .usage)
+        for (environment, expectColour) in [([String: String](), true), (["NO_COLOR": "1"], false)] {
+            var (context, stdout, _) = CLIHarness.context(environment: environment)
+            let terminal = CapturedSink(isTerminal: true)
+            context.stdout = terminal
+            _ = stdout
+            #expect(PerWattCLI.run(["report", path], context: context) == .success)
+            #expect(terminal.text.contains("\u{1B}[") == expectColour, "\(environment)")
+        }
+    }
+
     @Test func textMarkdownJsonAndCsvParseBack() throws {
         #expect(CLIHarness.run(["report", Self.measured]).stdout.contains("Ranked by IPJ"))
         let markdown = CLIHarness.run(["report", Self.measured, "--format", "markdown"]).stdout

@@ -7,8 +7,7 @@ enum CompareCommand {
         OptionSpec(name: "--threshold", value: "PCT", help: "noise band in percent for every metric (default 3 for time, 5 for energy, IPJ, IPW)"),
         OptionSpec(name: "--allow-mismatch", value: nil, help: "compare results of different suites, bases, fixtures or machines, listing what differs"),
         OptionSpec(name: "--out", value: "FILE", help: "write the report here (atomically) instead of stdout"),
-        OptionSpec(name: "--color", value: "auto|always|never",
-                   help: "colour the verdicts of the text table (auto: only on a terminal, and never with NO_COLOR set)"),
+        Color.spec,
         OptionSpec(name: "--help", value: nil, help: "show this help"),
     ]
 
@@ -89,12 +88,12 @@ enum CompareCommand {
         if !blocking.isEmpty && !options.has("--allow-mismatch") {
             throw InputError(file: newPath, message: "is not comparable with \(basePath): \(blocking.joined(separator: "; ")). Compare runs of the same suite on the same energy basis, or pass --allow-mismatch")
         }
-        let color = try useColor(options, context: context)
+        let color = try Color.enabled(options, context: context, command: "compare", toFile: options.string("--out") != nil)
         let comparison = Comparison.compare(base: base, new: new, baseName: basePath, newName: newPath, thresholds: thresholds,
                                             baseRuns: baseRuns, newRuns: newRuns)
         let text: String
         switch format {
-        case .text: text = color ? colored(renderTable(comparison, markdown: false)) : renderTable(comparison, markdown: false)
+        case .text: text = color ? Color.paint(renderTable(comparison, markdown: false)) : renderTable(comparison, markdown: false)
         case .markdown: text = renderTable(comparison, markdown: true)
         case .json: text = try JSON.encode(comparison) + "\n"
         case .csv: text = csv(comparison)
@@ -108,31 +107,10 @@ enum CompareCommand {
         return comparison.regressions > 0 ? .regression : .success
     }
 
-    /// `--color`: always, never, or auto (stdout is a terminal, no --out, and NO_COLOR unset or empty).
-    static func useColor(_ options: ParsedOptions, context: CLIContext) throws -> Bool {
-        switch options.string("--color") ?? "auto" {
-        case "always": return true
-        case "never": return false
-        case "auto":
-            return context.stdout.isTerminal && options.string("--out") == nil && (context.environment["NO_COLOR"] ?? "").isEmpty
-        case let other:
-            throw UsageError(message: "--color takes auto, always or never; not '\(other)'", command: "compare")
-        }
-    }
-
-    /// ANSI colour on the verdict words (the last column, so the alignment is kept); the words stay.
-    static func colored(_ text: String) -> String {
-        text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
-            if line.hasSuffix("REGRESSED") { return line.dropLast(9) + "\u{1B}[1;31mREGRESSED\u{1B}[0m" }
-            if line.hasSuffix("improved") { return line.dropLast(8) + "\u{1B}[32mimproved\u{1B}[0m" }
-            return String(line)
-        }.joined(separator: "\n")
-    }
-
     static func renderTable(_ c: Comparison, markdown: Bool) -> String {
         let headers = ["NAME", "METRIC", "BASE", "NEW", "RATIO [95%]", "p (Holm)", "BAND", "VERDICT"]
         let rows = c.rows.map { row in
-            [row.name, row.metric, "\(sig(row.baseMedian)) \(row.unit)", "\(sig(row.newMedian)) \(row.unit)",
+            [row.name, row.metric, value(row.baseMedian, row.baseInterval, row.unit), value(row.newMedian, row.newInterval, row.unit),
              "\(fixed(row.ratio.value, 3)) [\(fixed(row.ratio.low, 3))–\(fixed(row.ratio.high, 3))]",
              String(format: "%.3g", row.adjustedP), "±\(formatNumber(row.band * 100))%",
              row.verdict == .regressed ? "REGRESSED" : row.verdict.rawValue]
@@ -163,11 +141,14 @@ enum CompareCommand {
 
     /// Long format, SI units: one line per metric.
     static func csv(_ c: Comparison) -> String {
-        var out = "name,metric,unit,direction,base_median,new_median,base_samples,new_samples,ratio,ratio_low,ratio_high,p,p_holm,band,verdict\n"
+        var out = "name,metric,unit,direction,base_median,new_median,base_low,base_high,new_low,new_high,base_samples,new_samples,"
+            + "ratio,ratio_low,ratio_high,p,p_holm,band,verdict\n"
         for r in c.rows {
-            out += [csvField(r.name), csvField(r.metric), r.unit, r.direction.rawValue, "\(r.baseMedian)", "\(r.newMedian)", "\(r.baseSamples)",
-                    "\(r.newSamples)", "\(r.ratio.value)", "\(r.ratio.low)", "\(r.ratio.high)", "\(r.p)", "\(r.adjustedP)", "\(r.band)",
-                    r.verdict.rawValue].joined(separator: ",") + "\n"
+            let intervals = [r.baseInterval?.low, r.baseInterval?.high, r.newInterval?.low, r.newInterval?.high].map { $0.map { "\($0)" } ?? "" }
+            let fields = [csvField(r.name), csvField(r.metric), r.unit, r.direction.rawValue, "\(r.baseMedian)", "\(r.newMedian)"] + intervals
+                + ["\(r.baseSamples)", "\(r.newSamples)", "\(r.ratio.value)", "\(r.ratio.low)", "\(r.ratio.high)", "\(r.p)", "\(r.adjustedP)",
+                   "\(r.band)", r.verdict.rawValue]
+            out += fields.joined(separator: ",") + "\n"
         }
         return out
     }
@@ -197,4 +178,11 @@ enum CompareCommand {
     }
 
     private static func sig(_ value: Double) -> String { String(format: "%.4g", value) }
+
+    /// A median with its unit (none for a dimensionless "1"), and a 95% interval where the row has one.
+    private static func value(_ median: Double, _ interval: Estimate?, _ unit: String) -> String {
+        let number = sig(median) + (unit == "1" ? "" : " \(unit)")
+        guard let interval else { return number }
+        return number + " [\(fixed(interval.low, 3))–\(fixed(interval.high, 3))]"
+    }
 }

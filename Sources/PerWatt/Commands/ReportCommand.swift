@@ -5,11 +5,12 @@ enum ReportCommand {
     static let specs = [
         OptionSpec(name: "--format", value: "FORMAT", help: "text (default), markdown, json, csv, or html"),
         OptionSpec(name: "--out", value: "FILE", help: "write the report here (atomically) instead of stdout"),
+        Color.spec,
         OptionSpec(name: "--help", value: nil, help: "show this help"),
     ]
 
     static let help = """
-        Usage: perwatt report RESULT.json... [--format text|markdown|json|csv|html] [--out FILE]
+        Usage: perwatt report RESULT.json... [--format text|markdown|json|csv|html] [--out FILE] [--color auto|always|never]
 
         Reports one or several perwatt.result/1 files. text: the table perwatt run prints. markdown: a
         scores table per result. json: the results as an array, unchanged. csv: one line per (result,
@@ -38,10 +39,13 @@ enum ReportCommand {
         guard let format = Format(rawValue: formatText) else {
             throw UsageError(message: "--format takes \(Format.allCases.map(\.rawValue).joined(separator: ", ")); not '\(formatText)'", command: "report")
         }
+        let color = try Color.enabled(options, context: context, command: "report", toFile: options.string("--out") != nil)
         let results = try options.positionals.map { ($0, try RunResult.load($0)) }
         let text: String
         switch format {
-        case .text: text = results.map { RunReport.render($0.1) }.joined(separator: "\n")
+        case .text:
+            let plain = results.map { RunReport.render($0.1) }.joined(separator: "\n")
+            text = color ? Color.paint(plain) : plain
         case .markdown: text = results.map { markdown($0.0, $0.1) }.joined(separator: "\n")
         case .json: text = try JSON.encode(results.map(\.1)) + "\n"
         case .csv: text = csv(results)

@@ -20,6 +20,7 @@ enum RunCommand {
         OptionSpec(name: "--json", value: nil, help: "print the perwatt.result/1 object instead of the table"),
         OptionSpec(name: "--reference", value: "FILE", help: "also print each score as a ratio to this result of the same suite"),
         OptionSpec(name: "--quiet", value: nil, help: "no progress on stderr"),
+        Color.spec,
         OptionSpec(name: "--list-suites", value: nil, help: "print the built-in suites (with --json, their perwatt.suite/1 definitions) and exit"),
         OptionSpec(name: "--help", value: nil, help: "show this help"),
     ] + EnergyOptions.specs
@@ -27,7 +28,7 @@ enum RunCommand {
     static let help = """
         Usage: perwatt run [--suite NAME|FILE] [--model ID,…] [--quantization LIST] [--fixture FILE,…] [--energy SOURCE]
                            [--idle S] [--min-time S] [--repetitions N] [--threads N] [--out FILE] [--json]
-                           [--reference FILE] [--quiet]
+                           [--reference FILE] [--quiet] [--color auto|always|never]
 
         For each workload (model × quantization) of the suite: builds one real-shaped layer at that
         precision with random weights, verifies each kernel against its reference, measures prefill and
@@ -139,6 +140,7 @@ enum RunCommand {
             }
             return kernel
         }
+        let color = try Color.enabled(options, context: context, command: "run", toFile: false)
         let reference = try options.string("--reference").map(RunResult.load)
         if let reference, reference.suite.sha256 != suite.sha256 {
             throw InputError(file: options.string("--reference")!, field: "suite.sha256",
@@ -280,7 +282,8 @@ enum RunCommand {
         if options.has("--json") {
             context.stdout.line(try JSON.encode(result))
         } else {
-            context.stdout.write(RunReport.render(result, reference: reference))
+            let report = RunReport.render(result, reference: reference)
+            context.stdout.write(color ? Color.paint(report) : report)
             context.stdout.line("result: \(out)")
         }
         if !result.complete { return .interrupted }

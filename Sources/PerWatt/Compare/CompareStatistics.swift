@@ -16,32 +16,72 @@ enum CompareStatistics {
                                draws: Int = 2000, seed: UInt64 = 0xC0FFEE) -> Estimate {
         let point = PowerProbe.median(new) / PowerProbe.median(base)
         var generator = SplitMix64(seed: seed)
-        func groups(_ values: [Double], _ sizes: [Int]?) -> [[Double]] {
-            guard let sizes, sizes.count > 1, sizes.reduce(0, +) == values.count else { return [values] }
-            var start = 0
-            return sizes.map { size in
-                defer { start += size }
-                return Array(values[start..<(start + size)])
-            }
-        }
-        let (baseGroups, newGroups) = (groups(base, baseRuns), groups(new, newRuns))
-        func resample(_ clusters: [[Double]]) -> Double {
-            var values: [Double] = []
-            for _ in clusters.indices {
-                let cluster = clusters.count == 1 ? clusters[0] : clusters[Int.random(in: 0..<clusters.count, using: &generator)]
-                for _ in cluster.indices { values.append(cluster[Int.random(in: 0..<cluster.count, using: &generator)]) }
-            }
-            return PowerProbe.median(values)
-        }
+        let (baseClusters, newClusters) = (clusters(base, baseRuns), clusters(new, newRuns))
         var ratios: [Double] = []
         ratios.reserveCapacity(draws)
         for _ in 0..<draws {
-            let b = resample(baseGroups)
-            let n = resample(newGroups)
+            let b = resampledMedian(baseClusters, using: &generator)
+            let n = resampledMedian(newClusters, using: &generator)
             ratios.append(n / b)
         }
         let finite = ratios.filter(\.isFinite)
         return Estimate(value: point, low: Statistics.quantile(finite, 0.025), high: Statistics.quantile(finite, 0.975))
+    }
+
+    /// IPJ (or IPW) of NEW over BASE, accuracy / median cost per query on each side, when both sides
+    /// graded the same queries: a paired bootstrap. Each draw resamples the common queries once, the
+    /// same indices for both sides, so a query that both get right (or wrong) moves both accuracies
+    /// together and the interval reflects only the queries on which they differ; the costs (joules or
+    /// watts per query, one per repetition) are resampled per side as in `ratioOfMedians`.
+    /// - Parameters:
+    ///   - baseCorrect, newCorrect: correctness on the common queries, in the same order.
+    ///   - baseCost, newCost: cost per query of each repetition.
+    static func pairedEfficiencyRatio(baseCorrect: [Bool], newCorrect: [Bool], baseCost: [Double], newCost: [Double],
+                                      baseRuns: [Int]? = nil, newRuns: [Int]? = nil, draws: Int = 2000, seed: UInt64 = 0x1B7) -> Estimate {
+        let n = min(baseCorrect.count, newCorrect.count)
+        func accuracy(_ hits: Int) -> Double { Double(hits) / Double(n) }
+        let point = accuracy(newCorrect.prefix(n).filter { $0 }.count) / PowerProbe.median(newCost)
+            / (accuracy(baseCorrect.prefix(n).filter { $0 }.count) / PowerProbe.median(baseCost))
+        var generator = SplitMix64(seed: seed)
+        let (baseClusters, newClusters) = (clusters(baseCost, baseRuns), clusters(newCost, newRuns))
+        var ratios: [Double] = []
+        ratios.reserveCapacity(draws)
+        for _ in 0..<draws {
+            var hitsBase = 0, hitsNew = 0
+            for _ in 0..<n {
+                let q = Int.random(in: 0..<n, using: &generator)
+                if baseCorrect[q] { hitsBase += 1 }
+                if newCorrect[q] { hitsNew += 1 }
+            }
+            let costBase = resampledMedian(baseClusters, using: &generator)
+            let costNew = resampledMedian(newClusters, using: &generator)
+            ratios.append(accuracy(hitsNew) / costNew / (accuracy(hitsBase) / costBase))
+        }
+        let finite = ratios.filter(\.isFinite)
+        guard n > 0, !finite.isEmpty else { return Estimate(value: point, low: .nan, high: .nan) }
+        return Estimate(value: point, low: Statistics.quantile(finite, 0.025), high: Statistics.quantile(finite, 0.975))
+    }
+
+    /// `values` split into consecutive groups of `sizes` (one per pooled run), or one group when the
+    /// sizes are absent, a single run, or do not add up.
+    static func clusters(_ values: [Double], _ sizes: [Int]?) -> [[Double]] {
+        guard let sizes, sizes.count > 1, sizes.reduce(0, +) == values.count else { return [values] }
+        var start = 0
+        return sizes.map { size in
+            defer { start += size }
+            return Array(values[start..<(start + size)])
+        }
+    }
+
+    /// The median of one bootstrap resample: with one cluster, its values drawn with replacement; with
+    /// several, clusters drawn with replacement, then values within each drawn cluster.
+    static func resampledMedian(_ clusters: [[Double]], using generator: inout SplitMix64) -> Double {
+        var values: [Double] = []
+        for _ in clusters.indices {
+            let cluster = clusters.count == 1 ? clusters[0] : clusters[Int.random(in: 0..<clusters.count, using: &generator)]
+            for _ in cluster.indices { values.append(cluster[Int.random(in: 0..<cluster.count, using: &generator)]) }
+        }
+        return PowerProbe.median(values)
     }
 
     /// Mann–Whitney U test (two-sided) of `x` against `y`: U of x (ties get average ranks) and the

@@ -8,9 +8,12 @@ import PowerProbe
 /// - every workload: prefill and decode seconds (and joules) per token, one projected sample per
 ///   repetition index r (Σ calls per pass × the kernel's r-th repetition);
 /// - every score: IPJ and IPW per repetition, from that repetition's joules and seconds per query at the
-///   score's mean token counts and its fixture's accuracy;
-/// - accuracy on the same queries, where both fixtures are per query: a paired bootstrap over the
-///   common queries for the interval, McNemar's exact test on the discordant ones for p.
+///   score's mean token counts and its fixture's accuracy. Where both fixtures are per query, the ratio's
+///   interval is a paired bootstrap over the common queries and the repetitions together
+///   (`CompareStatistics.pairedEfficiencyRatio`); otherwise over the repetitions, accuracy held fixed;
+/// - accuracy on the same queries, where both fixtures are per query: each side's Wilson interval, a
+///   paired bootstrap over the common queries for the ratio's interval, McNemar's exact test on the
+///   discordant ones for p.
 struct Comparison: Codable, Sendable {
     struct Row: Codable, Sendable {
         /// Stable name: `kernel:<case>`, `workload:<model>/<quantization>`, `score:<model>/<quantization>/<benchmark>`.
@@ -20,6 +23,9 @@ struct Comparison: Codable, Sendable {
         var direction: CompareStatistics.Direction
         var baseMedian: Double
         var newMedian: Double
+        /// Wilson 95% intervals of each side's accuracy (accuracy rows only).
+        var baseInterval: Estimate? = nil
+        var newInterval: Estimate? = nil
         var baseSamples: Int
         var newSamples: Int
         /// median(new) / median(base), with its bootstrap 95% interval.
@@ -78,13 +84,13 @@ struct Comparison: Codable, Sendable {
             decodeJoules = Comparison.perRepetition(w, phase: "decode", kernels: kernels, \.joulesPerCallByRepetition)
         }
 
-        /// IPJ and IPW of each repetition for a score's mean token counts and accuracy.
-        func efficiency(_ s: Score) -> (ipj: [Double], ipw: [Double])? {
+        /// Joules and watts per query of each repetition, at a score's mean token counts.
+        func perQuery(_ s: Score) -> (joules: [Double], watts: [Double])? {
             guard let ps = prefillSeconds, let ds = decodeSeconds, let pj = prefillJoules, let dj = decodeJoules else { return nil }
             let repetitions = 0..<min(ps.count, ds.count, pj.count, dj.count)
             let seconds = repetitions.map { s.meanPromptTokens * ps[$0] + s.meanOutputTokens * ds[$0] }
             let joules = repetitions.map { s.meanPromptTokens * pj[$0] + s.meanOutputTokens * dj[$0] }
-            return (joules.map { s.accuracy.value / $0 }, zip(joules, seconds).map { s.accuracy.value / ($0 / $1) })
+            return (joules, zip(joules, seconds).map { $0 / $1 })
         }
     }
 
@@ -111,6 +117,8 @@ struct Comparison: Codable, Sendable {
             var direction: CompareStatistics.Direction
             var base, new: [Double]
             var band: Double
+            /// A paired interval computed elsewhere, instead of the ratio of medians over repetitions.
+            var ratio: Estimate? = nil
         }
         var pending: [Pending] = []
         let kernelsA = Dictionary(base.kernels.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
@@ -145,21 +153,7 @@ struct Comparison: Codable, Sendable {
                                        new: valuesB, band: band))
             }
         }
-        let scoresB = Dictionary(new.scores.map { ("\($0.model)/\($0.quantization)/\($0.fixture)", $0) }, uniquingKeysWith: { a, _ in a })
-        for score in base.scores {
-            let key = "\(score.model)/\(score.quantization)"
-            guard let other = scoresB["\(key)/\(score.fixture)"], let pair = series[key],
-                  let a = pair.base.efficiency(score), let b = pair.new.efficiency(other) else { continue }
-            let name = "score:\(key)/\(score.benchmark)"
-            pending.append(Pending(name: name, metric: "IPJ", unit: "1/J", direction: .biggerIsBetter, base: a.ipj, new: b.ipj,
-                                   band: thresholds.energy))
-            pending.append(Pending(name: name, metric: "IPW", unit: "1/W", direction: .biggerIsBetter, base: a.ipw, new: b.ipw,
-                                   band: thresholds.energy))
-        }
-
-        // Accuracy on the same queries: each score's fixture on both sides, paired by query id. The
-        // ratio interval is a paired bootstrap over the common queries; p is McNemar's exact test on
-        // the discordant ones.
+        // Accuracy on the same queries: each score's fixture on both sides, paired by query id.
         struct Paired {
             var name: String
             var base: [Bool], new: [Bool]
@@ -167,6 +161,7 @@ struct Comparison: Codable, Sendable {
         var paired: [Paired] = []
         let fixturesA = Dictionary(base.fixtures.map { ($0.origin, $0) }, uniquingKeysWith: { a, _ in a })
         let fixturesB = Dictionary(new.fixtures.map { ($0.origin, $0) }, uniquingKeysWith: { a, _ in a })
+        let scoresB = Dictionary(new.scores.map { ("\($0.model)/\($0.quantization)/\($0.fixture)", $0) }, uniquingKeysWith: { a, _ in a })
         for score in base.scores {
             guard let other = new.scores.first(where: { $0.model == score.model && $0.quantization == score.quantization
                                                         && $0.benchmark == score.benchmark }),
@@ -176,6 +171,23 @@ struct Comparison: Codable, Sendable {
             paired.append(Paired(name: "score:\(score.model)/\(score.quantization)/\(score.benchmark)", base: common.map { a[$0]! },
                                  new: common.map { b[$0]! }))
         }
+        for score in base.scores {
+            let key = "\(score.model)/\(score.quantization)"
+            guard let other = scoresB["\(key)/\(score.fixture)"], let pair = series[key],
+                  let a = pair.base.perQuery(score), let b = pair.new.perQuery(other) else { continue }
+            let name = "score:\(key)/\(score.benchmark)"
+            let queries = paired.first { $0.name == name }
+            for (metric, unit, costA, costB) in [("IPJ", "1/J", a.joules, b.joules), ("IPW", "1/W", a.watts, b.watts)] {
+                let ratio = queries.map {
+                    CompareStatistics.pairedEfficiencyRatio(baseCorrect: $0.base, newCorrect: $0.new, baseCost: costA, newCost: costB,
+                                                            baseRuns: baseRuns, newRuns: newRuns)
+                }
+                pending.append(Pending(name: name, metric: metric, unit: unit, direction: .biggerIsBetter,
+                                       base: costA.map { score.accuracy.value / $0 }, new: costB.map { other.accuracy.value / $0 },
+                                       band: thresholds.energy, ratio: ratio))
+            }
+        }
+
         let pValues = pending.map { CompareStatistics.mannWhitney($0.base, $0.new).p }
             + paired.map { pair in
                 let b = zip(pair.base, pair.new).filter { $0 && !$1 }.count, c = zip(pair.base, pair.new).filter { !$0 && $1 }.count
@@ -184,7 +196,7 @@ struct Comparison: Codable, Sendable {
         let adjusted = CompareStatistics.holm(pValues)
         var rows: [Row] = []
         for (index, item) in pending.enumerated() where !item.base.isEmpty && !item.new.isEmpty {
-            let ratio = CompareStatistics.ratioOfMedians(base: item.base, new: item.new, baseRuns: baseRuns, newRuns: newRuns)
+            let ratio = item.ratio ?? CompareStatistics.ratioOfMedians(base: item.base, new: item.new, baseRuns: baseRuns, newRuns: newRuns)
             rows.append(Row(name: item.name, metric: item.metric, unit: item.unit, direction: item.direction,
                             baseMedian: PowerProbe.median(item.base), newMedian: PowerProbe.median(item.new),
                             baseSamples: item.base.count, newSamples: item.new.count, ratio: ratio, p: pValues[index],
@@ -195,21 +207,14 @@ struct Comparison: Codable, Sendable {
         for (offset, pair) in paired.enumerated() {
             let index = pending.count + offset
             let n = pair.base.count
-            let accuracyBase = Double(pair.base.filter { $0 }.count) / Double(n), accuracyNew = Double(pair.new.filter { $0 }.count) / Double(n)
-            var generator = SplitMix64(seed: 0xACC)
-            var ratios: [Double] = []
-            for _ in 0..<2000 {
-                var hitsBase = 0, hitsNew = 0
-                for _ in 0..<n {
-                    let q = Int.random(in: 0..<n, using: &generator)
-                    if pair.base[q] { hitsBase += 1 }
-                    if pair.new[q] { hitsNew += 1 }
-                }
-                if hitsBase > 0 { ratios.append(Double(hitsNew) / Double(hitsBase)) }
-            }
-            let ratio = Estimate(value: accuracyNew / accuracyBase, low: Statistics.quantile(ratios, 0.025), high: Statistics.quantile(ratios, 0.975))
+            let hitsBase = pair.base.filter { $0 }.count, hitsNew = pair.new.filter { $0 }.count
+            let accuracyBase = Double(hitsBase) / Double(n), accuracyNew = Double(hitsNew) / Double(n)
+            // The same paired bootstrap as IPJ's, with a unit cost: the ratio of accuracies.
+            let ratio = CompareStatistics.pairedEfficiencyRatio(baseCorrect: pair.base, newCorrect: pair.new, baseCost: [1], newCost: [1],
+                                                                seed: 0xACC)
             rows.append(Row(name: pair.name, metric: "accuracy (same \(n) queries)", unit: "1", direction: .biggerIsBetter,
-                            baseMedian: accuracyBase, newMedian: accuracyNew, baseSamples: n, newSamples: n, ratio: ratio,
+                            baseMedian: accuracyBase, newMedian: accuracyNew, baseInterval: Statistics.wilson(correct: hitsBase, n: n),
+                            newInterval: Statistics.wilson(correct: hitsNew, n: n), baseSamples: n, newSamples: n, ratio: ratio,
                             p: pValues[index], adjustedP: adjusted[index], band: thresholds.accuracy,
                             verdict: CompareStatistics.verdict(ratio: ratio, adjustedP: adjusted[index], direction: .biggerIsBetter,
                                                                band: thresholds.accuracy, samples: (n, n))))
