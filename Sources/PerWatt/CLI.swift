@@ -80,6 +80,7 @@ public enum PerWattCLI {
             case "fixture": return try FixtureCommand.run(rest, context: context)
             case "compare": return try CompareCommand.run(rest, context: context)
             case "report": return try ReportCommand.run(rest, context: context)
+            case "eval": return try EvalCommand.run(rest, context: context)
             case "help", "--help", "-h":
                 if let topic = rest.first, let text = Help.forCommand(topic) {
                     context.stdout.write(text)

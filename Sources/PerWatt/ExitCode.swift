@@ -19,6 +19,9 @@ public struct ExitCode: RawRepresentable, Hashable, Sendable, CustomStringConver
     public static let noInput = ExitCode(66)
     /// An energy source asked for with `--energy` is not present or not usable (EX_UNAVAILABLE).
     public static let energyUnavailable = ExitCode(69)
+    /// `eval`: queries failed, or the server stopped answering; the fixture keeps what finished and
+    /// `--resume` asks the rest (EX_TEMPFAIL: try again later).
+    public static let unavailable = ExitCode(75)
     /// A bug in perwatt (EX_SOFTWARE).
     public static let internalError = ExitCode(70)
     /// A result could not be written (EX_IOERR).

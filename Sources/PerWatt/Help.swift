@@ -11,6 +11,7 @@ enum Help {
           probe     list every energy source (RAPL, hwmon, NVML), its zones and the basis that would be used
           exec      run a command and measure its energy, like perf stat
           run       measure model workloads and score accuracy per joule and per watt (the main job)
+          eval      ask a local OpenAI-compatible server a query set; grade, and measure joules per answer
           models    list model specs (parameters, memory per precision); import a Hugging Face config.json
           fixture   validate accuracy fixtures, import lm-evaluation-harness output, list the built-in ones
           compare   compare two run results metric by metric; exit 1 on a regression, never on noise
@@ -21,8 +22,8 @@ enum Help {
 
         Exit codes: 0 success, 1 compare found a regression, 3 a kernel failed verification, 64 usage error,
         65 invalid input file, 66 input file not readable, 69 energy source unavailable, 74 output not written,
-        77 energy counters not readable (permissions), 78 CPU lacks the build's instructions, 130 run
-        interrupted (partial result kept);
+        75 eval: queries failed or the server stopped answering (--resume), 77 energy counters not readable
+        (permissions), 78 CPU lacks the build's instructions, 130 run or eval interrupted (partial result kept);
         exec returns the command's own status (126 not executable, 127 not found, 128+N killed by signal N).
 
         """
@@ -37,6 +38,7 @@ enum Help {
         case "fixture": FixtureCommand.help
         case "compare": CompareCommand.help
         case "report": ReportCommand.help
+        case "eval": EvalCommand.help
         default: nil
         }
     }

@@ -8,6 +8,40 @@ struct Fixture: Codable, Sendable, Hashable {
         var correct: Bool
         var promptTokens: Int?
         var outputTokens: Int?
+        // Written by `perwatt eval`, so each verdict can be audited and graded again:
+        /// The model's raw answer.
+        var answer: String?
+        var expected: String?
+        var grader: Grader?
+        /// What the grader read in the answer (the number, the letter, the normalized text).
+        var extracted: String?
+        var finishReason: String?
+        /// Requests sent for this query (1 without retries).
+        var attempts: Int?
+        /// From sending the request to the end of the answer, and to its first token (streaming).
+        var latencySeconds: Double?
+        var timeToFirstTokenSeconds: Double?
+        /// Energy inside this query's request window, on the run's basis; absent without an energy source.
+        var energy: QueryEnergy?
+
+        init(id: String, correct: Bool, promptTokens: Int? = nil, outputTokens: Int? = nil) {
+            self.id = id
+            self.correct = correct
+            self.promptTokens = promptTokens
+            self.outputTokens = outputTokens
+        }
+    }
+
+    /// One query's energy: gross inside its window, net of the idle baseline, and split at the first
+    /// token into prefill and decode (streaming only).
+    struct QueryEnergy: Codable, Sendable, Hashable {
+        var joules: Double
+        var windowSeconds: Double
+        var netJoules: Double?
+        var prefillJoules: Double?
+        var decodeJoules: Double?
+        /// Probe warnings about this window (a gap in sampling, a stale counter).
+        var warnings: [String]?
     }
 
     struct Aggregate: Codable, Sendable, Hashable {
@@ -29,6 +63,8 @@ struct Fixture: Codable, Sendable, Hashable {
     var source: String
     var queries: [Query]?
     var aggregate: Aggregate?
+    /// How `perwatt eval` produced this fixture: server, settings, query set, energy basis, failures.
+    var eval: EvalRun?
 
     var precision: Precision? { Precision(rawValue: quantization) }
 
@@ -48,12 +84,12 @@ struct Fixture: Codable, Sendable, Hashable {
     static func parse(_ text: String, file: String) throws -> Fixture {
         let json = try InputFile.json(text, file: file)
         let r = try ObjectReader(json, file: file)
-        try r.rejectUnknown(["schema", "benchmark", "model", "quantization", "scheme", "source", "queries", "aggregate"])
+        try r.rejectUnknown(["schema", "benchmark", "model", "quantization", "scheme", "source", "queries", "aggregate", "eval"])
         let schema = try r.string("schema")!
         guard schema == "perwatt.fixture/1" else { throw r.error("schema", "must be \"perwatt.fixture/1\", not \"\(schema)\"") }
         let quantization = try r.string("quantization")!
-        guard Precision(rawValue: quantization) != nil else {
-            throw r.error("quantization", "must be one of \(Precision.allCases.map(\.rawValue).joined(separator: ", ")), not \"\(quantization)\" (describe other methods in \"scheme\")")
+        guard Precision(rawValue: quantization) != nil || otherQuantizations.contains(quantization) else {
+            throw r.error("quantization", "must be one of \(Precision.allCases.map(\.rawValue).joined(separator: ", ")) (measured by perwatt), or of \(otherQuantizations.joined(separator: ", ")) (accepted, not measured), not \"\(quantization)\" (describe other methods in \"scheme\")")
         }
         var fixture = Fixture(benchmark: try r.string("benchmark")!, model: try r.string("model")!, quantization: quantization,
                               scheme: try r.string("scheme", required: false), source: try r.string("source")!)
@@ -63,14 +99,17 @@ struct Fixture: Codable, Sendable, Hashable {
             var queries: [Query] = []
             for (index, element) in elements.enumerated() {
                 let q = try ObjectReader(element, file: file, path: "queries[\(index)]")
-                try q.rejectUnknown(["id", "correct", "promptTokens", "outputTokens"])
+                try q.rejectUnknown(["id", "correct", "promptTokens", "outputTokens", "answer", "expected", "grader", "extracted", "finishReason",
+                                     "attempts", "latencySeconds", "timeToFirstTokenSeconds", "energy"])
                 let id = try q.string("id")!
                 if let first = seen[id] { throw q.error("id", "\"\(id)\" repeats the id of queries[\(first)]; ids must be unique") }
                 seen[id] = index
-                queries.append(Query(id: id, correct: try q.bool("correct")!, promptTokens: try q.int("promptTokens", required: false),
-                                     outputTokens: try q.int("outputTokens", required: false, minimum: 0)))
+                var query = Query(id: id, correct: try q.bool("correct")!, promptTokens: try q.int("promptTokens", required: false),
+                                  outputTokens: try q.int("outputTokens", required: false, minimum: 0))
+                try parseEvalFields(q, element: element, into: &query)
+                queries.append(query)
             }
-            guard !queries.isEmpty else { throw r.error("queries", "is empty; give at least one query or use \"aggregate\"") }
+            guard !queries.isEmpty || r.has("eval") else { throw r.error("queries", "is empty; give at least one query or use \"aggregate\"") }
             fixture.queries = queries
         }
         if r.has("aggregate") {
@@ -90,9 +129,46 @@ struct Fixture: Codable, Sendable, Hashable {
                 }
             }
         }
+        if r.has("eval") { fixture.eval = try EvalRun.parse(text, file: file) }
         if fixture.queries == nil && fixture.aggregate == nil {
             throw InputError(file: file, line: json.line, message: "needs \"queries\" (per-query records) or \"aggregate\" ({\"accuracy\", \"n\"})")
         }
         return fixture
+    }
+
+    /// ggml quantization types that a fixture may name although perwatt has no kernels for them: such a
+    /// fixture is valid and reported (by `perwatt eval`, `report`, `compare`), but `perwatt run` cannot
+    /// project its energy. `unknown` is for a served model whose quantization was not given.
+    static let otherQuantizations = ["q4_1", "q5_0", "q5_1", "q8_1", "q2_k", "q3_k", "q4_k", "q5_k", "q6_k", "q8_k", "iq4_nl", "iq4_xs",
+                                     "f64", "unknown"]
+
+    /// The optional per-query fields `perwatt eval` writes.
+    private static func parseEvalFields(_ q: ObjectReader, element: JSONValue, into query: inout Query) throws {
+        query.answer = try q.string("answer", required: false)
+        query.expected = try q.string("expected", required: false)
+        if q.has("grader") { query.grader = try QuerySet.parseGrader(element["grader"], reader: q) }
+        query.extracted = try q.string("extracted", required: false)
+        query.finishReason = try q.string("finishReason", required: false)
+        query.attempts = try q.int("attempts", required: false)
+        query.latencySeconds = try q.double("latencySeconds", required: false, in: 0...1e7)
+        query.timeToFirstTokenSeconds = try q.double("timeToFirstTokenSeconds", required: false, in: 0...1e7)
+        if q.has("energy") {
+            let e = try ObjectReader(element["energy"]!, file: q.file, path: q.field("energy"))
+            try e.rejectUnknown(["joules", "windowSeconds", "netJoules", "prefillJoules", "decodeJoules", "warnings"])
+            var warnings: [String]?
+            if e.has("warnings") {
+                guard let array = element["energy"]?["warnings"]?.arrayValue, array.allSatisfy({ $0.stringValue != nil }) else {
+                    throw e.error("warnings", "must be an array of strings")
+                }
+                warnings = array.compactMap(\.stringValue)
+            }
+            query.energy = QueryEnergy(joules: try e.double("joules", in: 0...1e12)!, windowSeconds: try e.double("windowSeconds", in: 0...1e7)!,
+                                       netJoules: try e.double("netJoules", required: false, in: -1e12...1e12),
+                                       prefillJoules: try e.double("prefillJoules", required: false, in: 0...1e12),
+                                       decodeJoules: try e.double("decodeJoules", required: false, in: 0...1e12), warnings: warnings)
+        }
+        if query.answer != nil && (query.expected == nil || query.grader == nil) {
+            throw q.error("answer", "comes without \"expected\" and \"grader\", so it cannot be graded again; write all three or none")
+        }
     }
 }

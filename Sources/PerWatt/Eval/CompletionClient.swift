@@ -1,0 +1,280 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// A client for OpenAI-compatible servers (llama.cpp's llama-server, Ollama, vLLM, LM Studio):
+/// `POST {endpoint}/chat/completions` or `/completions`, temperature 0 with the seed and the token
+/// limit pinned. Streaming (server-sent events) gives the time of the first token, where the energy of
+/// a query is split into prefill and decode.
+///
+/// Synchronous by design: `perwatt eval` sends one query at a time, so that each request has the
+/// machine to itself and its energy window holds nothing else.
+final class CompletionClient: @unchecked Sendable {
+    enum API: String, Codable, Sendable, CaseIterable {
+        case chat, completions
+        var path: String { self == .chat ? "chat/completions" : "completions" }
+    }
+
+    struct Settings: Codable, Sendable, Hashable {
+        var endpoint: String
+        var api: API
+        var model: String
+        var temperature: Double = 0
+        var seed: Int
+        var maxTokens: Int
+        var stream: Bool
+        var timeoutSeconds: Double
+    }
+
+    struct Response: Sendable {
+        var text: String
+        var finishReason: String?
+        var promptTokens: Int?
+        var completionTokens: Int?
+        /// Monotonic seconds when the request was sent, the first content arrived (streaming only), and the response ended.
+        var sentAt: Double
+        var firstTokenAt: Double?
+        var endedAt: Double
+    }
+
+    enum Failure: Error, Sendable, CustomStringConvertible {
+        /// Could not connect or the connection broke (the server is down, or died mid-answer).
+        case connection(String)
+        case timeout(Double)
+        /// A status other than 200; `body` is the start of what the server said.
+        case http(status: Int, body: String)
+        /// The response arrived but is not what the API promises.
+        case malformed(String)
+
+        var description: String {
+            switch self {
+            case .connection(let message): "connection failed: \(message)"
+            case .timeout(let seconds): "no complete answer within \(formatNumber(seconds)) s (--timeout)"
+            case .http(let status, let body): "HTTP \(status)\(body.isEmpty ? "" : ": \(body)")"
+            case .malformed(let message): "malformed response: \(message)"
+            }
+        }
+
+        /// Worth another try: the server may recover. A 4xx other than 408/429 is the request's fault.
+        var retryable: Bool {
+            switch self {
+            case .connection, .timeout, .malformed: true
+            case .http(let status, _): status >= 500 || status == 408 || status == 429
+            }
+        }
+    }
+
+    let settings: Settings
+    let url: URL
+    private let session: URLSession
+    private let delegate = Delegate()
+
+    init(settings: Settings) throws(InputError) {
+        var base = settings.endpoint
+        while base.hasSuffix("/") { base.removeLast() }
+        guard let url = URL(string: base + "/" + settings.api.path), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
+            throw InputError(file: "--endpoint", message: "'\(settings.endpoint)' is not an http(s) URL; give the API base, e.g. http://127.0.0.1:8080/v1")
+        }
+        self.settings = settings
+        self.url = url
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.timeoutIntervalForRequest = settings.timeoutSeconds
+        configuration.timeoutIntervalForResource = settings.timeoutSeconds
+        configuration.httpMaximumConnectionsPerHost = 1
+        configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
+        let queue = OperationQueue()
+        queue.maxConcurrentOperationCount = 1
+        session = URLSession(configuration: configuration, delegate: delegate, delegateQueue: queue)
+    }
+
+    deinit { session.invalidateAndCancel() }
+
+    /// The request body for one query.
+    func body(for query: QuerySet.Query, maxTokens: Int) -> [String: Any] {
+        var body: [String: Any] = ["model": settings.model, "temperature": settings.temperature, "seed": settings.seed,
+                                   "max_tokens": maxTokens, "stream": settings.stream]
+        if settings.stream { body["stream_options"] = ["include_usage": true] }
+        switch settings.api {
+        case .chat: body["messages"] = query.chatMessages.map { ["role": $0.role, "content": $0.content] }
+        case .completions: body["prompt"] = query.completionPrompt
+        }
+        return body
+    }
+
+    /// Sends one query and waits for the whole answer. `onFirstToken` runs (on the client's queue) the
+    /// moment the first content arrives in a stream, so the caller can close the prefill energy window.
+    func complete(_ query: QuerySet.Query, maxTokens: Int, onFirstToken: @escaping @Sendable () -> Void = {}) -> Result<Response, Failure> {
+        var request = URLRequest(url: url)
+        request.httpMethod = "POST"
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.setValue(settings.stream ? "text/event-stream" : "application/json", forHTTPHeaderField: "Accept")
+        do {
+            request.httpBody = try JSONSerialization.data(withJSONObject: body(for: query, maxTokens: maxTokens), options: [.sortedKeys])
+        } catch {
+            return .failure(.malformed("the request could not be encoded: \(error)"))
+        }
+        let exchange = Exchange(stream: settings.stream, api: settings.api, onFirstToken: onFirstToken)
+        let task = session.dataTask(with: request)
+        delegate.register(task, exchange)
+        exchange.sentAt = POSIX.monotonicSeconds()
+        task.resume()
+        // URLSession's own timeouts are per idle interval on some platforms; this bounds the whole request.
+        if exchange.done.wait(timeout: .now() + settings.timeoutSeconds + 1) == .timedOut {
+            task.cancel()
+            _ = exchange.done.wait(timeout: .now() + 5)
+            delegate.unregister(task)
+            return .failure(.timeout(settings.timeoutSeconds))
+        }
+        delegate.unregister(task)
+        return exchange.result()
+    }
+
+    /// One request's state, filled in on the delegate queue.
+    final class Exchange: @unchecked Sendable {
+        let stream: Bool
+        let api: API
+        let onFirstToken: @Sendable () -> Void
+        let done = DispatchSemaphore(value: 0)
+        var sentAt = 0.0
+        var status: Int?
+        var data = Data()
+        var firstTokenAt: Double?
+        var endedAt = 0.0
+        var error: Error?
+        /// Streaming: the text so far, the bytes of an unfinished line, and what the events said.
+        var text = ""
+        var pending = Data()
+        var finishReason: String?
+        var promptTokens: Int?
+        var completionTokens: Int?
+        var sawDone = false
+        var eventError: String?
+
+        init(stream: Bool, api: API, onFirstToken: @escaping @Sendable () -> Void) {
+            self.stream = stream
+            self.api = api
+            self.onFirstToken = onFirstToken
+        }
+
+        func receive(_ chunk: Data) {
+            guard stream, status == 200 else {
+                data.append(chunk)
+                return
+            }
+            pending.append(chunk)
+            while let newline = pending.firstIndex(of: 0x0A) {
+                let line = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                pending.removeSubrange(pending.startIndex...newline)
+                handleEvent(line)
+            }
+        }
+
+        /// One server-sent-events line: `data: {json}` or `data: [DONE]`; comments and other fields are skipped.
+        func handleEvent(_ line: String) {
+            guard line.hasPrefix("data:"), eventError == nil else { return }
+            let payload = line.dropFirst(5).trimmingCharacters(in: .whitespaces)
+            if payload == "[DONE]" {
+                sawDone = true
+                return
+            }
+            guard let object = (try? JSONSerialization.jsonObject(with: Data(payload.utf8))) as? [String: Any] else {
+                eventError = "an event is not a JSON object: \(payload.prefix(120))"
+                return
+            }
+            if let error = object["error"] {
+                eventError = "the server reported an error mid-stream: \(String(describing: error).prefix(200))"
+                return
+            }
+            absorbUsage(object["usage"])
+            guard let choices = object["choices"] as? [[String: Any]], let choice = choices.first else { return }
+            let piece: String?
+            switch api {
+            case .chat: piece = (choice["delta"] as? [String: Any])?["content"] as? String
+            case .completions: piece = choice["text"] as? String
+            }
+            if let piece, !piece.isEmpty {
+                if firstTokenAt == nil {
+                    firstTokenAt = POSIX.monotonicSeconds()
+                    onFirstToken()
+                }
+                text += piece
+            }
+            if let reason = choice["finish_reason"] as? String { finishReason = reason }
+        }
+
+        func absorbUsage(_ value: Any?) {
+            guard let usage = value as? [String: Any] else { return }
+            if let prompt = usage["prompt_tokens"] as? Int { promptTokens = prompt }
+            if let completion = usage["completion_tokens"] as? Int { completionTokens = completion }
+        }
+
+        func result() -> Result<Response, Failure> {
+            if let error {
+                let nsError = error as NSError
+                if nsError.domain == NSURLErrorDomain && nsError.code == NSURLErrorTimedOut {
+                    return .failure(.timeout(0))
+                }
+                return .failure(.connection(nsError.localizedDescription))
+            }
+            guard let status else { return .failure(.connection("no response")) }
+            guard status == 200 else {
+                let body = String(decoding: data.prefix(300), as: UTF8.self).replacingOccurrences(of: "\n", with: " ")
+                return .failure(.http(status: status, body: body))
+            }
+            if stream {
+                if !pending.isEmpty { handleEvent(String(decoding: pending, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) }
+                if let eventError { return .failure(.malformed(eventError)) }
+                // A stream that stops before [DONE] and without a finish reason was cut off.
+                guard sawDone || finishReason != nil else {
+                    return .failure(.malformed("the stream ended before its last event (no finish_reason, no [DONE]): the server may have died mid-answer"))
+                }
+                return .success(Response(text: text, finishReason: finishReason, promptTokens: promptTokens, completionTokens: completionTokens,
+                                          sentAt: sentAt, firstTokenAt: firstTokenAt, endedAt: endedAt))
+            }
+            guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+                let start = String(decoding: data.prefix(120), as: UTF8.self)
+                return .failure(.malformed(data.isEmpty ? "an empty body" : "the body is not a JSON object (it starts \"\(start)\")"))
+            }
+            guard let choices = object["choices"] as? [[String: Any]], let choice = choices.first else {
+                return .failure(.malformed("no choices[0] in the response"))
+            }
+            let text: String?
+            switch api {
+            case .chat: text = (choice["message"] as? [String: Any])?["content"] as? String
+            case .completions: text = choice["text"] as? String
+            }
+            guard let text else { return .failure(.malformed("choices[0] has no \(api == .chat ? "message.content" : "text") string")) }
+            absorbUsage(object["usage"])
+            return .success(Response(text: text, finishReason: choice["finish_reason"] as? String, promptTokens: promptTokens,
+                                     completionTokens: completionTokens, sentAt: sentAt, firstTokenAt: nil, endedAt: endedAt))
+        }
+    }
+
+    /// Routes the session's callbacks to each task's exchange.
+    final class Delegate: NSObject, URLSessionDataDelegate, @unchecked Sendable {
+        private let lock = NSLock()
+        private var exchanges: [Int: Exchange] = [:]
+
+        func register(_ task: URLSessionTask, _ exchange: Exchange) { lock.withLock { exchanges[task.taskIdentifier] = exchange } }
+        func unregister(_ task: URLSessionTask) { _ = lock.withLock { exchanges.removeValue(forKey: task.taskIdentifier) } }
+        private func exchange(_ task: URLSessionTask) -> Exchange? { lock.withLock { exchanges[task.taskIdentifier] } }
+
+        func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
+                        completionHandler: @escaping (URLSession.ResponseDisposition) -> Void) {
+            exchange(dataTask)?.status = (response as? HTTPURLResponse)?.statusCode
+            completionHandler(.allow)
+        }
+
+        func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
+            exchange(dataTask)?.receive(data)
+        }
+
+        func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: Error?) {
+            guard let exchange = exchange(task) else { return }
+            exchange.endedAt = POSIX.monotonicSeconds()
+            exchange.error = error
+            exchange.done.signal()
+        }
+    }
+}
