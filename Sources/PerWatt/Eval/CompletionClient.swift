@@ -79,8 +79,10 @@ final class CompletionClient: @unchecked Sendable {
         self.settings = settings
         self.url = url
         let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = settings.timeoutSeconds
-        configuration.timeoutIntervalForResource = settings.timeoutSeconds
+        // The exact limit is enforced in `complete`; URLSession's own (which on Linux rounds to whole
+        // seconds, so 0.3 s would become 0) only backs it up.
+        configuration.timeoutIntervalForRequest = (settings.timeoutSeconds + 5).rounded(.up)
+        configuration.timeoutIntervalForResource = (settings.timeoutSeconds + 5).rounded(.up)
         configuration.httpMaximumConnectionsPerHost = 1
         configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
         let queue = OperationQueue()
@@ -114,13 +116,13 @@ final class CompletionClient: @unchecked Sendable {
         } catch {
             return .failure(.malformed("the request could not be encoded: \(error)"))
         }
-        let exchange = Exchange(stream: settings.stream, api: settings.api, onFirstToken: onFirstToken)
+        let exchange = Exchange(stream: settings.stream, api: settings.api, timeoutSeconds: settings.timeoutSeconds, onFirstToken: onFirstToken)
         let task = session.dataTask(with: request)
         delegate.register(task, exchange)
         exchange.sentAt = POSIX.monotonicSeconds()
         task.resume()
         // URLSession's own timeouts are per idle interval on some platforms; this bounds the whole request.
-        if exchange.done.wait(timeout: .now() + settings.timeoutSeconds + 1) == .timedOut {
+        if exchange.done.wait(timeout: .now() + settings.timeoutSeconds) == .timedOut {
             task.cancel()
             _ = exchange.done.wait(timeout: .now() + 5)
             delegate.unregister(task)
@@ -134,6 +136,7 @@ final class CompletionClient: @unchecked Sendable {
     final class Exchange: @unchecked Sendable {
         let stream: Bool
         let api: API
+        let timeoutSeconds: Double
         let onFirstToken: @Sendable () -> Void
         let done = DispatchSemaphore(value: 0)
         var sentAt = 0.0
@@ -149,11 +152,13 @@ final class CompletionClient: @unchecked Sendable {
         var promptTokens: Int?
         var completionTokens: Int?
         var sawDone = false
+        var sawEvent = false
         var eventError: String?
 
-        init(stream: Bool, api: API, onFirstToken: @escaping @Sendable () -> Void) {
+        init(stream: Bool, api: API, timeoutSeconds: Double, onFirstToken: @escaping @Sendable () -> Void) {
             self.stream = stream
             self.api = api
+            self.timeoutSeconds = timeoutSeconds
             self.onFirstToken = onFirstToken
         }
 
@@ -162,6 +167,7 @@ final class CompletionClient: @unchecked Sendable {
                 data.append(chunk)
                 return
             }
+            data.append(chunk)
             pending.append(chunk)
             while let newline = pending.firstIndex(of: 0x0A) {
                 let line = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
@@ -173,6 +179,7 @@ final class CompletionClient: @unchecked Sendable {
         /// One server-sent-events line: `data: {json}` or `data: [DONE]`; comments and other fields are skipped.
         func handleEvent(_ line: String) {
             guard line.hasPrefix("data:"), eventError == nil else { return }
+            sawEvent = true
             let payload = line.dropFirst(5).trimmingCharacters(in: .whitespaces)
             if payload == "[DONE]" {
                 sawDone = true
@@ -213,7 +220,7 @@ final class CompletionClient: @unchecked Sendable {
             if let error {
                 let nsError = error as NSError
                 if nsError.domain == NSURLErrorDomain && nsError.code == NSURLErrorTimedOut {
-                    return .failure(.timeout(0))
+                    return .failure(.timeout(timeoutSeconds))
                 }
                 return .failure(.connection(nsError.localizedDescription))
             }
@@ -225,6 +232,14 @@ final class CompletionClient: @unchecked Sendable {
             if stream {
                 if !pending.isEmpty { handleEvent(String(decoding: pending, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) }
                 if let eventError { return .failure(.malformed(eventError)) }
+                if !sawEvent {
+                    // A server that ignores "stream": true answers with one JSON object: take it, without
+                    // a time to first token (the fixture then has no prefill/decode split).
+                    if case .success(let whole) = parseWhole() { return .success(whole) }
+                    let start = String(decoding: data.prefix(120), as: UTF8.self).replacingOccurrences(of: "\n", with: " ")
+                    return .failure(.malformed(data.isEmpty ? "an empty body where an event stream was asked for"
+                                                            : "neither a server-sent event stream nor a JSON answer (it starts \"\(start)\")"))
+                }
                 // A stream that stops before [DONE] and without a finish reason was cut off.
                 guard sawDone || finishReason != nil else {
                     return .failure(.malformed("the stream ended before its last event (no finish_reason, no [DONE]): the server may have died mid-answer"))
@@ -232,6 +247,11 @@ final class CompletionClient: @unchecked Sendable {
                 return .success(Response(text: text, finishReason: finishReason, promptTokens: promptTokens, completionTokens: completionTokens,
                                           sentAt: sentAt, firstTokenAt: firstTokenAt, endedAt: endedAt))
             }
+            return parseWhole()
+        }
+
+        /// A whole (not streamed) answer: one JSON object with choices[0] and usage.
+        func parseWhole() -> Result<Response, Failure> {
             guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
                 let start = String(decoding: data.prefix(120), as: UTF8.self)
                 return .failure(.malformed(data.isEmpty ? "an empty body" : "the body is not a JSON object (it starts \"\(start)\")"))

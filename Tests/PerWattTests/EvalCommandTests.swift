@@ -1,0 +1,192 @@
+import Foundation
+import Testing
+@testable import PerWatt
+import PowerProbe
+import Synchronization
+
+/// `perwatt eval` end to end against the stub server, on a fake 50 W energy source.
+@Suite(.serialized) struct EvalCommandTests {
+    /// Answers an arithmetic prompt: right for most, wrong where `wrong` says (by request index).
+    static func arithmetic(_ request: StubOpenAIServer.Request) -> String {
+        let parts = request.prompt.dropFirst("What is ".count).split(separator: "?")[0].split(separator: " ")
+        guard parts.count == 3, let a = Int(parts[0]), let b = Int(parts[2]) else { return "?" }
+        return String(parts[1] == "+" ? a + b : parts[1] == "-" ? a - b : a * b)
+    }
+
+    static func load(_ path: String) throws -> Fixture {
+        try Fixture.parse(String(contentsOfFile: path, encoding: .utf8), file: path)
+    }
+
+    @Test func gradesEveryAnswerAndChargesEachItsOwnWindow() throws {
+        // Streamed in 3 pieces 50 ms apart, so the first token comes well before the end; every 4th answer is wrong.
+        let server = try StubOpenAIServer { request, index in
+            let right = Self.arithmetic(request)
+            return .delay(0.05, then: .init(.stream(index % 4 == 3 ? ["1", "2", "3"] : ["The answer", " is ", right], pause: 0.05,
+                                                    promptTokens: 20, completionTokens: 5)))
+        }
+        let out = RunCommandTests.temporary("eval.json")
+        let result = CLIHarness.run(["eval", "--endpoint", server.endpoint, "--model", "stub", "--queries", "builtin:arithmetic", "--limit", "8",
+                                     "--out", out, "--powercap-root", "/pc", "--idle", "0.3", "--interval", "10", "--seed", "7"],
+                                    sysfs: RunCommandTests.fiftyWatts())
+        #expect(result.status == .success, "\(result.stderr)")
+        let fixture = try Self.load(out)
+        let queries = try #require(fixture.queries)
+        #expect(queries.count == 8 && fixture.counts.correct == 6 && fixture.benchmark == "arithmetic" && fixture.quantization == "unknown")
+        #expect(queries.map(\.correct) == [true, true, true, false, true, true, true, false])
+        for query in queries {
+            let energy = try #require(query.energy)
+            // 50 W exactly: the window's joules are 50 × its length, and the split adds up.
+            #expect(abs(energy.joules - 50 * energy.windowSeconds) < 0.01 * energy.joules)
+            #expect(abs((energy.prefillJoules ?? -1) + (energy.decodeJoules ?? -1) - energy.joules) < 1e-6)
+            // Delay 50 ms then the first piece, then two more 50 ms apart: prefill ≈ 0.05–0.1 s of 50 W.
+            let prefill = try #require(energy.prefillJoules)
+            #expect(prefill > 50 * 0.04 && prefill < energy.joules * 0.85, "\(energy)")
+            // Idle is the same 50 W: net energy is close to zero.
+            #expect(abs(energy.netJoules ?? 99) < 0.05 * energy.joules)
+            let latency = try #require(query.latencySeconds), first = try #require(query.timeToFirstTokenSeconds)
+            #expect(latency >= 0.2 && first >= 0.09 && first < latency && abs(energy.windowSeconds - latency) < 0.05)
+            #expect(query.promptTokens == 20 && query.outputTokens == 5 && query.attempts == 1 && query.finishReason == "stop")
+            #expect(query.grader?.kind == .numeric && query.answer != nil && query.expected != nil)
+        }
+        let eval = try #require(fixture.eval)
+        #expect(eval.complete && eval.failed.isEmpty && eval.settings.seed == 7 && eval.settings.maxTokens == 16 && eval.settings.stream)
+        #expect(eval.energy.basis == "rapl:package" && abs((eval.energy.idleWatts ?? 0) - 50) < 2.5)
+        #expect(eval.querySet.sha256 == BuiltinQuerySets.arithmetic.sha256 && eval.querySet.count == 8)
+        // Requests carry the pinned settings.
+        let body = try #require(server.received.first?.body)
+        #expect(body["temperature"] as? Double == 0 && body["seed"] as? Int == 7 && body["max_tokens"] as? Int == 16 && body["model"] as? String == "stub")
+        #expect(body["stream"] as? Bool == true && server.received.first?.path == "/v1/chat/completions")
+        // The summary: accuracy with its interval, and IPJ = accuracy / mean J.
+        #expect(result.stdout.contains("accuracy [95%]") && result.stdout.contains("(6/8, Wilson)") && result.stdout.contains("IPJ [95%]"))
+        let scores = EvalScores(fixture)
+        let meanJoules = queries.map { $0.energy!.joules }.reduce(0, +) / 8
+        #expect(abs(scores.ipj!.value - 0.75 / meanJoules) < 1e-12 && scores.ipj!.low <= scores.ipj!.value && scores.ipj!.high >= scores.ipj!.value)
+        #expect(abs(scores.tokensPerJoule!.value - 25 * 8 / (meanJoules * 8)) < 1e-9)
+        // The fixture is a valid input for the fixture tools.
+        #expect(CLIHarness.run(["fixture", "validate", out]).status == .success)
+    }
+
+    @Test func withoutEnergyTimeStillCountsAndEnergyIsAbsent() throws {
+        let server = try StubOpenAIServer { request, _ in .answer(Self.arithmetic(request), promptTokens: nil, completionTokens: nil) }
+        let out = RunCommandTests.temporary("eval-none.json")
+        let result = CLIHarness.run(["eval", "--endpoint", server.endpoint, "--model", "m", "--queries", "builtin:arithmetic", "--limit", "3",
+                                     "--out", out, "--energy", "none", "--no-stream", "--api", "completions"])
+        #expect(result.status == .success, "\(result.stderr)")
+        let fixture = try Self.load(out)
+        #expect(fixture.queries?.allSatisfy { $0.energy == nil && $0.correct && $0.latencySeconds != nil && $0.timeToFirstTokenSeconds == nil } == true)
+        #expect(fixture.eval?.tokenCounts == "absent for 3 queries: the server gave no usage")
+        #expect(server.received.first?.path == "/v1/completions" && server.received.first?.body["prompt"] as? String != nil)
+        #expect(result.stdout.contains("energy: none (--energy none)") && !result.stdout.contains("IPJ [95%]"))
+    }
+
+    @Test func failuresAreRecordedRetriedAndResumed() throws {
+        // Per request index: 0 → 500 then (1) answer; 2 → 404 (not retried); 3,4,5 → garbage ×3 (fails after 2 retries);
+        // 6 → truncated, 7 → answer; 8 → cut stream ×3; then a dropped connection, then an answer.
+        let server = try StubOpenAIServer { request, index in
+            switch index {
+            case 0: return .status(500, "overloaded")
+            case 2: return .status(404, "no such model")
+            case 3, 4, 5: return .garbage
+            case 6: return .truncated
+            case 8, 9, 10: return .cutStream(["4"])
+            case 11: return .drop
+            default: return .stream([Self.arithmetic(request)])
+            }
+        }
+        let out = RunCommandTests.temporary("eval-fail.json")
+        let first = CLIHarness.run(["eval", "--endpoint", server.endpoint, "--model", "m", "--queries", "builtin:arithmetic", "--limit", "6",
+                                    "--out", out, "--energy", "none", "--retries", "2", "--timeout", "5"])
+        #expect(first.status == .unavailable, "\(first.stderr)")
+        let partial = try Self.load(out)
+        let eval = try #require(partial.eval)
+        #expect(!eval.complete && eval.incompleteReason?.hasPrefix("3 of 6 queries graded, 3 failed") == true)
+        #expect(partial.queries?.map(\.id) == ["arithmetic/0", "arithmetic/3", "arithmetic/5"])
+        #expect(partial.queries?.map(\.attempts) == [2, 2, 2])
+        let failures = Dictionary(uniqueKeysWithValues: eval.failed.map { ($0.id, $0) })
+        #expect(failures["arithmetic/1"]?.error.hasPrefix("HTTP 404") == true && failures["arithmetic/1"]?.attempts == 1)
+        #expect(failures["arithmetic/2"]?.error.hasPrefix("malformed response: neither a server-sent event stream nor a JSON answer (it starts \"<html>not json\")") == true && failures["arithmetic/2"]?.attempts == 3)
+        #expect(failures["arithmetic/4"]?.error.contains("stream ended before its last event") == true)
+        #expect(first.stderr.contains("arithmetic/1: HTTP 404"))
+        // Accuracy counts only graded answers.
+        #expect(partial.counts == (3, 3))
+
+        // --resume asks only what is missing, with the recorded settings.
+        let before = server.received.count
+        let resumed = CLIHarness.run(["eval", "--resume", out, "--energy", "none"])
+        #expect(resumed.status == .success, "\(resumed.stderr)")
+        #expect(server.received.count - before == 3)
+        let done = try Self.load(out)
+        #expect(done.eval?.complete == true && done.eval?.failed.isEmpty == true && done.queries?.count == 6 && done.counts.correct == 6)
+        #expect(done.queries?.map(\.id) == (0..<6).map { "arithmetic/\($0)" })
+        // Resuming with other settings is refused.
+        #expect(CLIHarness.run(["eval", "--resume", out, "--energy", "none", "--seed", "3"]).status == .usage)
+    }
+
+    @Test func aServerThatDiesMidRunLeavesAValidPartialFileThatResumeCompletes() throws {
+        // The server answers 3 queries, then dies (drops the 4th request and stops listening).
+        let holder = Mutex<StubOpenAIServer?>(nil)
+        let server = try StubOpenAIServer { request, index in
+            if index < 3 { return .answer(Self.arithmetic(request)) }
+            holder.withLock { $0?.stop() }
+            return .drop
+        }
+        holder.withLock { $0 = server }
+        let out = RunCommandTests.temporary("eval-dies.json")
+        let died = CLIHarness.run(["eval", "--endpoint", server.endpoint, "--model", "m", "--queries", "builtin:arithmetic", "--limit", "10",
+                                   "--out", out, "--energy", "none", "--retries", "0"])
+        #expect(died.status == .unavailable)
+        #expect(died.stderr.contains("stopped: 3 queries in a row could not reach") && died.stderr.contains("perwatt eval --resume \(out)"))
+        let partial = try Self.load(out)
+        #expect(partial.queries?.count == 3 && partial.eval?.failed.count == 3 && partial.eval?.complete == false)
+        #expect(partial.eval?.failed.allSatisfy { $0.error.hasPrefix("connection failed") } == true, "\(partial.eval?.failed ?? [])")
+        // A new server (another port): resume there; the 7 missing queries are asked and the run completes.
+        let revived = try StubOpenAIServer { request, _ in .answer(Self.arithmetic(request)) }
+        let resumed = CLIHarness.run(["eval", "--resume", out, "--endpoint", revived.endpoint, "--energy", "none"])
+        #expect(resumed.status == .success, "\(resumed.stderr)")
+        #expect(revived.received.count == 7)
+        let done = try Self.load(out)
+        #expect(done.eval?.complete == true && done.queries?.count == 10 && done.counts.correct == 10 && done.eval?.settings.endpoint == revived.endpoint)
+    }
+
+    @Test func aSlowServerTimesOut() throws {
+        let server = try StubOpenAIServer { request, _ in .delay(1.5, then: .init(.answer(Self.arithmetic(request)))) }
+        let out = RunCommandTests.temporary("eval-slow.json")
+        let result = CLIHarness.run(["eval", "--endpoint", server.endpoint, "--model", "m", "--queries", "builtin:arithmetic", "--limit", "1",
+                                     "--out", out, "--energy", "none", "--retries", "0", "--timeout", "0.3"])
+        #expect(result.status == .unavailable)
+        let failed = try Self.load(out).eval?.failed
+        #expect(failed?.first?.error.hasPrefix("no complete answer within 0.3 s") == true, "\(String(describing: failed)) \(result.stderr)")
+    }
+
+    @Test func regradeJudgesTheRecordedAnswersAgain() throws {
+        let server = try StubOpenAIServer { _, _ in .answer("The answer is B") }
+        let out = RunCommandTests.temporary("eval-regrade.json")
+        #expect(CLIHarness.run(["eval", "--endpoint", server.endpoint, "--model", "m", "--queries", "builtin:knowledge", "--limit", "6",
+                                "--out", out, "--energy", "none"]).status == .success)
+        let fixture = try Self.load(out)
+        let expectedB = fixture.queries!.filter { $0.expected == "B" }.count
+        #expect(fixture.counts.correct == expectedB)
+        // Change the recorded grader of every query to a regex that accepts any answer mentioning B: all correct.
+        var text = try String(contentsOfFile: out, encoding: .utf8)
+        text = text.replacingOccurrences(of: #""kind" : "choice""#, with: #""kind" : "regex", "pattern" : "B""#)
+        try text.write(toFile: out, atomically: true, encoding: .utf8)
+        let regraded = CLIHarness.run(["eval", "--regrade", out])
+        #expect(regraded.status == .success, "\(regraded.stderr)")
+        #expect(regraded.stdout.contains("regraded 6 answers: \(6 - expectedB) changed"))
+        let after = try Self.load(out)
+        #expect(after.counts.correct == 6 && after.eval?.regradedAt != nil)
+    }
+
+    @Test func badInputIsAClearError() throws {
+        #expect(CLIHarness.run(["eval", "--model", "m", "--queries", "builtin:units"]).stderr.contains("--endpoint URL is required"))
+        let notURL = CLIHarness.run(["eval", "--endpoint", "localhost:8080", "--model", "m", "--queries", "builtin:units", "--energy", "none"])
+        #expect(notURL.status == .dataError && notURL.stderr.contains("is not an http(s) URL"))
+        let unknownSet = CLIHarness.run(["eval", "--endpoint", "http://127.0.0.1:9/v1", "--model", "m", "--queries", "builtin:trivia", "--energy", "none"])
+        #expect(unknownSet.status == .dataError && unknownSet.stderr.contains("builtin:arithmetic, builtin:units, builtin:knowledge"))
+        let quant = CLIHarness.run(["eval", "--endpoint", "http://127.0.0.1:9/v1", "--model", "m", "--queries", "builtin:units", "--quantization", "q3"])
+        #expect(quant.status == .usage)
+        #expect(CLIHarness.run(["eval", "--list"]).stdout.contains("builtin:knowledge"))
+        let jsonl = CLIHarness.run(["eval", "--list", "--json", "--queries", "builtin:units"]).stdout
+        #expect(try QuerySet.parse(jsonl, file: "x").sha256 == BuiltinQuerySets.units.sha256)
+    }
+}
