@@ -162,16 +162,19 @@ final class StubOpenAIServer: @unchecked Sendable {
             if let usage = usage(prompt, completion) { object["usage"] = usage }
             respond(client, status: 200, contentType: "application/json", body: json(object))
         case .stream(let pieces, let pause, let prompt, let completion):
-            send(client, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n")
+            // Chunked transfer coding, one event per chunk, as llama-server sends it.
+            func chunk(_ text: String) { send(client, String(text.utf8.count, radix: 16) + "\r\n" + text + "\r\n") }
+            send(client, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n")
             for (index, piece) in pieces.enumerated() {
                 if pause > 0 { Thread.sleep(forTimeInterval: pause) }
                 let last = index == pieces.count - 1
                 let choice: [String: Any] = chat ? ["index": 0, "delta": ["content": piece], "finish_reason": last ? "stop" : NSNull()]
                                                  : ["index": 0, "text": piece, "finish_reason": last ? "stop" : NSNull()]
-                send(client, "data: \(json(["choices": [choice]]))\n\n")
+                chunk("data: \(json(["choices": [choice]]))\n\n")
             }
-            if let usage = usage(prompt, completion) { send(client, "data: \(json(["choices": [], "usage": usage]))\n\n") }
-            send(client, "data: [DONE]\n\n")
+            if let usage = usage(prompt, completion) { chunk("data: \(json(["choices": [], "usage": usage]))\n\n") }
+            chunk("data: [DONE]\n\n")
+            send(client, "0\r\n\r\n")
         case .status(let code, let message):
             respond(client, status: code, contentType: "application/json", body: json(["error": ["message": message, "code": code]]))
         case .garbage:

@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// A client for OpenAI-compatible servers (llama.cpp's llama-server, Ollama, vLLM, LM Studio):
 /// `POST {endpoint}/chat/completions` or `/completions`, temperature 0 with the seed and the token
@@ -10,7 +7,7 @@ import FoundationNetworking
 ///
 /// Synchronous by design: `perwatt eval` sends one query at a time, so that each request has the
 /// machine to itself and its energy window holds nothing else.
-final class CompletionClient: @unchecked Sendable {
+struct CompletionClient: Sendable {
     enum API: String, Codable, Sendable, CaseIterable {
         case chat, completions
         var path: String { self == .chat ? "chat/completions" : "completions" }
@@ -66,31 +63,12 @@ final class CompletionClient: @unchecked Sendable {
     }
 
     let settings: Settings
-    let url: URL
-    private let session: URLSession
-    private let delegate = Delegate()
+    let target: HTTPClient.Target
 
     init(settings: Settings) throws(InputError) {
-        var base = settings.endpoint
-        while base.hasSuffix("/") { base.removeLast() }
-        guard let url = URL(string: base + "/" + settings.api.path), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
-            throw InputError(file: "--endpoint", message: "'\(settings.endpoint)' is not an http(s) URL; give the API base, e.g. http://127.0.0.1:8080/v1")
-        }
         self.settings = settings
-        self.url = url
-        let configuration = URLSessionConfiguration.ephemeral
-        // The exact limit is enforced in `complete`; URLSession's own (which on Linux rounds to whole
-        // seconds, so 0.3 s would become 0) only backs it up.
-        configuration.timeoutIntervalForRequest = (settings.timeoutSeconds + 5).rounded(.up)
-        configuration.timeoutIntervalForResource = (settings.timeoutSeconds + 5).rounded(.up)
-        configuration.httpMaximumConnectionsPerHost = 1
-        configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
-        let queue = OperationQueue()
-        queue.maxConcurrentOperationCount = 1
-        session = URLSession(configuration: configuration, delegate: delegate, delegateQueue: queue)
+        target = try HTTPClient.target(settings.endpoint)
     }
-
-    deinit { session.invalidateAndCancel() }
 
     /// The request body for one query.
     func body(for query: QuerySet.Query, maxTokens: Int) -> [String: Any] {
@@ -104,47 +82,46 @@ final class CompletionClient: @unchecked Sendable {
         return body
     }
 
-    /// Sends one query and waits for the whole answer. `onFirstToken` runs (on the client's queue) the
-    /// moment the first content arrives in a stream, so the caller can close the prefill energy window.
+    /// Sends one query and waits for the whole answer, at most `timeoutSeconds`. `onFirstToken` runs
+    /// the moment the first content arrives in a stream, so the caller can close the prefill energy window.
     func complete(_ query: QuerySet.Query, maxTokens: Int, onFirstToken: @escaping @Sendable () -> Void = {}) -> Result<Response, Failure> {
-        var request = URLRequest(url: url)
-        request.httpMethod = "POST"
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.setValue(settings.stream ? "text/event-stream" : "application/json", forHTTPHeaderField: "Accept")
+        let payload: Data
         do {
-            request.httpBody = try JSONSerialization.data(withJSONObject: body(for: query, maxTokens: maxTokens), options: [.sortedKeys])
+            payload = try JSONSerialization.data(withJSONObject: body(for: query, maxTokens: maxTokens), options: [.sortedKeys])
         } catch {
             return .failure(.malformed("the request could not be encoded: \(error)"))
         }
-        let exchange = Exchange(stream: settings.stream, api: settings.api, timeoutSeconds: settings.timeoutSeconds, onFirstToken: onFirstToken)
-        let task = session.dataTask(with: request)
-        delegate.register(task, exchange)
+        let exchange = Exchange(stream: settings.stream, api: settings.api, onFirstToken: onFirstToken)
         exchange.sentAt = POSIX.monotonicSeconds()
-        task.resume()
-        // URLSession's own timeouts are per idle interval on some platforms; this bounds the whole request.
-        if exchange.done.wait(timeout: .now() + settings.timeoutSeconds) == .timedOut {
-            task.cancel()
-            _ = exchange.done.wait(timeout: .now() + 5)
-            delegate.unregister(task)
-            return .failure(.timeout(settings.timeoutSeconds))
+        let deadline = exchange.sentAt + settings.timeoutSeconds
+        do {
+            try HTTPClient.post(target, path: target.basePath + "/" + settings.api.path,
+                                headers: [("Content-Type", "application/json"), ("Accept", settings.stream ? "text/event-stream" : "application/json")],
+                                body: Array(payload), deadline: deadline,
+                                onHead: { status, _ in exchange.status = status },
+                                onBody: { exchange.receive(Data($0)) })
+        } catch {
+            exchange.endedAt = POSIX.monotonicSeconds()
+            switch error {
+            case .socket(.timeout): return .failure(.timeout(settings.timeoutSeconds))
+            case .malformed(let what): return .failure(.malformed(what))
+            default: return .failure(.connection(error.description))
+            }
         }
-        delegate.unregister(task)
+        exchange.endedAt = POSIX.monotonicSeconds()
         return exchange.result()
     }
 
-    /// One request's state, filled in on the delegate queue.
+    /// One request's state, filled in as the response arrives.
     final class Exchange: @unchecked Sendable {
         let stream: Bool
         let api: API
-        let timeoutSeconds: Double
         let onFirstToken: @Sendable () -> Void
-        let done = DispatchSemaphore(value: 0)
         var sentAt = 0.0
         var status: Int?
         var data = Data()
         var firstTokenAt: Double?
         var endedAt = 0.0
-        var error: Error?
         /// Streaming: the text so far, the bytes of an unfinished line, and what the events said.
         var text = ""
         var pending = Data()
@@ -155,10 +132,9 @@ final class CompletionClient: @unchecked Sendable {
         var sawEvent = false
         var eventError: String?
 
-        init(stream: Bool, api: API, timeoutSeconds: Double, onFirstToken: @escaping @Sendable () -> Void) {
+        init(stream: Bool, api: API, onFirstToken: @escaping @Sendable () -> Void) {
             self.stream = stream
             self.api = api
-            self.timeoutSeconds = timeoutSeconds
             self.onFirstToken = onFirstToken
         }
 
@@ -217,13 +193,6 @@ final class CompletionClient: @unchecked Sendable {
         }
 
         func result() -> Result<Response, Failure> {
-            if let error {
-                let nsError = error as NSError
-                if nsError.domain == NSURLErrorDomain && nsError.code == NSURLErrorTimedOut {
-                    return .failure(.timeout(timeoutSeconds))
-                }
-                return .failure(.connection(nsError.localizedDescription))
-            }
             guard let status else { return .failure(.connection("no response")) }
             guard status == 200 else {
                 let body = String(decoding: data.prefix(300), as: UTF8.self).replacingOccurrences(of: "\n", with: " ")
@@ -268,33 +237,6 @@ final class CompletionClient: @unchecked Sendable {
             absorbUsage(object["usage"])
             return .success(Response(text: text, finishReason: choice["finish_reason"] as? String, promptTokens: promptTokens,
                                      completionTokens: completionTokens, sentAt: sentAt, firstTokenAt: nil, endedAt: endedAt))
-        }
-    }
-
-    /// Routes the session's callbacks to each task's exchange.
-    final class Delegate: NSObject, URLSessionDataDelegate, @unchecked Sendable {
-        private let lock = NSLock()
-        private var exchanges: [Int: Exchange] = [:]
-
-        func register(_ task: URLSessionTask, _ exchange: Exchange) { lock.withLock { exchanges[task.taskIdentifier] = exchange } }
-        func unregister(_ task: URLSessionTask) { _ = lock.withLock { exchanges.removeValue(forKey: task.taskIdentifier) } }
-        private func exchange(_ task: URLSessionTask) -> Exchange? { lock.withLock { exchanges[task.taskIdentifier] } }
-
-        func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
-                        completionHandler: @escaping (URLSession.ResponseDisposition) -> Void) {
-            exchange(dataTask)?.status = (response as? HTTPURLResponse)?.statusCode
-            completionHandler(.allow)
-        }
-
-        func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
-            exchange(dataTask)?.receive(data)
-        }
-
-        func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: Error?) {
-            guard let exchange = exchange(task) else { return }
-            exchange.endedAt = POSIX.monotonicSeconds()
-            exchange.error = error
-            exchange.done.signal()
         }
     }
 }
