@@ -189,6 +189,21 @@ import Synchronization
         #expect(done.eval?.complete == true && done.queries?.count == 10 && done.counts.correct == 10 && done.eval?.settings.endpoint == revived.endpoint)
     }
 
+    @Test func promptCacheIsOffUnlessAskedAndCachedTokensAreReported() throws {
+        let server = try StubOpenAIServer { request, index in .answerCached(Self.arithmetic(request), cached: index == 0 ? 0 : 6) }
+        let out = RunCommandTests.temporary("eval-cache.json")
+        let result = CLIHarness.run(["eval", "--endpoint", server.endpoint, "--model", "m", "--queries", "builtin:arithmetic", "--limit", "2",
+                                     "--out", out, "--energy", "none"])
+        #expect(result.status == .success)
+        #expect(server.received.allSatisfy { $0.body["cache_prompt"] as? Bool == false })
+        #expect(try Self.load(out).queries?.map(\.cachedPromptTokens) == [0, 6])
+        #expect(result.stdout.contains("warning: 6 of 14 prompt tokens came from the server's prompt cache"))
+        let cached = try StubOpenAIServer { request, _ in .answer(Self.arithmetic(request)) }
+        _ = CLIHarness.run(["eval", "--endpoint", cached.endpoint, "--model", "m", "--queries", "builtin:arithmetic", "--limit", "1",
+                            "--out", out, "--energy", "none", "--prompt-cache"])
+        #expect(cached.received.first?.body["cache_prompt"] == nil)
+    }
+
     @Test func aSlowServerTimesOut() throws {
         let server = try StubOpenAIServer { request, _ in .delay(1.5, then: .init(.answer(Self.arithmetic(request)))) }
         let out = RunCommandTests.temporary("eval-slow.json")

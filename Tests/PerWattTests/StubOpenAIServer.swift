@@ -13,6 +13,8 @@ final class StubOpenAIServer: @unchecked Sendable {
         case answer(String, promptTokens: Int? = 7, completionTokens: Int? = 3)
         /// The same answer as server-sent events, one event per piece, `pause` seconds apart.
         case stream([String], pause: Double = 0, promptTokens: Int? = 7, completionTokens: Int? = 3)
+        /// An answer whose usage says `cached` of the 7 prompt tokens came from the prompt cache.
+        case answerCached(String, cached: Int)
         case status(Int, String)
         /// 200 with a body that is not JSON.
         case garbage
@@ -160,6 +162,10 @@ final class StubOpenAIServer: @unchecked Sendable {
                                          "choices": [chat ? ["index": 0, "message": ["role": "assistant", "content": text], "finish_reason": "stop"]
                                                           : ["index": 0, "text": text, "finish_reason": "stop"]]]
             if let usage = usage(prompt, completion) { object["usage"] = usage }
+            respond(client, status: 200, contentType: "application/json", body: json(object))
+        case .answerCached(let text, let cached):
+            let object: [String: Any] = ["choices": [["index": 0, "message": ["role": "assistant", "content": text], "finish_reason": "stop"]],
+                                         "usage": ["prompt_tokens": 7, "completion_tokens": 1, "prompt_tokens_details": ["cached_tokens": cached]]]
             respond(client, status: 200, contentType: "application/json", body: json(object))
         case .stream(let pieces, let pause, let prompt, let completion):
             // Chunked transfer coding, one event per chunk, as llama-server sends it.

@@ -16,6 +16,7 @@ enum EvalCommand {
         OptionSpec(name: "--seed", value: "S", help: "sampling seed sent with every request (default 0); temperature is always 0"),
         OptionSpec(name: "--timeout", value: "S", help: "seconds for one whole request (default 120)"),
         OptionSpec(name: "--retries", value: "N", help: "further attempts after a failed request: connection, timeout, 5xx, 408, 429, malformed (default 2)"),
+        OptionSpec(name: "--prompt-cache", value: nil, help: "let the server reuse cached prompt state (default: cache_prompt false, so every prefill is computed)"),
         OptionSpec(name: "--no-stream", value: nil, help: "ask for whole answers: no time to first token and no prefill/decode split"),
         OptionSpec(name: "--idle", value: "S", help: "idle baseline seconds before the queries (default 5 with an energy source; 0 skips)"),
         OptionSpec(name: "--limit", value: "N", help: "only the first N queries of the set"),
@@ -33,7 +34,7 @@ enum EvalCommand {
 
     static let help = """
         Usage: perwatt eval --endpoint URL --model NAME --queries FILE|builtin:NAME [--api chat|completions]
-                            [--max-tokens N] [--seed S] [--timeout S] [--retries N] [--no-stream] [--idle S] [--limit N]
+                            [--max-tokens N] [--seed S] [--timeout S] [--retries N] [--no-stream] [--prompt-cache] [--idle S] [--limit N]
                             [--fixture-model ID] [--quantization Q] [--scheme TEXT] [--out FILE] [--json] [--energy SOURCE]
                perwatt eval --resume FILE [--endpoint URL] [--timeout S] [--retries N]
                perwatt eval --regrade FILE [--out FILE]
@@ -104,7 +105,8 @@ enum EvalCommand {
             seed: try options.int("--seed", command: "eval", in: 0...Int(Int32.max)) ?? recorded?.seed ?? 0,
             maxTokens: maxTokens ?? recorded?.maxTokens ?? set.defaultMaxTokens,
             stream: previous == nil ? !options.has("--no-stream") : (recorded?.stream ?? true),
-            timeoutSeconds: try options.double("--timeout", command: "eval", in: 0.1...86_400, unit: "seconds") ?? recorded?.timeoutSeconds ?? 120)
+            timeoutSeconds: try options.double("--timeout", command: "eval", in: 0.1...86_400, unit: "seconds") ?? recorded?.timeoutSeconds ?? 120,
+            promptCache: previous == nil ? options.has("--prompt-cache") : recorded?.promptCache)
         if let recorded, recorded.seed != settings.seed || recorded.maxTokens != settings.maxTokens || recorded.model != settings.model {
             throw UsageError(message: "--seed, --max-tokens and --model must stay as recorded in \(resumePath!) (seed \(recorded.seed), max tokens \(recorded.maxTokens), model \(recorded.model)); the answers must come from one setting", command: "eval")
         }
@@ -258,6 +260,7 @@ enum EvalCommand {
                 record.expected = query.expected
                 record.grader = query.grader
                 record.finishReason = response.finishReason
+                record.cachedPromptTokens = response.cachedPromptTokens
                 record.attempts = attempt
                 record.latencySeconds = response.endedAt - response.sentAt
                 record.timeToFirstTokenSeconds = response.firstTokenAt.map { $0 - response.sentAt }

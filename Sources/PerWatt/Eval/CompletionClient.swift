@@ -22,6 +22,10 @@ struct CompletionClient: Sendable {
         var maxTokens: Int
         var stream: Bool
         var timeoutSeconds: Double
+        /// Let the server reuse the prompt's cached state across requests (llama-server's
+        /// `cache_prompt`). Off by default: a repeated prompt would skip prefill and its energy, so a
+        /// second run would not measure what the first did.
+        var promptCache: Bool? = nil
     }
 
     struct Response: Sendable {
@@ -29,6 +33,8 @@ struct CompletionClient: Sendable {
         var finishReason: String?
         var promptTokens: Int?
         var completionTokens: Int?
+        /// Prompt tokens the server took from its cache (`usage.prompt_tokens_details.cached_tokens`).
+        var cachedPromptTokens: Int?
         /// Monotonic seconds when the request was sent, the first content arrived (streaming only), and the response ended.
         var sentAt: Double
         var firstTokenAt: Double?
@@ -75,6 +81,8 @@ struct CompletionClient: Sendable {
         var body: [String: Any] = ["model": settings.model, "temperature": settings.temperature, "seed": settings.seed,
                                    "max_tokens": maxTokens, "stream": settings.stream]
         if settings.stream { body["stream_options"] = ["include_usage": true] }
+        // llama-server's extension; other servers ignore the unknown field.
+        if settings.promptCache != true { body["cache_prompt"] = false }
         switch settings.api {
         case .chat: body["messages"] = query.chatMessages.map { ["role": $0.role, "content": $0.content] }
         case .completions: body["prompt"] = query.completionPrompt
@@ -128,6 +136,7 @@ struct CompletionClient: Sendable {
         var finishReason: String?
         var promptTokens: Int?
         var completionTokens: Int?
+        var cachedPromptTokens: Int?
         var sawDone = false
         var sawEvent = false
         var eventError: String?
@@ -190,6 +199,7 @@ struct CompletionClient: Sendable {
             guard let usage = value as? [String: Any] else { return }
             if let prompt = usage["prompt_tokens"] as? Int { promptTokens = prompt }
             if let completion = usage["completion_tokens"] as? Int { completionTokens = completion }
+            if let cached = (usage["prompt_tokens_details"] as? [String: Any])?["cached_tokens"] as? Int { cachedPromptTokens = cached }
         }
 
         func result() -> Result<Response, Failure> {
@@ -214,7 +224,7 @@ struct CompletionClient: Sendable {
                     return .failure(.malformed("the stream ended before its last event (no finish_reason, no [DONE]): the server may have died mid-answer"))
                 }
                 return .success(Response(text: text, finishReason: finishReason, promptTokens: promptTokens, completionTokens: completionTokens,
-                                          sentAt: sentAt, firstTokenAt: firstTokenAt, endedAt: endedAt))
+                                          cachedPromptTokens: cachedPromptTokens, sentAt: sentAt, firstTokenAt: firstTokenAt, endedAt: endedAt))
             }
             return parseWhole()
         }
@@ -236,7 +246,7 @@ struct CompletionClient: Sendable {
             guard let text else { return .failure(.malformed("choices[0] has no \(api == .chat ? "message.content" : "text") string")) }
             absorbUsage(object["usage"])
             return .success(Response(text: text, finishReason: choice["finish_reason"] as? String, promptTokens: promptTokens,
-                                     completionTokens: completionTokens, sentAt: sentAt, firstTokenAt: nil, endedAt: endedAt))
+                                     completionTokens: completionTokens, cachedPromptTokens: cachedPromptTokens, sentAt: sentAt, firstTokenAt: nil, endedAt: endedAt))
         }
     }
 }

@@ -135,6 +135,12 @@ enum EvalSummary {
         }
         let width = lines.map(\.0.count).max() ?? 0
         out += lines.map { "  " + $0.0 + String(repeating: " ", count: width - $0.0.count + 2) + $0.1 + "\n" }.joined()
+        let cached = (fixture.queries ?? []).compactMap(\.cachedPromptTokens).reduce(0, +)
+        let prompt = (fixture.queries ?? []).compactMap(\.promptTokens).reduce(0, +)
+        if cached > 0 {
+            out += "warning: \(cached) of \(prompt) prompt tokens came from the server's prompt cache, so their prefill (and its energy) was not measured"
+                + (run?.settings.promptCache == true ? " (--prompt-cache)" : "; this server ignores cache_prompt: false (vLLM prefix caching is set at its start)") + "\n"
+        }
         out += "All figures measured here (not projected): energy inside each request's window, intervals from a bootstrap over queries.\n"
         return out
     }

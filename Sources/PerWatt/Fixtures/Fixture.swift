@@ -16,6 +16,8 @@ struct Fixture: Codable, Sendable, Hashable {
         /// What the grader read in the answer (the number, the letter, the normalized text).
         var extracted: String?
         var finishReason: String?
+        /// Prompt tokens the server served from its prompt cache (their prefill was not computed).
+        var cachedPromptTokens: Int?
         /// Requests sent for this query (1 without retries).
         var attempts: Int?
         /// From sending the request to the end of the answer, and to its first token (streaming).
@@ -99,7 +101,7 @@ struct Fixture: Codable, Sendable, Hashable {
             var queries: [Query] = []
             for (index, element) in elements.enumerated() {
                 let q = try ObjectReader(element, file: file, path: "queries[\(index)]")
-                try q.rejectUnknown(["id", "correct", "promptTokens", "outputTokens", "answer", "expected", "grader", "extracted", "finishReason",
+                try q.rejectUnknown(["id", "correct", "promptTokens", "outputTokens", "answer", "expected", "grader", "extracted", "finishReason", "cachedPromptTokens",
                                      "attempts", "latencySeconds", "timeToFirstTokenSeconds", "energy"])
                 let id = try q.string("id")!
                 if let first = seen[id] { throw q.error("id", "\"\(id)\" repeats the id of queries[\(first)]; ids must be unique") }
@@ -150,6 +152,7 @@ struct Fixture: Codable, Sendable, Hashable {
         query.extracted = try q.string("extracted", required: false)
         query.finishReason = try q.string("finishReason", required: false)
         query.attempts = try q.int("attempts", required: false)
+        query.cachedPromptTokens = try q.int("cachedPromptTokens", required: false, minimum: 0)
         query.latencySeconds = try q.double("latencySeconds", required: false, in: 0...1e7)
         query.timeToFirstTokenSeconds = try q.double("timeToFirstTokenSeconds", required: false, in: 0...1e7)
         if q.has("energy") {
