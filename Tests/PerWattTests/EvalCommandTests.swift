@@ -233,6 +233,44 @@ import Synchronization
         #expect(after.counts.correct == 6 && after.eval?.regradedAt != nil)
     }
 
+    /// The fixture feeds `perwatt run --fixture` (projected IPJ at its accuracy and token counts) and
+    /// `perwatt report`, which shows the measured IPJ beside the projected one.
+    @Test func reportShowsMeasuredBesideProjected() throws {
+        let server = try StubOpenAIServer { request, _ in .delay(0.02, then: .init(.stream([Self.arithmetic(request)], promptTokens: 12, completionTokens: 2))) }
+        let eval = RunCommandTests.temporary("eval-tiny.json")
+        #expect(CLIHarness.run(["eval", "--endpoint", server.endpoint, "--model", "m", "--queries", "builtin:arithmetic", "--limit", "5",
+                                "--fixture-model", "tiny", "--quantization", "q4_0", "--out", eval, "--powercap-root", "/pc", "--idle", "0"],
+                               sysfs: RunCommandTests.fiftyWatts()).status == .success)
+        let model = RunCommandTests.temporary("tiny.json")
+        try String(decoding: try JSONEncoder().encode(tinyModel), as: UTF8.self).write(toFile: model, atomically: true, encoding: .utf8)
+        let result = RunCommandTests.temporary("run-tiny.json")
+        let run = CLIHarness.run(["run", "--model", model, "--quantization", "q4_0", "--fixture", eval, "--out", result, "--min-time", "0.02",
+                                  "--repetitions", "3", "--idle", "0", "--powercap-root", "/pc"], sysfs: RunCommandTests.fiftyWatts())
+        #expect(run.status == .success, "\(run.stderr)")
+        let score = try #require(try RunResult.load(result).scores.first)
+        // The run scored the eval fixture: its accuracy and its per-query token counts.
+        #expect(score.accuracy.value == 1 && score.meanPromptTokens == 12 && score.meanOutputTokens == 2 && score.n == 5)
+
+        let text = CLIHarness.run(["report", result, eval])
+        #expect(text.status == .success, "\(text.stderr)")
+        let line = try #require(text.stdout.split(separator: "\n").first { $0.contains("tiny") && $0.contains("arithmetic") && $0.hasSuffix("×") })
+        let measured = EvalScores(try Self.load(eval)).ipj!.value
+        #expect(line.hasSuffix(fixed(measured / score.ipj!.value, 2) + "×"), "\(line)")
+        #expect(text.stdout.contains("Measured by perwatt eval") && text.stdout.contains("projected: \(result) (tiny q4_0, per query)"))
+        let html = CLIHarness.run(["report", result, eval, "--format", "html"]).stdout
+        #expect(html.contains("Measured (dot) and projected (ring) energy per query") && html.components(separatedBy: "<svg").count - 1 == 6)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(CLIHarness.run(["report", result, eval, "--format", "json"]).stdout.utf8)) as? [[String: Any]])
+        #expect(json.map { $0["schema"] as? String } == ["perwatt.result/1", "perwatt.fixture/1"])
+        let csv = CLIHarness.run(["report", result, eval, "--format", "csv"]).stdout
+        #expect(csv.contains("\(eval),eval,tiny,q4_0,arithmetic,ipj,1/J,\(measured),"))
+        // An accuracy-only fixture has nothing for report to show.
+        let plain = RunCommandTests.temporary("plain.json")
+        try #"{"schema": "perwatt.fixture/1", "benchmark": "b", "model": "tiny", "quantization": "q4_0", "source": "s", "aggregate": {"accuracy": 0.5, "n": 10}}"#
+            .write(toFile: plain, atomically: true, encoding: .utf8)
+        let refused = CLIHarness.run(["report", plain])
+        #expect(refused.status == .dataError && refused.stderr.contains("eval: is missing: report shows fixtures that perwatt eval measured"))
+    }
+
     @Test func badInputIsAClearError() throws {
         #expect(CLIHarness.run(["eval", "--model", "m", "--queries", "builtin:units"]).stderr.contains("--endpoint URL is required"))
         let notURL = CLIHarness.run(["eval", "--endpoint", "localhost:8080", "--model", "m", "--queries", "builtin:units", "--energy", "none"])

@@ -10,9 +10,11 @@ enum ReportCommand {
     ]
 
     static let help = """
-        Usage: perwatt report RESULT.json... [--format text|markdown|json|csv|html] [--out FILE] [--color auto|always|never]
+        Usage: perwatt report RESULT.json|EVAL.json... [--format text|markdown|json|csv|html] [--out FILE] [--color auto|always|never]
 
-        Reports one or several perwatt.result/1 files. text: the table perwatt run prints. markdown: a
+        Reports one or several perwatt.result/1 files, and fixtures written by perwatt eval: their
+        measured accuracy, J per query, IPJ and IPW beside the projected IPJ of any given run that scored
+        the same fixture (perwatt run --fixture EVAL.json). text: the table perwatt run prints. markdown: a
         scores table per result. json: the results as an array, unchanged. csv: one line per (result,
         score, metric) with value and 95% interval, SI units. html: one self-contained page (inline SVG,
         no scripts, no network) with accuracy against energy per query and each model's Pareto front, IPJ
@@ -40,16 +42,36 @@ enum ReportCommand {
             throw UsageError(message: "--format takes \(Format.allCases.map(\.rawValue).joined(separator: ", ")); not '\(formatText)'", command: "report")
         }
         let color = try Color.enabled(options, context: context, command: "report", toFile: options.string("--out") != nil)
-        let results = try options.positionals.map { ($0, try RunResult.load($0)) }
+        var results: [(name: String, result: RunResult)] = []
+        var evals: [EvalReport.Input] = []
+        /// Each input as read, in the order given (for --format json).
+        var documents: [String] = []
+        for path in options.positionals {
+            let text = try InputFile.read(path)
+            let schema = try InputFile.json(text, file: path)["schema"]?.stringValue
+            if schema == "perwatt.fixture/1" {
+                let loaded = try LoadedFixture.load(path)
+                guard loaded.fixture.eval != nil else {
+                    throw InputError(file: path, field: "eval", message: "is missing: report shows fixtures that perwatt eval measured; give an accuracy-only fixture to perwatt run --fixture instead")
+                }
+                evals.append(.init(name: path, fixture: loaded.fixture, sha256: loaded.sha256))
+                documents.append(try JSON.encode(loaded.fixture))
+            } else {
+                let result = try RunResult.load(path)
+                results.append((path, result))
+                documents.append(try JSON.encode(result))
+            }
+        }
+        let rows = EvalReport.rows(evals, results: results)
         let text: String
         switch format {
         case .text:
-            let plain = results.map { RunReport.render($0.1) }.joined(separator: "\n")
+            let plain = results.map { RunReport.render($0.1) }.joined(separator: "\n") + EvalReport.text(rows)
             text = color ? Color.paint(plain) : plain
-        case .markdown: text = results.map { markdown($0.0, $0.1) }.joined(separator: "\n")
-        case .json: text = try JSON.encode(results.map(\.1)) + "\n"
-        case .csv: text = csv(results)
-        case .html: text = HTMLReport.render(results.map { (name: $0.0, result: $0.1) })
+        case .markdown: text = results.map { markdown($0.0, $0.1) }.joined(separator: "\n") + (results.isEmpty ? "" : "\n") + EvalReport.markdown(rows)
+        case .json: text = "[\n" + documents.joined(separator: ",\n") + "\n]\n"
+        case .csv: text = csv(results) + EvalReport.csv(rows)
+        case .html: text = HTMLReport.render(results, evals: rows)
         }
         return context.emit(text, to: options.string("--out"), command: "report") ?? .success
     }

@@ -64,8 +64,10 @@ struct SVGPlot {
     func px(_ value: Double) -> Double { left + x.fraction(value) * (width - left - right) }
     func py(_ value: Double) -> Double { height - bottom - y.fraction(value) * (height - top - bottom) }
 
-    mutating func point(_ vx: Double, _ vy: Double, color: String, label: String? = nil, radius: Double = 5) {
-        body.append(##"<circle cx="\##(f(px(vx)))" cy="\##(f(py(vy)))" r="\##(f(radius))" fill="\##(color)"><title>\##(escape(label ?? ""))</title></circle>"##)
+    /// A dot; `hollow` draws a ring (white inside), e.g. for a projected point beside a measured one.
+    mutating func point(_ vx: Double, _ vy: Double, color: String, label: String? = nil, radius: Double = 5, hollow: Bool = false) {
+        let paint = hollow ? ##"fill="#fff" stroke="\##(color)" stroke-width="2""## : ##"fill="\##(color)""##
+        body.append(##"<circle cx="\##(f(px(vx)))" cy="\##(f(py(vy)))" r="\##(f(radius))" \##(paint)><title>\##(escape(label ?? ""))</title></circle>"##)
         if let label {
             body.append(##"<text x="\##(f(px(vx) + 7))" y="\##(f(py(vy) - 6))" font-size="11" fill="#333">\##(escape(label))</text>"##)
         }
