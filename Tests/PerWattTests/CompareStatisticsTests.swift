@@ -76,6 +76,21 @@ import Testing
         #expect(noisy.high - noisy.low > paired.high - paired.low)
     }
 
+    @Test func wilcoxonSignedRankOnHandComputedSamples() {
+        // All five differences positive: W⁺ = 15, and only 1 of the 32 sign patterns is as extreme on each side.
+        let allUp = CompareStatistics.wilcoxonSignedRank([1, 2, 3, 4, 5])
+        #expect(allUp.w == 15 && abs(allUp.p - 2.0 / 32) < 1e-12)
+        // Ranks 1…5 with 1 and 4 negative: W⁺ = 10, W⁻ = 5; 10 subsets of {1…5} sum to ≤ 5, so p = 2·10/32.
+        let mixed = CompareStatistics.wilcoxonSignedRank([-1, 2, 3, -4, 5])
+        #expect(mixed.w == 10 && abs(mixed.p - 20.0 / 32) < 1e-12)
+        // Zeros are dropped; no differences at all is p = 1.
+        #expect(CompareStatistics.wilcoxonSignedRank([0, 0]).p == 1)
+        #expect(CompareStatistics.wilcoxonSignedRank([0, 1, 2, 3, 4, 5]).w == 15)
+        // With ties, the normal approximation: symmetric in the sign.
+        let tied = CompareStatistics.wilcoxonSignedRank([1, 1, 2, 2, 3, 3, -1])
+        #expect(abs(tied.p - CompareStatistics.wilcoxonSignedRank([-1, -1, -2, -2, -3, -3, 1]).p) < 1e-12 && tied.p > 0 && tied.p < 0.2)
+    }
+
     @Test func noiseIsNeverARegressionAndATenPercentSlowdownIs() {
         let base = [1.00, 1.02, 0.98, 1.01, 0.99]
         // The same distribution again: not a regression.

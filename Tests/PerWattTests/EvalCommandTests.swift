@@ -271,6 +271,50 @@ import Synchronization
         #expect(refused.status == .dataError && refused.stderr.contains("eval: is missing: report shows fixtures that perwatt eval measured"))
     }
 
+    /// Two evals of the same queries: compare pairs them query by query.
+    @Test func compareTwoEvalsQueryByQuery() throws {
+        func eval(_ name: String, delay: Double, wrongFrom: Int) throws -> String {
+            let server = try StubOpenAIServer { request, index in
+                .delay(delay, then: .init(.stream([index >= wrongFrom ? "0" : Self.arithmetic(request)], promptTokens: 12, completionTokens: 2)))
+            }
+            let out = RunCommandTests.temporary("\(name).json")
+            let result = CLIHarness.run(["eval", "--endpoint", server.endpoint, "--model", "m", "--queries", "builtin:arithmetic", "--limit", "20",
+                                         "--out", out, "--powercap-root", "/pc", "--idle", "0"], sysfs: RunCommandTests.fiftyWatts())
+            #expect(result.status == .success, "\(result.stderr)")
+            return out
+        }
+        let base = try eval("cmp-base", delay: 0.02, wrongFrom: 100)
+        let same = try eval("cmp-same", delay: 0.02, wrongFrom: 100)
+        // Four times slower (so four times the joules at 50 W) and the last 4 answers wrong.
+        let slow = try eval("cmp-slow", delay: 0.08, wrongFrom: 16)
+        let quiet = CLIHarness.run(["compare", base, same])
+        #expect(quiet.status == .success, "\(quiet.stdout)\(quiet.stderr)")
+        let flagged = CLIHarness.run(["compare", base, slow, "--format", "json"])
+        #expect(flagged.status == .regression, "\(flagged.stderr)")
+        let rows = try #require(try parseJSON(flagged.stdout)["rows"] as? [[String: Any]])
+        func row(_ metric: String) -> [String: Any]? { rows.first { ($0["metric"] as? String)?.hasPrefix(metric) == true } }
+        for metric in ["energy per query", "latency per query", "IPJ"] {
+            #expect(row(metric)?["verdict"] as? String == "regressed", "\(metric): \(String(describing: row(metric)))")
+        }
+        // 4 of 20 lost, none gained: McNemar p = 2·2⁻⁴ = 0.125, not significant: the accuracy row does not fail the build.
+        let accuracy = try #require(row("accuracy"))
+        #expect(accuracy["metric"] as? String == "accuracy (same 20 queries)" && abs((accuracy["p"] as? Double ?? 0) - 0.125) < 1e-12)
+        #expect(accuracy["verdict"] as? String != "regressed")
+        let energy = try #require(row("energy per query")?["ratio"] as? [String: Any])
+        #expect((energy["value"] as? Double ?? 0) > 2)
+        // One of each kind, or a list on one side, is a usage error; a different query set is refused.
+        let run = try CompareCommandTests.write(CompareCommandTests.result(times: CompareCommandTests.times))
+        #expect(CLIHarness.run(["compare", run, base]).status == .usage)
+        #expect(CLIHarness.run(["compare", "\(base),\(same)", slow]).status == .usage)
+        var other = try String(contentsOfFile: same, encoding: .utf8)
+        other = other.replacingOccurrences(of: BuiltinQuerySets.arithmetic.sha256, with: String(repeating: "0", count: 64))
+        let otherPath = RunCommandTests.temporary("cmp-other.json")
+        try other.write(toFile: otherPath, atomically: true, encoding: .utf8)
+        let refused = CLIHarness.run(["compare", base, otherPath])
+        #expect(refused.status == .dataError && refused.stderr.contains("query set:"))
+        #expect(CLIHarness.run(["compare", base, otherPath, "--allow-mismatch"]).status == .success)
+    }
+
     @Test func badInputIsAClearError() throws {
         #expect(CLIHarness.run(["eval", "--model", "m", "--queries", "builtin:units"]).stderr.contains("--endpoint URL is required"))
         let notURL = CLIHarness.run(["eval", "--endpoint", "localhost:8080", "--model", "m", "--queries", "builtin:units", "--energy", "none"])

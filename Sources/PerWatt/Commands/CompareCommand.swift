@@ -23,6 +23,11 @@ enum CompareCommand {
         good side), unchanged (interval inside the band), inconclusive, insufficient data (under 3
         repetitions). Also the geometric mean of the ratios per metric (> 1 is worse).
 
+        Two fixtures written by perwatt eval are compared query by query on the queries both graded:
+        accuracy (Wilson intervals, paired bootstrap, McNemar), mean J, latency and time to first token
+        per query (paired bootstrap of the ratio of means, Wilcoxon signed-rank), IPJ and IPW (paired
+        bootstrap). Different query sets or energy bases are refused unless --allow-mismatch.
+
         Several result files per side (comma-separated) pool their repetitions: run the two builds
         interleaved (A B A B A B) so that drift of the machine between runs falls on both sides; one run
         per side on a noisy machine can show a "regression" that is drift. Results of different suites or
@@ -82,24 +87,55 @@ enum CompareCommand {
             thresholds = .init(time: percent / 100, energy: percent / 100, accuracy: percent / 100)
         }
         let (basePath, newPath) = (options.positionals[0], options.positionals[1])
-        let (base, baseRuns) = try pooled(basePath), (new, newRuns) = try pooled(newPath)
-        let mismatches = Comparison.mismatches(base, new)
-        let blocking = mismatches.filter { $0.hasPrefix("suite:") || $0.hasPrefix("energy basis:") }
-        if !blocking.isEmpty && !options.has("--allow-mismatch") {
-            throw InputError(file: newPath, message: "is not comparable with \(basePath): \(blocking.joined(separator: "; ")). Compare runs of the same suite on the same energy basis, or pass --allow-mismatch")
-        }
         let color = try Color.enabled(options, context: context, command: "compare", toFile: options.string("--out") != nil)
-        let comparison = Comparison.compare(base: base, new: new, baseName: basePath, newName: newPath, thresholds: thresholds,
+        let comparison: Comparison
+        var basis: String?
+        let evalSides = try [basePath, newPath].map { try isEvalFixture($0) }
+        if evalSides[0] || evalSides[1] {
+            guard evalSides[0] && evalSides[1] else {
+                throw UsageError(message: "compares two run results or two perwatt eval fixtures, not one of each", command: "compare")
+            }
+            guard !basePath.contains(","), !newPath.contains(",") else {
+                throw UsageError(message: "takes one perwatt eval fixture per side (its queries are the samples; there are no runs to pool)", command: "compare")
+            }
+            let (base, new) = (try LoadedFixture.load(basePath).fixture, try LoadedFixture.load(newPath).fixture)
+            comparison = Comparison.compare(evalBase: base, new: new, baseName: basePath, newName: newPath, thresholds: thresholds)
+            basis = new.eval?.energy.basis
+            let blocking = comparison.mismatches.filter { $0.hasPrefix("query set:") || $0.hasPrefix("energy basis:") }
+            if !blocking.isEmpty && !options.has("--allow-mismatch") {
+                throw InputError(file: newPath, message: "is not comparable with \(basePath): \(blocking.joined(separator: "; ")). Compare evals of the same query set on the same energy basis, or pass --allow-mismatch")
+            }
+        } else {
+            let (base, baseRuns) = try pooled(basePath), (new, newRuns) = try pooled(newPath)
+            let mismatches = Comparison.mismatches(base, new)
+            let blocking = mismatches.filter { $0.hasPrefix("suite:") || $0.hasPrefix("energy basis:") }
+            if !blocking.isEmpty && !options.has("--allow-mismatch") {
+                throw InputError(file: newPath, message: "is not comparable with \(basePath): \(blocking.joined(separator: "; ")). Compare runs of the same suite on the same energy basis, or pass --allow-mismatch")
+            }
+            comparison = Comparison.compare(base: base, new: new, baseName: basePath, newName: newPath, thresholds: thresholds,
                                             baseRuns: baseRuns, newRuns: newRuns)
+            basis = new.energy.basis
+        }
         let text: String
         switch format {
         case .text: text = color ? Color.paint(renderTable(comparison, markdown: false)) : renderTable(comparison, markdown: false)
         case .markdown: text = renderTable(comparison, markdown: true)
         case .json: text = try JSON.encode(comparison) + "\n"
         case .csv: text = csv(comparison)
-        case .githubActionBenchmark: text = try githubActionBenchmark(comparison, new: new) + "\n"
+        case .githubActionBenchmark: text = try githubActionBenchmark(comparison, basis: basis) + "\n"
         }
         return finish(text, options: options, context: context, comparison)
+    }
+
+    /// Whether the first file of a side is a fixture written by perwatt eval (else a run result).
+    static func isEvalFixture(_ side: String) throws -> Bool {
+        let path = side.split(separator: ",").first.map(String.init) ?? side
+        let json = try InputFile.json(try InputFile.read(path), file: path)
+        guard json["schema"]?.stringValue == "perwatt.fixture/1" else { return false }
+        guard json["eval"] != nil else {
+            throw InputError(file: path, field: "eval", message: "is missing: compare takes run results, or fixtures that perwatt eval measured")
+        }
+        return true
     }
 
     static func finish(_ text: String, options: ParsedOptions, context: CLIContext, _ comparison: Comparison) -> ExitCode {
@@ -155,7 +191,7 @@ enum CompareCommand {
 
     /// github-action-benchmark's `customSmallerIsBetter` and `customBiggerIsBetter` inputs for the
     /// NEW run: `[{name, unit, value, range, extra}]`, value = median, units as measured.
-    static func githubActionBenchmark(_ c: Comparison, new: RunResult) throws -> String {
+    static func githubActionBenchmark(_ c: Comparison, basis: String?) throws -> String {
         struct Entry: Encodable {
             var name: String
             var unit: String
@@ -171,7 +207,7 @@ enum CompareCommand {
             c.rows.filter { $0.direction == direction }.map { row in
                 Entry(name: "\(row.name) \(row.metric)", unit: row.unit, value: row.newMedian,
                       range: "ratio \(fixed(row.ratio.low, 3))–\(fixed(row.ratio.high, 3))",
-                      extra: "\(row.verdict.rawValue); base \(row.baseMedian) \(row.unit); \(new.energy.basis ?? "energy none")")
+                      extra: "\(row.verdict.rawValue); base \(row.baseMedian) \(row.unit); \(basis ?? "energy none")")
             }
         }
         return try JSON.encode(Output(customSmallerIsBetter: entries(.smallerIsBetter), customBiggerIsBetter: entries(.biggerIsBetter)))
