@@ -103,7 +103,7 @@ struct CompletionClient: Sendable {
         exchange.sentAt = POSIX.monotonicSeconds()
         let deadline = exchange.sentAt + settings.timeoutSeconds
         do {
-            try HTTPClient.post(target, path: target.basePath + "/" + settings.api.path,
+            try HTTPClient.request(target, path: target.basePath + "/" + settings.api.path,
                                 headers: [("Content-Type", "application/json"), ("Accept", settings.stream ? "text/event-stream" : "application/json")],
                                 body: Array(payload), deadline: deadline,
                                 onHead: { status, _ in exchange.status = status },

@@ -70,16 +70,16 @@ enum HTTPClient {
         return Target(host: host, port: port, basePath: path)
     }
 
-    /// POSTs `body` to `path` and reads the whole response before `deadline` (monotonic seconds):
-    /// `onHead` gets the status and the headers (lower-case names), `onBody` the decoded body bytes as
-    /// they arrive.
-    static func post(_ target: Target, path: String, headers: [(String, String)], body: [UInt8], deadline: Double,
-                     onHead: (Int, [String: String]) -> Void, onBody: ([UInt8]) -> Void) throws(Failure) {
+    /// Sends `method` (POST with `body`, or GET) to `path` and reads the whole response before
+    /// `deadline` (monotonic seconds): `onHead` gets the status and the headers (lower-case names),
+    /// `onBody` the decoded body bytes as they arrive.
+    static func request(_ target: Target, method: String = "POST", path: String, headers: [(String, String)], body: [UInt8], deadline: Double,
+                        onHead: (Int, [String: String]) -> Void, onBody: ([UInt8]) -> Void) throws(Failure) {
         let fd: Int32
         do { fd = try POSIX.connectTCP(host: target.host, port: target.port, deadline: deadline) } catch { throw .socket(error) }
         defer { POSIX.closeSocket(fd) }
         let hostHeader = target.host.contains(":") ? "[\(target.host)]:\(target.port)" : "\(target.host):\(target.port)"
-        var head = "POST \(path) HTTP/1.1\r\nHost: \(hostHeader)\r\nContent-Length: \(body.count)\r\nConnection: close\r\n"
+        var head = "\(method) \(path) HTTP/1.1\r\nHost: \(hostHeader)\r\n\(method == "GET" ? "" : "Content-Length: \(body.count)\r\n")Connection: close\r\n"
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
         head += "\r\n"
         do { try POSIX.sendAll(fd, Array(head.utf8) + body, deadline: deadline) } catch { throw .socket(error) }
