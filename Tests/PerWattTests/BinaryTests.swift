@@ -84,6 +84,38 @@ import ProbeTestSupport
         #expect((object?["incompleteReason"] as? String)?.contains("interrupted") == true)
     }
 
+    /// Ctrl-C while the server is still thinking: the request is abandoned at once, the fixture keeps
+    /// the answered queries and lists the interrupted one, and the exit status is 130.
+    @Test func interruptedEvalStopsMidRequestAndKeepsWhatFinished() throws {
+        let server = try StubOpenAIServer { _, index in index < 2 ? .answer("42") : .delay(20, then: .init(.answer("42"))) }
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("perwatt-eval-interrupted-\(UUID().uuidString).json").path
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = ["eval", "--endpoint", server.endpoint, "--model", "m", "--queries", "builtin:arithmetic", "--limit", "5",
+                             "--energy", "none", "--out", out, "--timeout", "60"]
+        process.standardOutput = Pipe()
+        process.standardError = Pipe()
+        try process.run()
+        // Wait until the third request is in flight.
+        let started = Date()
+        while server.received.count < 3 && Date().timeIntervalSince(started) < 20 { Thread.sleep(forTimeInterval: 0.02) }
+        process.interrupt()
+        let deadline = Date().addingTimeInterval(5)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            Issue.record("perwatt eval did not stop within 5 s of SIGINT")
+        }
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 130)
+        let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as? [String: Any]
+        #expect((object?["queries"] as? [Any])?.count == 2)
+        let eval = object?["eval"] as? [String: Any]
+        #expect((eval?["incompleteReason"] as? String)?.hasSuffix("interrupted (Ctrl-C)") == true)
+        #expect(((eval?["failed"] as? [[String: Any]])?.first?["error"] as? String)?.hasPrefix("interrupted") == true)
+    }
+
     @Test func fixtureValidateExitCodes() throws {
         let good = FileManager.default.temporaryDirectory.appendingPathComponent("perwatt-good-\(UUID().uuidString).json").path
         try """

@@ -49,6 +49,8 @@ struct CompletionClient: Sendable {
         case http(status: Int, body: String)
         /// The response arrived but is not what the API promises.
         case malformed(String)
+        /// Ctrl-C while waiting for the answer.
+        case interrupted
 
         var description: String {
             switch self {
@@ -56,6 +58,7 @@ struct CompletionClient: Sendable {
             case .timeout(let seconds): "no complete answer within \(formatNumber(seconds)) s (--timeout)"
             case .http(let status, let body): "HTTP \(status)\(body.isEmpty ? "" : ": \(body)")"
             case .malformed(let message): "malformed response: \(message)"
+            case .interrupted: "interrupted (Ctrl-C) before the answer was complete"
             }
         }
 
@@ -63,6 +66,7 @@ struct CompletionClient: Sendable {
         var retryable: Bool {
             switch self {
             case .connection, .timeout, .malformed: true
+            case .interrupted: false
             case .http(let status, _): status >= 500 || status == 408 || status == 429
             }
         }
@@ -112,6 +116,7 @@ struct CompletionClient: Sendable {
             exchange.endedAt = POSIX.monotonicSeconds()
             switch error {
             case .socket(.timeout): return .failure(.timeout(settings.timeoutSeconds))
+            case .socket(.interrupted): return .failure(.interrupted)
             case .malformed(let what): return .failure(.malformed(what))
             default: return .failure(.connection(error.description))
             }

@@ -13,6 +13,8 @@ extension POSIX {
         /// No address accepted the connection; `code` is the last errno.
         case connect(String, Int32)
         case timeout
+        /// Ctrl-C arrived (`POSIX.interrupted`) while waiting.
+        case interrupted
         case io(String, Int32)
 
         var description: String {
@@ -22,6 +24,7 @@ extension POSIX {
                 code == ECONNREFUSED ? "connection refused by \(address) (is the server running and listening there?)"
                                      : "cannot connect to \(address): \(POSIX.describe(code))"
             case .timeout: "timed out"
+            case .interrupted: "interrupted (Ctrl-C)"
             case .io(let step, let code): "\(step) failed: \(POSIX.describe(code))"
             }
         }
@@ -32,13 +35,20 @@ extension POSIX {
         Int32(max(0, min(Double(Int32.max), ((deadline - monotonicSeconds()) * 1000).rounded(.up))))
     }
 
-    /// Waits until `fd` is ready for `events` or the deadline passes. The corresponding C function is `poll`.
+    /// Waits until `fd` is ready for `events` or the deadline passes, in slices of at most 200 ms so
+    /// that Ctrl-C (which may be delivered to another thread) stops the wait. The corresponding C
+    /// function is `poll`.
     private static func wait(_ fd: Int32, _ events: Int16, until deadline: Double) throws(SocketError) {
         while true {
+            if interrupted.load(ordering: .relaxed) { throw .interrupted }
+            let left = remainingMilliseconds(deadline)
             var descriptor = pollfd(fd: fd, events: events, revents: 0)
-            let ready = poll(&descriptor, 1, remainingMilliseconds(deadline))
+            let ready = poll(&descriptor, 1, min(left, 200))
             if ready > 0 { return }
-            if ready == 0 { throw .timeout }
+            if ready == 0 {
+                if left <= 200 { throw .timeout }
+                continue
+            }
             if errno != EINTR { throw .io("poll", errno) }
         }
     }
