@@ -85,7 +85,10 @@ import Synchronization
             // Idle is the same 50 W: net energy is close to zero.
             #expect(abs(energy.netJoules ?? 99) < 0.05 * energy.joules)
             let latency = try #require(query.latencySeconds), first = try #require(query.timeToFirstTokenSeconds)
-            #expect(latency >= 0.2 && first >= 0.09 && first < latency && abs(energy.windowSeconds - latency) < 0.05)
+            // The energy window holds the whole request (it opens before the request is sent and closes after
+            // the last byte) and little else; the slack allows for a loaded test machine.
+            #expect(latency >= 0.2 && first >= 0.09 && first < latency)
+            #expect(energy.windowSeconds >= latency - 1e-3 && energy.windowSeconds - latency < 0.25, "\(energy.windowSeconds) vs \(latency)")
             #expect(query.promptTokens == 20 && query.outputTokens == 5 && query.attempts == 1 && query.finishReason == "stop")
             #expect(query.grader?.kind == .numeric && query.answer != nil && query.expected != nil)
         }
