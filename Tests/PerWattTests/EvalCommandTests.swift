@@ -76,7 +76,7 @@ import Synchronization
         for query in queries {
             let energy = try #require(query.energy)
             // 50 W exactly: the window's joules are 50 × its length, and the split adds up.
-            #expect(abs(energy.joules - 50 * energy.windowSeconds) < 0.01 * energy.joules)
+            #expect(abs(energy.joules - 50 * energy.windowSeconds) < 1e-3 * energy.joules, "\(energy)")
             #expect(abs((energy.prefillJoules ?? -1) + (energy.decodeJoules ?? -1) - energy.joules) < 1e-6)
             // The first piece comes after 100 ms (delay + pause): prefill is 50 W × the time to first token,
             // whatever the machine's load did to when it arrived.
@@ -108,6 +108,30 @@ import Synchronization
         #expect(abs(scores.tokensPerJoule!.value - 25 * 8 / (meanJoules * 8)) < 1e-9)
         // The fixture is a valid input for the fixture tools.
         #expect(CLIHarness.run(["fixture", "validate", out]).status == .success)
+    }
+
+    /// Net energy is the window's gross energy less idle power × the window's length: at 50 W with an
+    /// idle of 20 W, 30 W × the window.
+    @Test func netEnergyIsGrossLessIdleOverTheWindow() throws {
+        let server = try StubOpenAIServer { _, _ in .delay(0.1, then: .init(.answer("4"))) }
+        let (context, _, _) = CLIHarness.context(sysfs: RunCommandTests.fiftyWatts())
+        let options = try parseOptions(["--powercap-root", "/pc"], specs: EnergyOptions.specs, command: "eval", stopAtPositional: false)
+        let meter = try #require(try EnergyOptions(options, command: "eval", environment: [:]).makeMeter(context: context).meter)
+        meter.start()
+        defer { _ = meter.stop() }
+        let client = try CompletionClient(settings: .init(endpoint: server.endpoint, api: .chat, model: "m", seed: 0, maxTokens: 4, stream: false,
+                                                          timeoutSeconds: 5))
+        let query = QuerySet.Query(id: "q", prompt: "2 + 2?", expected: "4", grader: Grader(kind: .numeric))
+        guard case .answered(let record) = EvalCommand.ask(query, client: client, meter: meter, idleWatts: 20, retries: 0, maxTokens: 4,
+                                                           stop: { false }) else {
+            Issue.record("the query was not answered")
+            return
+        }
+        let energy = try #require(record.energy)
+        #expect(energy.windowSeconds >= 0.1 && abs(energy.joules - 50 * energy.windowSeconds) < 1e-3 * energy.joules)
+        #expect(abs((energy.netJoules ?? 0) - 30 * energy.windowSeconds) < 1e-3 * energy.joules)
+        // Not streamed: no first token, so no split.
+        #expect(record.correct && energy.prefillJoules == nil && record.timeToFirstTokenSeconds == nil)
     }
 
     @Test func withoutEnergyTimeStillCountsAndEnergyIsAbsent() throws {
