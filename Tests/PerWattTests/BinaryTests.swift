@@ -60,7 +60,7 @@ import ProbeTestSupport
 
     /// Ctrl-C during `perwatt run`: exit 130, and the result file is there, marked incomplete.
     @Test func interruptedRunKeepsAnIncompleteResult() throws {
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("perwatt-interrupted-\(UUID().uuidString).json").path
+        let out = TestFiles.path("perwatt-interrupted.json").path
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binary)
         process.arguments = ["run", "--suite", "quick", "--energy", "none", "--out", out, "--min-time", "0.05", "--repetitions", "1000"]
@@ -88,7 +88,7 @@ import ProbeTestSupport
     /// the answered queries and lists the interrupted one, and the exit status is 130.
     @Test func interruptedEvalStopsMidRequestAndKeepsWhatFinished() throws {
         let server = try StubOpenAIServer { _, index in index < 2 ? .answer("42") : .delay(20, then: .init(.answer("42"))) }
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("perwatt-eval-interrupted-\(UUID().uuidString).json").path
+        let out = TestFiles.path("perwatt-eval-interrupted.json").path
         defer { try? FileManager.default.removeItem(atPath: out) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binary)
@@ -117,7 +117,7 @@ import ProbeTestSupport
     }
 
     @Test func fixtureValidateExitCodes() throws {
-        let good = FileManager.default.temporaryDirectory.appendingPathComponent("perwatt-good-\(UUID().uuidString).json").path
+        let good = TestFiles.path("perwatt-good.json").path
         try """
             {"schema": "perwatt.fixture/1", "benchmark": "b", "model": "m", "quantization": "f16", "source": "s",
              "aggregate": {"accuracy": 0.5, "n": 10}}

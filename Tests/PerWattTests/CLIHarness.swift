@@ -68,3 +68,17 @@ func parseJSON(_ text: String) throws -> [String: Any] {
     let object = try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
     return try #require(object as? [String: Any])
 }
+
+/// Where the tests write files: one folder per test process under the system's temporary directory,
+/// removed when the process exits, so repeated `swift test` runs leave nothing behind.
+enum TestFiles {
+    static let directory: URL = {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("perwatt-tests-\(getpid())", isDirectory: true)
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        atexit { try? FileManager.default.removeItem(at: TestFiles.directory) }
+        return url
+    }()
+
+    /// A fresh path in the folder, ending in `name`.
+    static func path(_ name: String) -> URL { directory.appendingPathComponent("\(UUID().uuidString)-\(name)") }
+}

@@ -27,7 +27,7 @@ import PowerProbe
     }
 
     static func write(_ result: RunResult) throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("perwatt-compare-\(UUID().uuidString).json").path
+        let path = TestFiles.path("perwatt-compare.json").path
         try JSON.encode(result).write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }

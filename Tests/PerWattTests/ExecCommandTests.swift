@@ -100,7 +100,7 @@ import ProbeTestSupport
         let root = Fixtures.path("powercap/amd-zen")
         let sysfs = FakeSysfs(loading: root)
         sysfs.set(root + "/intel-rapl:0/energy_uj", .denied(FileOwnership(mode: 0o400, userID: 0, groupID: 0)))
-        let marker = FileManager.default.temporaryDirectory.appendingPathComponent("perwatt-ran-\(UInt32.random(in: 0...UInt32.max))").path
+        let marker = TestFiles.path("perwatt-ran").path
         let denied = CLIHarness.run(["exec", "--powercap-root", root, "--", "touch", marker], sysfs: sysfs)
         #expect(denied.status == .permissionDenied)
         #expect(!FileManager.default.fileExists(atPath: marker), "the command must not run")
@@ -110,7 +110,7 @@ import ProbeTestSupport
     }
 
     @Test func outWritesTheJSONAtomicallyAndReportsUnwritablePaths() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("perwatt-out-\(UInt32.random(in: 0...UInt32.max))")
+        let directory = TestFiles.path("perwatt-out")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let out = directory.appendingPathComponent("run.json").path

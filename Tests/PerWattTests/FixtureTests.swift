@@ -118,7 +118,7 @@ import Testing
 @Suite struct LMEvalImportTests {
     /// Files shaped as lm-eval 0.4 writes them with --log_samples (one object per line and filter).
     static func write(_ files: [String: String]) throws -> String {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("perwatt-lmeval-\(UUID().uuidString)")
+        let directory = TestFiles.path("perwatt-lmeval")
         try FileManager.default.createDirectory(at: directory.appendingPathComponent("model__x"), withIntermediateDirectories: true)
         for (name, text) in files { try text.write(to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8) }
         return directory.path

@@ -41,7 +41,7 @@ import KernelBench
     }
 
     @Test func importsAHuggingFaceConfig() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("perwatt-models-\(UUID().uuidString)")
+        let directory = TestFiles.path("perwatt-models")
         let folder = directory.appendingPathComponent("Mixtral-8x7B-v0.1")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let config = folder.appendingPathComponent("config.json")
@@ -65,7 +65,7 @@ import KernelBench
     }
 
     @Test func configErrorsNameTheField() throws {
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("perwatt-bad-config-\(UUID().uuidString).json")
+        let file = TestFiles.path("perwatt-bad-config.json")
         try "{\"hidden_size\": 64,\n \"num_attention_heads\": 6,\n \"num_key_value_heads\": 4,\n \"num_hidden_layers\": 2, \"intermediate_size\": 8, \"vocab_size\": 10}"
             .write(to: file, atomically: true, encoding: .utf8)
         let result = CLIHarness.run(["models", "import", file.path])

@@ -7,7 +7,7 @@ import ProbeTestSupport
 
 @Suite(.serialized) struct RunCommandTests {
     static func temporary(_ name: String) -> String {
-        FileManager.default.temporaryDirectory.appendingPathComponent("perwatt-run-\(UUID().uuidString)-\(name)").path
+        TestFiles.path("perwatt-run-\(name)").path
     }
 
     /// A package zone drawing a constant, known power.
