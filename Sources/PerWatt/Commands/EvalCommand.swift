@@ -166,7 +166,6 @@ enum EvalCommand {
                           fingerprint: context.fingerprint())
         let clockStart = POSIX.monotonicSeconds()
         let baseDuration = run.durationSeconds
-        var missingUsage = 0
         func save() -> ExitCode? {
             fixture.queries = set.queries.compactMap { graded[$0.id] }
             run.failed = set.queries.compactMap { failures[$0.id] }
@@ -175,7 +174,9 @@ enum EvalCommand {
             run.complete = done == set.queries.count
             run.incompleteReason = run.complete ? nil
                 : "\(done) of \(set.queries.count) queries graded, \(run.failed.count) failed" + (interrupted() ? "; interrupted (Ctrl-C)" : "")
-            if missingUsage > 0 { run.tokenCounts = "absent for \(missingUsage) queries: the server gave no usage" }
+            // Over every graded query, this session's and those resumed.
+            let missingUsage = (fixture.queries ?? []).filter { $0.promptTokens == nil || $0.outputTokens == nil }.count
+            run.tokenCounts = missingUsage == 0 ? "from the server's usage" : "absent for \(missingUsage) queries: the server gave no usage"
             fixture.eval = run
             do {
                 let directory = (out as NSString).deletingLastPathComponent
@@ -202,7 +203,6 @@ enum EvalCommand {
                 graded[query.id] = record
                 failures[query.id] = nil
                 consecutiveUnreachable = 0
-                if record.promptTokens == nil || record.outputTokens == nil { missingUsage += 1 }
                 say("[\(index + 1)/\(todo.count)] \(query.id): \(record.correct ? "correct" : "wrong") (\(fixed(record.latencySeconds ?? 0, 2)) s\(record.energy.map { ", \(fixed($0.joules, 2)) J" } ?? ""))")
             case .failed(let failure, let unreachable):
                 failures[query.id] = failure

@@ -83,7 +83,7 @@ enum HTMLReport {
                 let row = Double(scored.count - index)
                 plot.bar(value.value * scale, at: row, thickness: 14, color: palette[index % palette.count])
                 plot.errorBar(low: value.low * scale, high: value.high * scale, at: row, color: "#000")
-                plot.text("\(score.model) \(score.quantization) \(score.benchmark)", atX: 0, y: row + 0.45)
+                plot.text("\(score.model) \(score.quantization) \(score.benchmark)", atX: 0, y: row + 0.62)
             }
             out += plot.render() + "\n"
         }
