@@ -342,6 +342,28 @@ import Synchronization
         #expect(CLIHarness.run(["compare", base, otherPath, "--allow-mismatch"]).status == .success)
     }
 
+    /// A fixture that cannot join a workload is said, not dropped silently.
+    @Test func runSaysWhyAFixtureScoredNothing() throws {
+        let model = RunCommandTests.temporary("tiny.json")
+        try String(decoding: try JSONEncoder().encode(tinyModel), as: UTF8.self).write(toFile: model, atomically: true, encoding: .utf8)
+        func fixture(_ quantization: String) throws -> String {
+            let path = RunCommandTests.temporary("\(quantization).json")
+            try #"{"schema": "perwatt.fixture/1", "benchmark": "b", "model": "tiny", "quantization": "\#(quantization)", "source": "s", "aggregate": {"accuracy": 0.5, "n": 10}}"#
+                .write(toFile: path, atomically: true, encoding: .utf8)
+            return path
+        }
+        let q41 = try fixture("q4_1")
+        let refused = CLIHarness.run(["run", "--model", model, "--fixture", q41, "--energy", "none"])
+        #expect(refused.status == .usage && refused.stderr.contains("are at q4_1, which perwatt has no kernels for"))
+        let q40 = try fixture("q4_0")
+        let out = RunCommandTests.temporary("unjoined.json")
+        let run = CLIHarness.run(["run", "--model", model, "--quantization", "q8_0", "--fixture", "\(q40),\(q41)", "--energy", "none",
+                                  "--min-time", "0.01", "--repetitions", "3", "--out", out])
+        #expect(run.status == .success, "\(run.stderr)")
+        #expect(run.stdout.contains("warning: fixture \(q40) (tiny, q4_0, b) scored nothing: this run has no workload tiny at q4_0"))
+        #expect(run.stdout.contains("warning: fixture \(q41) (tiny, q4_1, b) scored nothing: perwatt has no kernels for q4_1"))
+    }
+
     @Test func badInputIsAClearError() throws {
         #expect(CLIHarness.run(["eval", "--model", "m", "--queries", "builtin:units"]).stderr.contains("--endpoint URL is required"))
         let notURL = CLIHarness.run(["eval", "--endpoint", "localhost:8080", "--model", "m", "--queries", "builtin:units", "--energy", "none"])

@@ -113,6 +113,11 @@ enum RunCommand {
                 let own = fixtures.filter { $0.fixture.model == spec.id }.compactMap(\.fixture.precision)
                 let chosen = quantizations ?? Precision.allCases.filter(own.contains)
                 guard !chosen.isEmpty else {
+                    let unmeasurable = Set(fixtures.filter { $0.fixture.model == spec.id && $0.fixture.precision == nil }.map(\.fixture.quantization))
+                    if !unmeasurable.isEmpty {
+                        throw UsageError(message: "the fixtures for model '\(spec.id)' are at \(unmeasurable.sorted().joined(separator: ", ")), which perwatt has no kernels for; measure a related precision with --quantization (e.g. q4_0), with a fixture tagged so (perwatt eval --quantization q4_0 --scheme \"GGUF Q4_1\")",
+                                         command: "run")
+                    }
                     throw UsageError(message: "no fixture names model '\(spec.id)'; give --quantization to measure it without accuracy, or --fixture",
                                      command: "run")
                 }
@@ -274,6 +279,13 @@ enum RunCommand {
                                              correctByQuery: f.queries.map { Dictionary($0.map { ($0.id, $0.correct) }, uniquingKeysWith: { a, _ in a }) }))
             }
             if let failure = save() { return failure }
+        }
+        // A fixture given on the command line that scored nothing is said, not silently dropped.
+        for path in options.list("--fixture") where !result.fixtures.contains(where: { $0.origin == path }) {
+            guard let loaded = fixtures.first(where: { $0.origin == path }) else { continue }
+            let f = loaded.fixture
+            let why = f.precision == nil ? "perwatt has no kernels for \(f.quantization)" : "this run has no workload \(f.model) at \(f.quantization) (add --model \(f.model))"
+            warnings.append("fixture \(path) (\(f.model), \(f.quantization), \(f.benchmark)) scored nothing: \(why)")
         }
         result.complete = !interrupted()
         result.incompleteReason = result.complete ? nil : "interrupted (Ctrl-C): \(result.workloads.count) of \(workloads.count) workloads finished"
