@@ -75,8 +75,9 @@ import Synchronization
         #expect(queries.map(\.correct) == [true, true, true, false, true, true, true, false])
         for query in queries {
             let energy = try #require(query.energy)
-            // 50 W exactly: the window's joules are 50 × its length, and the split adds up.
-            #expect(abs(energy.joules - 50 * energy.windowSeconds) < 1e-3 * energy.joules, "\(energy)")
+            // 50 W: the window's joules are 50 × its length (to 1%: a thread preempted between reading the
+            // clock and the counter skews the two on a loaded machine), and the split adds up exactly.
+            #expect(abs(energy.joules - 50 * energy.windowSeconds) < 0.01 * energy.joules, "\(energy)")
             #expect(abs((energy.prefillJoules ?? -1) + (energy.decodeJoules ?? -1) - energy.joules) < 1e-6)
             // The first piece comes after 100 ms (delay + pause): prefill is 50 W × the time to first token,
             // whatever the machine's load did to when it arrived.
@@ -128,8 +129,8 @@ import Synchronization
             return
         }
         let energy = try #require(record.energy)
-        #expect(energy.windowSeconds >= 0.1 && abs(energy.joules - 50 * energy.windowSeconds) < 1e-3 * energy.joules)
-        #expect(abs((energy.netJoules ?? 0) - 30 * energy.windowSeconds) < 1e-3 * energy.joules)
+        #expect(energy.windowSeconds >= 0.1 && abs(energy.joules - 50 * energy.windowSeconds) < 0.01 * energy.joules)
+        #expect(abs((energy.netJoules ?? 0) - 30 * energy.windowSeconds) < 0.01 * energy.joules)
         // Not streamed: no first token, so no split.
         #expect(record.correct && energy.prefillJoules == nil && record.timeToFirstTokenSeconds == nil)
     }
