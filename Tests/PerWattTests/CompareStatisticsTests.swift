@@ -91,6 +91,20 @@ import Testing
         #expect(abs(tied.p - CompareStatistics.wilcoxonSignedRank([-1, -1, -2, -2, -3, -3, 1]).p) < 1e-12 && tied.p > 0 && tied.p < 0.2)
     }
 
+    @Test func pairedEfficiencyBootstrapPIsNeverZero() {
+        // Every query right on both sides, new costs half as much: every draw's ratio is exactly 2, so no
+        // draw reaches 1 and p is its floor, 2 · 1 / (2000 + 1).
+        let correct = [(Double, Double)](repeating: (1, 1), count: 30)
+        let cost: [(Double, Double)] = (0..<30).map { index -> (Double, Double) in
+            let joules = Double(index % 5 + 1)
+            return (joules, joules / 2)
+        }
+        let result = Comparison.pairedEfficiency(correct, cost)
+        let ratio: Estimate = result.0, p: Double = result.1
+        #expect(abs(ratio.value - 2) < 1e-12 && abs(ratio.low - 2) < 1e-12 && abs(ratio.high - 2) < 1e-12)
+        #expect(abs(p - 2.0 / 2001) < 1e-15 && abs(result.3 / result.2 - 2) < 1e-12)
+    }
+
     @Test func noiseIsNeverARegressionAndATenPercentSlowdownIs() {
         let base = [1.00, 1.02, 0.98, 1.01, 0.99]
         // The same distribution again: not a regression.

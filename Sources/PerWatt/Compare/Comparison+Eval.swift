@@ -150,7 +150,8 @@ extension Comparison {
     }
 
     /// (accuracy / mean cost) of new over base, resampling the query pairs; p is twice the smaller
-    /// share of bootstrap ratios on either side of 1 (a percentile bootstrap test).
+    /// share of bootstrap ratios on either side of 1 (a percentile bootstrap test), counted as
+    /// (k + 1) / (draws + 1) so that it is never 0.
     static func pairedEfficiency(_ correct: [(Double, Double)], _ cost: [(Double, Double)], draws: Int = 2000,
                                  seed: UInt64 = 0x1B7) -> (Estimate, Double, Double, Double) {
         let n = correct.count
@@ -167,9 +168,9 @@ extension Comparison {
             ratios.append(v / b)
         }
         let finite = ratios.filter(\.isFinite)
-        let below = Double(finite.filter { $0 <= 1 }.count) / Double(max(1, finite.count))
-        let above = Double(finite.filter { $0 >= 1 }.count) / Double(max(1, finite.count))
-        let p = finite.isEmpty ? 1 : min(1, 2 * min(below, above))
+        // (count + 1) / (draws + 1): a bootstrap never gives p = 0, only "fewer than one draw in `draws`".
+        let tail = Double(min(finite.filter { $0 <= 1 }.count, finite.filter { $0 >= 1 }.count))
+        let p = finite.isEmpty ? 1 : min(1, 2 * (tail + 1) / Double(finite.count + 1))
         return (Estimate(value: newValue / baseValue, low: Statistics.quantile(finite, 0.025), high: Statistics.quantile(finite, 0.975)), p,
                 baseValue, newValue)
     }
