@@ -108,10 +108,10 @@ struct CompletionClient: Sendable {
         let deadline = exchange.sentAt + settings.timeoutSeconds
         do {
             try HTTPClient.request(target, path: target.basePath + "/" + settings.api.path,
-                                headers: [("Content-Type", "application/json"), ("Accept", settings.stream ? "text/event-stream" : "application/json")],
-                                body: Array(payload), deadline: deadline,
-                                onHead: { status, _ in exchange.status = status },
-                                onBody: { exchange.receive(Data($0)) })
+                                   headers: [("Content-Type", "application/json"), ("Accept", settings.stream ? "text/event-stream" : "application/json")],
+                                   body: Array(payload), deadline: deadline,
+                                   onHead: { status, _ in exchange.status = status },
+                                   onBody: { exchange.receive(Data($0)) })
         } catch {
             exchange.endedAt = POSIX.monotonicSeconds()
             switch error {
