@@ -80,9 +80,11 @@ import Synchronization
             #expect(abs(energy.joules - 50 * energy.windowSeconds) < 0.01 * energy.joules, "\(energy)")
             #expect(abs((energy.prefillJoules ?? -1) + (energy.decodeJoules ?? -1) - energy.joules) < 1e-6)
             // The first piece comes after 100 ms (delay + pause): prefill is 50 W × the time to first token,
-            // whatever the machine's load did to when it arrived.
+            // whatever the machine's load did to when it arrived. The slack (10% + 5 ms) is for a thread
+            // preempted between the clock and the counter reads; a prefill read at the end of the answer
+            // instead would be twice as large and fail.
             let prefill = try #require(energy.prefillJoules), firstToken = try #require(query.timeToFirstTokenSeconds)
-            #expect(prefill > 50 * 0.09 && abs(prefill - 50 * firstToken) < 0.02 * prefill + 0.05, "\(energy) ttft \(firstToken)")
+            #expect(prefill > 50 * 0.09 && abs(prefill - 50 * firstToken) < 0.1 * prefill + 0.25, "\(energy) ttft \(firstToken)")
             // Idle is the same 50 W: net energy is close to zero.
             #expect(abs(energy.netJoules ?? 99) < 0.05 * energy.joules)
             let latency = try #require(query.latencySeconds), first = try #require(query.timeToFirstTokenSeconds)
