@@ -365,6 +365,14 @@ import Synchronization
         #expect(run.status == .success, "\(run.stderr)")
         #expect(run.stdout.contains("warning: fixture \(q40) (tiny, q4_0, b) scored nothing: this run has no workload tiny at q4_0"))
         #expect(run.stdout.contains("warning: fixture \(q41) (tiny, q4_1, b) scored nothing: perwatt has no kernels for q4_1"))
+        // An eval that has graded nothing yet is not scored as accuracy 0.
+        let empty = RunCommandTests.temporary("empty.json")
+        try #"{"schema": "perwatt.fixture/1", "benchmark": "b", "model": "tiny", "quantization": "q8_0", "source": "s", "queries": [], "eval": \#(try JSON.encode(EvalRun(perwattVersion: "t", settings: .init(endpoint: "http://x/v1", api: .chat, model: "m", seed: 0, maxTokens: 1, stream: true, timeoutSeconds: 1), querySet: .init(name: "q", sha256: "0", count: 1, about: "a"), energy: .init(), tokenCounts: "t", startedAt: "now", durationSeconds: 0, complete: false, failed: [], fingerprint: .test)))}"#
+            .write(toFile: empty, atomically: true, encoding: .utf8)
+        let unscored = CLIHarness.run(["run", "--model", model, "--quantization", "q8_0", "--fixture", empty, "--energy", "none",
+                                       "--min-time", "0.01", "--repetitions", "3", "--out", out])
+        #expect(unscored.status == .success, "\(unscored.stderr)")
+        #expect(try RunResult.load(out).scores.isEmpty && unscored.stdout.contains("scored nothing: it has no graded query yet"))
     }
 
     @Test func badInputIsAClearError() throws {

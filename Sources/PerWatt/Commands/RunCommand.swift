@@ -262,7 +262,8 @@ enum RunCommand {
                 record.notMeasuredReason = "a kernel failed verification: " + workload.parts.map(\.kernel.name).filter(failedKernels.contains).joined(separator: ", ")
             }
             result.workloads.append(record)
-            let matching = fixtures.filter { $0.fixture.model == spec.id && $0.fixture.precision == workload.precision }
+            // A fixture with no graded query (an eval that has not answered yet) has no accuracy to score.
+            let matching = fixtures.filter { $0.fixture.model == spec.id && $0.fixture.precision == workload.precision && $0.fixture.counts.n > 0 }
             if matching.isEmpty { warnings.append("\(spec.id) \(workload.precision.rawValue): no fixture, so no accuracy scores (time and energy per token are in workloads)") }
             if time != nil {
                 for fixture in matching {
@@ -284,7 +285,9 @@ enum RunCommand {
         for path in options.list("--fixture") where !result.fixtures.contains(where: { $0.origin == path }) {
             guard let loaded = fixtures.first(where: { $0.origin == path }) else { continue }
             let f = loaded.fixture
-            let why = f.precision == nil ? "perwatt has no kernels for \(f.quantization)" : "this run has no workload \(f.model) at \(f.quantization) (add --model \(f.model))"
+            let why = f.counts.n == 0 ? "it has no graded query yet"
+                : f.precision == nil ? "perwatt has no kernels for \(f.quantization)"
+                : "this run has no workload \(f.model) at \(f.quantization) (add --model \(f.model))"
             warnings.append("fixture \(path) (\(f.model), \(f.quantization), \(f.benchmark)) scored nothing: \(why)")
         }
         result.complete = !interrupted()
