@@ -105,6 +105,8 @@ public enum PerWattCLI {
         } catch let error as KernelError {
             context.stderr.line("perwatt \(command): \(error)")
             return .dataError
+        } catch let error as ProbeError {
+            return report(error, command: command, context: context)
         } catch {
             context.stderr.line("perwatt: internal error: \(error)")
             return .internalError

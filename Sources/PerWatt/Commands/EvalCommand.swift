@@ -121,13 +121,7 @@ enum EvalCommand {
         let out = options.string("--out") ?? resumePath ?? defaultOutputPath(set: set.benchmark, started: started)
         if out.isEmpty { throw UsageError(message: "--out needs a file name", command: "eval") }
 
-        let meter: EnergyMeter?
-        let noneReason: String?
-        do {
-            (meter, noneReason) = try energy.makeMeter(context: context)
-        } catch let error as ProbeError {
-            return PerWattCLI.report(error, command: "eval", context: context)
-        }
+        let (meter, noneReason) = try energy.makeMeter(context: context)
         meter?.start()
         defer { _ = meter?.stop() }
         let restoreInterrupt = POSIX.catchInterrupt()

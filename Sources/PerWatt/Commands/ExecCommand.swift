@@ -41,13 +41,7 @@ enum ExecCommand {
         if let outPath, outPath.isEmpty { throw UsageError(message: "--out needs a file name", command: "exec") }
 
         // Resolve the energy plan before starting anything, so a permission problem stops us early.
-        let meter: EnergyMeter?
-        let noneReason: String?
-        do {
-            (meter, noneReason) = try energy.makeMeter(context: context)
-        } catch let error as ProbeError {
-            return PerWattCLI.report(error, command: "exec", context: context)
-        }
+        let (meter, noneReason) = try energy.makeMeter(context: context)
         if meter == nil && energy.selection == .auto && json {
             // Human mode says it once, in the report; with --json stdout is for JSON, so say it here.
             context.stderr.line("perwatt exec: energy: none: \(noneReason ?? "no source"). Measuring time only.")

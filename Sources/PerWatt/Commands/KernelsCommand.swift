@@ -102,13 +102,7 @@ enum KernelsCommand {
         if verifyOnly { return try verify(cases, threads: threads, json: options.has("--json"), context: context) }
 
         // Energy first, so a permission problem stops us before minutes of measurement.
-        let meter: EnergyMeter?
-        let noneReason: String?
-        do {
-            (meter, noneReason) = try energy.makeMeter(context: context)
-        } catch let error as ProbeError {
-            return PerWattCLI.report(error, command: "kernels", context: context)
-        }
+        let (meter, noneReason) = try energy.makeMeter(context: context)
         meter?.start()
         defer { meter?.stop() }
         let progress = context.stderr.isTerminal

@@ -34,10 +34,7 @@ enum ProbeCommand {
             throw UsageError(message: "--count goes with --watch", command: "probe")
         }
         let environment = context.makeProbeEnvironment(energy.powercapRoot, energy.hwmonRoot)
-        let inventory: EnergyInventory
-        do { inventory = try EnergyInventory.discover(environment) } catch let error as ProbeError {
-            return PerWattCLI.report(error, command: "probe", context: context)
-        }
+        let inventory = try EnergyInventory.discover(environment)
         var plan: EnergyPlan?
         var failure: ProbeError?
         do { plan = try inventory.plan(for: energy.selection) } catch let error as ProbeError { failure = error }

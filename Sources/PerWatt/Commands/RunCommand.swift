@@ -153,13 +153,7 @@ enum RunCommand {
         }
 
         // Energy first, so a permission problem stops us before minutes of measurement.
-        let meter: EnergyMeter?
-        let noneReason: String?
-        do {
-            (meter, noneReason) = try energy.makeMeter(context: context)
-        } catch let error as ProbeError {
-            return PerWattCLI.report(error, command: "run", context: context)
-        }
+        let (meter, noneReason) = try energy.makeMeter(context: context)
         meter?.start()
         defer { meter?.stop() }
         let restoreInterrupt = POSIX.catchInterrupt()
