@@ -46,10 +46,11 @@ enum CompareCommand {
     /// One side of the comparison: a result file, or several (comma-separated) whose repetitions are
     /// pooled. Runs of the two sides interleaved on one machine (A B A B …) share its drift, so pooled
     /// repetitions carry the between-run variance that one run alone hides.
-    static func pooled(_ list: String) throws -> (result: RunResult, runs: [Int]) {
+    /// - Parameter first: the list's first file, already loaded.
+    static func pooled(_ list: String, first result: RunResult) throws -> (result: RunResult, runs: [Int]) {
         let paths = list.split(separator: ",").map(String.init)
-        guard let first = paths.first else { throw UsageError(message: "an empty list of result files", command: "compare") }
-        var result = try RunResult.load(first)
+        let first = paths[0]
+        var result = result
         var runs = [result.settings.repetitions]
         for path in paths.dropFirst() {
             let other = try RunResult.load(path)
@@ -90,23 +91,27 @@ enum CompareCommand {
         let color = try Color.enabled(options, context: context, command: "compare", toFile: options.string("--out") != nil)
         let comparison: Comparison
         var basis: String?
-        let evalSides = try [basePath, newPath].map { try isEvalFixture($0) }
-        if evalSides[0] || evalSides[1] {
-            guard evalSides[0] && evalSides[1] else {
-                throw UsageError(message: "compares two run results or two perwatt eval fixtures, not one of each", command: "compare")
+        // Each side's first file says what is compared: run results (a list pools its runs) or eval fixtures.
+        func firstOf(_ side: String) throws -> ResultDocument {
+            guard let path = side.split(separator: ",").first.map(String.init) else {
+                throw UsageError(message: "an empty list of result files", command: "compare")
             }
+            return try ResultDocument.load(path, withoutEval: "compare takes run results, or fixtures that perwatt eval measured")
+        }
+        switch (try firstOf(basePath), try firstOf(newPath)) {
+        case (.eval(let baseFixture), .eval(let newFixture)):
             guard !basePath.contains(","), !newPath.contains(",") else {
                 throw UsageError(message: "takes one perwatt eval fixture per side (its queries are the samples; there are no runs to pool)", command: "compare")
             }
-            let (base, new) = (try LoadedFixture.load(basePath).fixture, try LoadedFixture.load(newPath).fixture)
+            let (base, new) = (baseFixture.fixture, newFixture.fixture)
             comparison = Comparison.compare(evalBase: base, new: new, baseName: basePath, newName: newPath, thresholds: thresholds)
             basis = new.eval?.energy.basis
             let blocking = comparison.mismatches.filter { $0.hasPrefix("query set:") || $0.hasPrefix("energy basis:") }
             if !blocking.isEmpty && !options.has("--allow-mismatch") {
                 throw InputError(file: newPath, message: "is not comparable with \(basePath): \(blocking.joined(separator: "; ")). Compare evals of the same query set on the same energy basis, or pass --allow-mismatch")
             }
-        } else {
-            let (base, baseRuns) = try pooled(basePath), (new, newRuns) = try pooled(newPath)
+        case (.run(let baseFirst), .run(let newFirst)):
+            let (base, baseRuns) = try pooled(basePath, first: baseFirst), (new, newRuns) = try pooled(newPath, first: newFirst)
             let mismatches = Comparison.mismatches(base, new)
             let blocking = mismatches.filter { $0.hasPrefix("suite:") || $0.hasPrefix("energy basis:") }
             if !blocking.isEmpty && !options.has("--allow-mismatch") {
@@ -115,6 +120,8 @@ enum CompareCommand {
             comparison = Comparison.compare(base: base, new: new, baseName: basePath, newName: newPath, thresholds: thresholds,
                                             baseRuns: baseRuns, newRuns: newRuns)
             basis = new.energy.basis
+        default:
+            throw UsageError(message: "compares two run results or two perwatt eval fixtures, not one of each", command: "compare")
         }
         let text: String
         switch format {
@@ -125,17 +132,6 @@ enum CompareCommand {
         case .githubActionBenchmark: text = try githubActionBenchmark(comparison, basis: basis) + "\n"
         }
         return finish(text, options: options, context: context, comparison)
-    }
-
-    /// Whether the first file of a side is a fixture written by perwatt eval (else a run result).
-    static func isEvalFixture(_ side: String) throws -> Bool {
-        let path = side.split(separator: ",").first.map(String.init) ?? side
-        let json = try InputFile.json(try InputFile.read(path), file: path)
-        guard json["schema"]?.stringValue == "perwatt.fixture/1" else { return false }
-        guard json["eval"] != nil else {
-            throw InputError(file: path, field: "eval", message: "is missing: compare takes run results, or fixtures that perwatt eval measured")
-        }
-        return true
     }
 
     static func finish(_ text: String, options: ParsedOptions, context: CLIContext, _ comparison: Comparison) -> ExitCode {

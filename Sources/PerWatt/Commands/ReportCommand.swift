@@ -47,17 +47,11 @@ enum ReportCommand {
         /// Each input as read, in the order given (for --format json).
         var documents: [String] = []
         for path in options.positionals {
-            let text = try InputFile.read(path)
-            let schema = try InputFile.json(text, file: path)["schema"]?.stringValue
-            if schema == "perwatt.fixture/1" {
-                let loaded = try LoadedFixture.load(path)
-                guard loaded.fixture.eval != nil else {
-                    throw InputError(file: path, field: "eval", message: "is missing: report shows fixtures that perwatt eval measured; give an accuracy-only fixture to perwatt run --fixture instead")
-                }
+            switch try ResultDocument.load(path, withoutEval: "report shows fixtures that perwatt eval measured; give an accuracy-only fixture to perwatt run --fixture instead") {
+            case .eval(let loaded):
                 evals.append(.init(name: path, fixture: loaded.fixture, sha256: loaded.sha256))
                 documents.append(try JSON.encode(loaded.fixture))
-            } else {
-                let result = try RunResult.load(path)
+            case .run(let result):
                 results.append((path, result))
                 documents.append(try JSON.encode(result))
             }

@@ -84,7 +84,11 @@ struct Fixture: Codable, Sendable, Hashable {
 
     /// Parses and validates a fixture; every error names the file, line and field.
     static func parse(_ text: String, file: String) throws -> Fixture {
-        let json = try InputFile.json(text, file: file)
+        try parse(text, json: try InputFile.json(text, file: file), file: file)
+    }
+
+    /// The same, from text already parsed into `json` (callers that looked at its schema first).
+    static func parse(_ text: String, json: JSONValue, file: String) throws -> Fixture {
         let r = try ObjectReader(json, file: file)
         try r.rejectUnknown(["schema", "benchmark", "model", "quantization", "scheme", "source", "queries", "aggregate", "eval"])
         let schema = try r.string("schema")!

@@ -117,7 +117,11 @@ struct RunResult: Codable, Sendable {
     /// Reads a result file (for `--reference`).
     static func load(_ path: String) throws -> RunResult {
         let text = try InputFile.read(path)
-        let json = try InputFile.json(text, file: path)
+        return try decode(text, json: try InputFile.json(text, file: path), file: path)
+    }
+
+    /// Decodes a result from its text, already parsed into `json` for the schema check and line numbers.
+    static func decode(_ text: String, json: JSONValue, file path: String) throws -> RunResult {
         guard json["schema"]?.stringValue == "perwatt.result/1" else {
             throw InputError(file: path, line: json["schema"]?.line ?? json.line, field: "schema",
                              message: "must be \"perwatt.result/1\": this is not a perwatt run result")
