@@ -99,7 +99,7 @@ import Testing
             let joules = Double(index % 5 + 1)
             return (joules, joules / 2)
         }
-        let result = Comparison.pairedEfficiency(correct, cost)
+        let result = CompareStatistics.pairedEfficiency(correct, cost)
         let ratio: Estimate = result.0, p: Double = result.1
         #expect(abs(ratio.value - 2) < 1e-12 && abs(ratio.low - 2) < 1e-12 && abs(ratio.high - 2) < 1e-12)
         #expect(abs(p - 2.0 / 2001) < 1e-15 && abs(result.3 / result.2 - 2) < 1e-12)

@@ -219,13 +219,20 @@ struct Comparison: Codable, Sendable {
                             verdict: CompareStatistics.verdict(ratio: ratio, adjustedP: adjusted[index], direction: .biggerIsBetter,
                                                                band: thresholds.accuracy, samples: (n, n))))
         }
+        return Comparison(base: baseName, new: newName, suite: base.suite.name, mismatches: mismatches(base, new), rows: rows)
+    }
+}
+
+extension Comparison {
+    /// A comparison of `rows`, with what follows from them: the geometric mean of the ratios per
+    /// metric (oriented so that > 1 is worse) and the counts of regressions and improvements.
+    init(base: String, new: String, suite: String, mismatches: [String], rows: [Row]) {
         var byMetric: [String: [Double]] = [:]
         for row in rows where row.ratio.value.isFinite && row.ratio.value > 0 {
             byMetric[row.metric, default: []].append(row.direction == .smallerIsBetter ? row.ratio.value : 1 / row.ratio.value)
         }
-        let geometric = byMetric.mapValues { exp($0.map(log).reduce(0, +) / Double($0.count)) }
-        return Comparison(base: baseName, new: newName, suite: base.suite.name, mismatches: mismatches(base, new), rows: rows,
-                          geometricMeanWorseRatio: geometric, regressions: rows.filter { $0.verdict == .regressed }.count,
-                          improvements: rows.filter { $0.verdict == .improved }.count)
+        self.init(base: base, new: new, suite: suite, mismatches: mismatches, rows: rows,
+                  geometricMeanWorseRatio: byMetric.mapValues { exp($0.map(log).reduce(0, +) / Double($0.count)) },
+                  regressions: rows.filter { $0.verdict == .regressed }.count, improvements: rows.filter { $0.verdict == .improved }.count)
     }
 }
