@@ -8,7 +8,8 @@ struct QuerySet: Sendable {
         var content: String
     }
 
-    struct Query: Sendable, Hashable {
+    /// One query; encoded, it is one line of the JSONL format.
+    struct Query: Codable, Sendable, Hashable {
         var id: String
         /// A plain prompt (sent as one user message to chat/completions, as-is to /completions)…
         var prompt: String?
@@ -156,17 +157,6 @@ struct QuerySet: Sendable {
     var jsonLines: String { Self.jsonLines(queries) }
 
     static func jsonLines(_ queries: [Query]) -> String {
-        struct Line: Encodable {
-            var id: String
-            var prompt: String?
-            var messages: [Message]?
-            var expected: String
-            var grader: Grader
-            var maxTokens: Int?
-        }
-        return queries.map { q in
-            (try? JSON.encode(Line(id: q.id, prompt: q.prompt, messages: q.messages, expected: q.expected, grader: q.grader,
-                                   maxTokens: q.maxTokens), pretty: false)) ?? ""
-        }.joined(separator: "\n") + "\n"
+        queries.map { (try? JSON.encode($0, pretty: false)) ?? "" }.joined(separator: "\n") + "\n"
     }
 }
