@@ -173,9 +173,7 @@ enum EvalCommand {
             run.tokenCounts = missingUsage == 0 ? "from the server's usage" : "absent for \(missingUsage) queries: the server gave no usage"
             fixture.eval = run
             do {
-                let directory = (out as NSString).deletingLastPathComponent
-                if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
-                try POSIX.writeAtomically(Array((try JSON.encode(fixture) + "\n").utf8), to: out)
+                try JSON.write(fixture, to: out)
                 return nil
             } catch {
                 context.stderr.line("perwatt eval: cannot write the fixture to \(out): \(error)")
@@ -300,7 +298,7 @@ enum EvalCommand {
         fixture.eval = run
         let out = options.string("--out") ?? path
         do {
-            try POSIX.writeAtomically(Array((try JSON.encode(fixture) + "\n").utf8), to: out)
+            try JSON.write(fixture, to: out)
         } catch {
             context.stderr.line("perwatt eval: cannot write \(out): \(error)")
             return .ioError

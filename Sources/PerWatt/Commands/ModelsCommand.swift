@@ -79,8 +79,7 @@ enum ModelsCommand {
         let directory = ModelRegistry.userDirectory(context.environment)
         let file = directory + "/" + spec.id + ".json"
         do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            try POSIX.writeAtomically(Array((try JSON.encode(spec) + "\n").utf8), to: file)
+            try JSON.write(spec, to: file)
         } catch {
             context.stderr.line("perwatt models: cannot save \(file): \(error)")
             return .ioError

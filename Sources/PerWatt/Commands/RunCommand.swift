@@ -186,9 +186,7 @@ enum RunCommand {
             }
             result.warnings = warnings
             do {
-                let directory = (out as NSString).deletingLastPathComponent
-                if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
-                try POSIX.writeAtomically(Array((try JSON.encode(result) + "\n").utf8), to: out)
+                try JSON.write(result, to: out)
                 return nil
             } catch {
                 context.stderr.line("perwatt run: cannot write the result to \(out): \(error)")

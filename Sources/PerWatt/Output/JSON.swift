@@ -8,6 +8,14 @@ enum JSON {
         encoder.nonConformingFloatEncodingStrategy = .throw
         return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
+
+    /// Writes `value`, pretty and with a final newline, to `path` atomically (temporary file and
+    /// rename), creating its folder first: a reader never sees a half-written file.
+    static func write<T: Encodable>(_ value: T, to path: String) throws {
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+        try POSIX.writeAtomically(Array((try encode(value) + "\n").utf8), to: path)
+    }
 }
 
 /// Formats a number with a fixed count of decimals.
