@@ -27,6 +27,18 @@ import ProbeTestSupport
         return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
     }
 
+    /// Waits for `process` to end after an interrupt; kills it (and records an issue) if it has not
+    /// within `seconds`, so that a hang never stalls the test suite.
+    static func waitForExit(_ process: Process, seconds: Double, what: String) {
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            Issue.record("\(what) did not stop within \(Int(seconds)) s of SIGINT")
+        }
+        process.waitUntilExit()
+    }
+
     @Test func binaryExists() {
         #expect(FileManager.default.isExecutableFile(atPath: Self.binary), "perwatt not built at \(Self.binary)")
     }
@@ -70,13 +82,7 @@ import ProbeTestSupport
         Thread.sleep(forTimeInterval: 1.5)
         process.interrupt()
         // It must stop within a window or two; never hang the test suite if it does not.
-        let deadline = Date().addingTimeInterval(30)
-        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            Issue.record("perwatt run did not stop within 30 s of SIGINT")
-        }
-        process.waitUntilExit()
+        Self.waitForExit(process, seconds: 30, what: "perwatt run")
         #expect(process.terminationStatus == 130)
         let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as? [String: Any]
         #expect(object?["schema"] as? String == "perwatt.result/1")
@@ -101,13 +107,7 @@ import ProbeTestSupport
         let started = Date()
         while server.received.count < 3 && Date().timeIntervalSince(started) < 20 { Thread.sleep(forTimeInterval: 0.02) }
         process.interrupt()
-        let deadline = Date().addingTimeInterval(5)
-        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            Issue.record("perwatt eval did not stop within 5 s of SIGINT")
-        }
-        process.waitUntilExit()
+        Self.waitForExit(process, seconds: 5, what: "perwatt eval")
         #expect(process.terminationStatus == 130)
         let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as? [String: Any]
         #expect((object?["queries"] as? [Any])?.count == 2)

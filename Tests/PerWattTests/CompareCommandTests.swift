@@ -26,6 +26,22 @@ import PowerProbe
                          workloads: [workload], fixtures: [], scores: [], warnings: [])
     }
 
+    /// A result whose one score comes from a per-query fixture graded `correct` (ids q0, q1, …), with
+    /// energy at `watts` per repetition when given.
+    static func graded(_ correct: [Bool], watts: Double? = nil) -> RunResult {
+        var result = Self.result(times: Self.times, basis: watts == nil ? nil : "rapl:package")
+        if let watts { result.kernels[0].joulesPerCallByRepetition = Self.times.map { $0 * watts } }
+        let byQuery = Dictionary(uniqueKeysWithValues: correct.enumerated().map { ("q\($0.offset)", $0.element) })
+        let accuracy = Double(correct.filter { $0 }.count) / Double(correct.count)
+        result.fixtures = [.init(origin: "eval.json", sha256: "x", benchmark: "toy", model: "tiny", quantization: "q8_0", source: "t",
+                                 n: correct.count, accuracy: accuracy, correctByQuery: byQuery)]
+        let one = Estimate(value: 1, low: 1, high: 1)
+        result.scores = [Score(model: "tiny", quantization: "q8_0", benchmark: "toy", fixture: "eval.json", n: correct.count,
+                               accuracy: .init(value: accuracy, low: 0, high: 1), tokenCounts: "t", meanPromptTokens: 4, meanOutputTokens: 1,
+                               layers: 2, secondsPerQuery: one, prefillTokensPerSecond: one, decodeTokensPerSecond: one)]
+        return result
+    }
+
     static func write(_ result: RunResult) throws -> String {
         let path = TestFiles.path("perwatt-compare.json").path
         try JSON.encode(result).write(toFile: path, atomically: true, encoding: .utf8)
@@ -131,22 +147,10 @@ import PowerProbe
 
     /// Accuracy of the same 100 queries on both sides: McNemar on the discordant ones.
     @Test func accuracyOnTheSameQueriesUsesMcNemar() throws {
-        func withFixture(_ correct: [Bool]) -> RunResult {
-            var result = Self.result(times: Self.times)
-            let byQuery = Dictionary(uniqueKeysWithValues: correct.enumerated().map { ("q\($0.offset)", $0.element) })
-            let accuracy = Double(correct.filter { $0 }.count) / Double(correct.count)
-            result.fixtures = [.init(origin: "eval.json", sha256: "x", benchmark: "toy", model: "tiny", quantization: "q8_0", source: "t",
-                                     n: correct.count, accuracy: accuracy, correctByQuery: byQuery)]
-            let one = Estimate(value: 1, low: 1, high: 1)
-            result.scores = [Score(model: "tiny", quantization: "q8_0", benchmark: "toy", fixture: "eval.json", n: correct.count,
-                                   accuracy: .init(value: accuracy, low: 0, high: 1), tokenCounts: "t", meanPromptTokens: 4, meanOutputTokens: 1,
-                                   layers: 2, secondsPerQuery: one, prefillTokensPerSecond: one, decodeTokensPerSecond: one)]
-            return result
-        }
         let base = (0..<100).map { $0 < 70 }
         // 10 queries that were right are now wrong, none the other way: b = 10, c = 0, p = 2·2⁻¹⁰.
         let worse = (0..<100).map { $0 < 60 }
-        let basePath = try Self.write(withFixture(base)), worsePath = try Self.write(withFixture(worse))
+        let basePath = try Self.write(Self.graded(base)), worsePath = try Self.write(Self.graded(worse))
         let flagged = CLIHarness.run(["compare", basePath, worsePath, "--format", "json"])
         #expect(flagged.status == .regression)
         let rows = try #require(try parseJSON(flagged.stdout)["rows"] as? [[String: Any]])
@@ -156,7 +160,7 @@ import PowerProbe
         #expect(abs(((accuracy["ratio"] as? [String: Any])?["value"] as? Double ?? 0) - 60.0 / 70) < 1e-12)
         // Five flips each way: the accuracy is the same and McNemar sees nothing.
         let shuffled = (0..<100).map { ($0 < 65) || (70..<75).contains($0) }
-        let quiet = CLIHarness.run(["compare", basePath, try Self.write(withFixture(shuffled)), "--format", "json"])
+        let quiet = CLIHarness.run(["compare", basePath, try Self.write(Self.graded(shuffled)), "--format", "json"])
         let quietRows = try #require(try parseJSON(quiet.stdout)["rows"] as? [[String: Any]])
         let same = try #require(quietRows.first { ($0["metric"] as? String)?.hasPrefix("accuracy") == true })
         #expect(same["p"] as? Double == 1 && same["verdict"] as? String != "regressed" && quiet.status == .success)
@@ -172,21 +176,8 @@ import PowerProbe
     /// With energy and per-query fixtures on both sides, IPJ's interval is the paired bootstrap over
     /// the common queries and the repetitions together.
     @Test func ipjOnTheSameQueriesUsesThePairedBootstrap() throws {
-        func measured(_ correct: [Bool], watts: Double) -> RunResult {
-            var result = Self.result(times: Self.times, basis: "rapl:package")
-            result.kernels[0].joulesPerCallByRepetition = Self.times.map { $0 * watts }
-            let byQuery = Dictionary(uniqueKeysWithValues: correct.enumerated().map { ("q\($0.offset)", $0.element) })
-            let accuracy = Double(correct.filter { $0 }.count) / Double(correct.count)
-            result.fixtures = [.init(origin: "eval.json", sha256: "x", benchmark: "toy", model: "tiny", quantization: "q8_0", source: "t",
-                                     n: correct.count, accuracy: accuracy, correctByQuery: byQuery)]
-            let one = Estimate(value: 1, low: 1, high: 1)
-            result.scores = [Score(model: "tiny", quantization: "q8_0", benchmark: "toy", fixture: "eval.json", n: correct.count,
-                                   accuracy: .init(value: accuracy, low: 0, high: 1), tokenCounts: "t", meanPromptTokens: 4, meanOutputTokens: 1,
-                                   layers: 2, secondsPerQuery: one, prefillTokensPerSecond: one, decodeTokensPerSecond: one)]
-            return result
-        }
         let base = (0..<100).map { $0 < 70 }, new = (0..<100).map { $0 < 68 }
-        let output = CLIHarness.run(["compare", try Self.write(measured(base, watts: 50)), try Self.write(measured(new, watts: 50)), "--format", "json"])
+        let output = CLIHarness.run(["compare", try Self.write(Self.graded(base, watts: 50)), try Self.write(Self.graded(new, watts: 50)), "--format", "json"])
         let rows = try #require(try parseJSON(output.stdout)["rows"] as? [[String: Any]])
         let ipj = try #require(rows.first { $0["metric"] as? String == "IPJ" })
         let ratio = try #require(ipj["ratio"] as? [String: Any])
