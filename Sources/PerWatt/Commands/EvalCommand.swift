@@ -118,7 +118,7 @@ enum EvalCommand {
             throw UsageError(message: "--quantization '\(quantization)' is not a known quantization; use one of \(quantizations.joined(separator: ", ")) (and --scheme for what was served)", command: "eval")
         }
         let started = Date()
-        let out = options.string("--out") ?? resumePath ?? defaultOutputPath(set: set.benchmark, started: started)
+        let out = options.string("--out") ?? resumePath ?? RunCommand.defaultOutputPath(suite: "eval-\(set.benchmark)", started: started)
         if out.isEmpty { throw UsageError(message: "--out needs a file name", command: "eval") }
 
         let (meter, noneReason) = try energy.makeMeter(context: context)
@@ -325,9 +325,5 @@ enum EvalCommand {
         }
         context.stdout.write(table.render())
         return .success
-    }
-
-    static func defaultOutputPath(set: String, started: Date) -> String {
-        "perwatt-results/eval-\(set)-\(RunCommand.iso8601(started).replacingOccurrences(of: ":", with: "")).json"
     }
 }
