@@ -44,7 +44,7 @@ public struct EnergyInventory: Sendable {
         let needsNVML: Bool = switch selection {
         case nil: true
         case .none?: false
-        case .auto?: powercap.basis == nil && hwmon.basis == nil
+        case .auto?: !powercap.isPresent && hwmon.basis == nil
         case .sources(let kinds)?: kinds.contains(.nvml)
         }
         guard needsNVML else {
@@ -69,16 +69,21 @@ public struct EnergyInventory: Sendable {
     /// Why each source is not usable, for the `none` message.
     public var absenceReasons: [(EnergySourceKind, String)] {
         var reasons: [(EnergySourceKind, String)] = []
-        if !powercap.isUsable { reasons.append((.rapl, powercap.basisProblem.map { "\($0)" } ?? powercap.noBasisReason ?? "unusable")) }
+        if !powercap.isUsable {
+            let problem = powercap.structuralProblem ?? powercap.basisProblem
+            reasons.append((.rapl, problem.map { "\($0)" } ?? powercap.noBasisReason ?? "unusable"))
+        }
         if !hwmon.isUsable { reasons.append((.hwmon, hwmon.basisProblem.map { "\($0)" } ?? hwmon.noBasisReason ?? "unusable")) }
         if !nvml.isUsable { reasons.append((.nvml, nvml.unavailableReason ?? "no usable NVIDIA GPU visible")) }
         return reasons
     }
 
-    /// Whether a source is present at all (even if unreadable): presence without readability is an error, not a fallback.
+    /// Whether a source is present at all (even if unreadable or broken): presence without a usable
+    /// basis is an error, not a fallback. RAPL is present when its tree has zones; hwmon when it has a
+    /// sensor that could form a basis (a tree of temperature sensors alone is no energy source).
     func isPresent(_ kind: EnergySourceKind) -> Bool {
         switch kind {
-        case .rapl: powercap.basis != nil
+        case .rapl: powercap.isPresent
         case .hwmon: hwmon.basis != nil
         case .nvml: nvml.isUsable
         }

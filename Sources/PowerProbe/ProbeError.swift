@@ -32,6 +32,8 @@ public enum ProbeError: Error, Sendable, Hashable, CustomStringConvertible {
     case readFailed(path: String, errno: Errno)
     /// The file held something other than what the kernel documents.
     case malformed(path: String, content: String, expected: String)
+    /// A path that must be a regular file (every sysfs attribute is) is a FIFO, device, directory….
+    case notRegularFile(path: String, kind: String)
     /// A counter read above its own `max_energy_range_uj`.
     case counterAboveRange(path: String, value: UInt64, rangeMicrojoules: UInt64)
     /// An energy source asked for by name is not present on this machine.
@@ -42,7 +44,7 @@ public enum ProbeError: Error, Sendable, Hashable, CustomStringConvertible {
     public var path: String? {
         switch self {
         case .permissionDenied(let path, _), .missingFile(let path), .readFailed(let path, _),
-             .malformed(let path, _, _), .counterAboveRange(let path, _, _):
+             .malformed(let path, _, _), .counterAboveRange(let path, _, _), .notRegularFile(let path, _):
             path
         case .sourceUnavailable, .nvml:
             nil
@@ -87,6 +89,8 @@ public enum ProbeError: Error, Sendable, Hashable, CustomStringConvertible {
         case .malformed(let path, let content, let expected):
             let shown = content.count > 40 ? String(content.prefix(40)) + "…" : content
             return "\(path) holds \"\(shown)\", expected \(expected). The file is not what the kernel documents; check the --powercap-root/--hwmon-root you gave, or report the driver."
+        case .notRegularFile(let path, let kind):
+            return "\(path) is \(kind), not a regular file: sysfs energy and power attributes are regular files, so this tree is not the kernel's. Check the --powercap-root/--hwmon-root you gave."
         case .counterAboveRange(let path, let value, let range):
             return "\(path) read \(value) µJ, above its max_energy_range_uj of \(range); the counter cannot be trusted. Use another --energy source."
         case .sourceUnavailable(let source, let reason):

@@ -72,9 +72,10 @@ public struct LinuxSysfs: SysfsAccess {
     }
 
     public func openCounter(_ path: String) throws -> any CounterFile {
-        switch Syscalls.openReadOnly(path) {
+        switch Syscalls.openRegularFile(path) {
         case .success(let fd): return LinuxCounterFile(path: path, fd: fd)
-        case .failure(let error): throw Self.error(error, path: path)
+        case .failure(.errno(let error)): throw Self.error(error, path: path)
+        case .failure(.notRegular(let kind)): throw ProbeError.notRegularFile(path: path, kind: kind.rawValue)
         }
     }
 

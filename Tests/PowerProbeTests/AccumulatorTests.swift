@@ -82,6 +82,69 @@ import Testing
         #expect(wrapping.totalMicrojoules == 3_000_000 && wrapping.wraps == 1 && wrapping.untrustedIntervals == 0)
     }
 
+    /// Readings every 30 ms of a counter at `watts` with a 120 J range (wrap-safe 120 ms at 1000 W),
+    /// frozen from 1 s for `frozenSeconds` (the counter then shows the true total again): the
+    /// simulated AMD tree of issue 11, whose counters stopped and resumed.
+    func frozen(watts: Double, frozenSeconds: Double, range: UInt64 = 120_000_000, wrapSafe: UInt64 = 120_000_000,
+                stale: UInt64 = 120_000_000, totalSeconds: Double = 4) -> (CounterAccumulator, trueJoules: Double) {
+        var counter = CounterAccumulator(rangeMicrojoules: range, wrapSafeNanoseconds: wrapSafe, ceilingMicrowatts: 1e9,
+                                         staleNanoseconds: stale)
+        let step: UInt64 = 30_000_000
+        var time: UInt64 = 0
+        var frozenValue: UInt64?
+        while Double(time) / 1e9 <= totalSeconds {
+            let seconds = Double(time) / 1e9
+            let truth = UInt64((watts * seconds * 1e6).rounded()) % range
+            let isFrozen = seconds > 1 && seconds < 1 + frozenSeconds
+            if isFrozen && frozenValue == nil { frozenValue = UInt64((watts * 1e6).rounded()) % range }
+            counter.observe(isFrozen ? frozenValue! : truth, atNanoseconds: time)
+            time += step
+        }
+        return (counter, watts * Double(time - step) / 1e9)
+    }
+
+    @Test func aStandstillThatResumesByExactlyOneRangeIsUntrustedNotZero() {
+        // 60 W for 2 s frozen: the counter gained exactly one range (120 J) and reads what it read before.
+        let (counter, truth) = frozen(watts: 60, frozenSeconds: 2)
+        #expect(counter.untrustedIntervals == 1)
+        let span = counter.spans.first { $0.kind == .stalledHidingWraps }
+        #expect(span != nil, "\(counter.spans)")
+        // From the last move before the freeze (1 s, on the 30 ms grid) to the first move after it.
+        #expect(abs(Double(span?.startNanoseconds ?? 0) / 1e9 - 0.99) < 0.031)
+        #expect(abs(Double(span?.endNanoseconds ?? 0) / 1e9 - 3.03) < 0.031)
+        // What the counter shows lacks exactly the hidden range; the total is flagged, never silently summed.
+        #expect(abs(Double(counter.totalMicrojoules) / 1e6 - (truth - 120)) < 0.01)
+    }
+
+    @Test func aStandstillThatResumesByOneAndAHalfRangesIsUntrusted() {
+        // 60 W for 3 s frozen: 180 J = 1.5 ranges; the jump shows 60 J over 3 s (a plausible 20 W).
+        let (counter, truth) = frozen(watts: 60, frozenSeconds: 3, totalSeconds: 5)
+        #expect(counter.untrustedIntervals == 1)
+        #expect(counter.spans.map(\.kind) == [.stalledHidingWraps])
+        #expect(counter.implausibleIntervals == 0, "the jump is measured against the whole standstill, not the last 30 ms")
+        #expect(abs(Double(counter.totalMicrojoules) / 1e6 - (truth - 120)) < 0.01)
+    }
+
+    @Test func aStandstillShorterThanTheWrapSafeTimeKeepsItsEnergyAndIsOnlyMarkedStalled() {
+        // AMD's 65.5 kJ range is wrap-safe for 65 s at 1000 W; a 2 s freeze at 90 W catches up exactly.
+        let (counter, truth) = frozen(watts: 90, frozenSeconds: 2, range: range, wrapSafe: 65_000_000_000, stale: 1_000_000_000)
+        #expect(counter.untrustedIntervals == 0)
+        #expect(counter.spans.map(\.kind) == [.stalled])
+        #expect(counter.spans.allSatisfy { !$0.isUntrusted })
+        #expect(abs(Double(counter.totalMicrojoules) / 1e6 - truth) < 0.01)
+    }
+
+    @Test func aSamplingGapWhileTheCounterAdvancesIsUntrusted() {
+        var counter = CounterAccumulator(rangeMicrojoules: 120_000_000, wrapSafeNanoseconds: 120_000_000, ceilingMicrowatts: 1e9,
+                                         staleNanoseconds: 120_000_000)
+        counter.observe(0, atNanoseconds: 0)
+        counter.observe(2_700_000, atNanoseconds: 30_000_000)
+        // The sampler was stopped for half a second (SIGSTOP, a suspended VM): 45 J at 90 W.
+        counter.observe(2_700_000 + 45_000_000, atNanoseconds: 530_000_000)
+        #expect(counter.spans == [CounterSpan(kind: .samplingGap, startNanoseconds: 30_000_000, endNanoseconds: 530_000_000)])
+        #expect(counter.untrustedIntervals == 1)
+    }
+
     @Test func powerIsIntegratedWithTheTrapezoidRule() {
         var power = PowerAccumulator()
         power.observe(10_000_000, atNanoseconds: 0)            // 10 W

@@ -105,15 +105,67 @@ func relativeError(_ measured: Double, _ truth: Double) -> Double { abs(measured
 
     @Test func aCounterThatNeverMovesIsReportedStale() throws {
         let inventory = try EnergyInventory.discover(.fake(powercapRoot: Fixtures.path("powercap/amd-zen")))
-        var configuration = MeterConfiguration(intervalSeconds: 0.05)
+        // The stale threshold is the larger of staleAfterSeconds and ten sampling intervals: 0.2 s here.
+        var configuration = MeterConfiguration(intervalSeconds: 0.02)
         configuration.staleAfterSeconds = 0.2
         let meter = try EnergyMeter(plan: try #require(try inventory.plan(for: .auto)), configuration: configuration)
         let (window, _) = sampledWindow(meter, seconds: 0.3)
-        #expect(window.channels.allSatisfy { $0.stale })
-        let warned = window.warnings.contains { warning in warning.contains("package-0") && warning.contains("stale") }
+        #expect(window.channels.allSatisfy { $0.stale && $0.spans.map(\.kind) == [.staleAtEnd] })
+        let warned = window.warnings.contains { warning in warning.contains("package-0") && warning.contains("stopped moving") }
         #expect(warned, "\(window.warnings)")
-        // Stale is a warning about trust; the reading itself (0 J) is what the counter said.
+        // The reading itself (0 J) is what the counter said; the window says it cannot be trusted.
         #expect(window.basisJoules == 0)
+        #expect(window.untrusted && window.untrustedReasons == ["package-0: stale-at-end"])
+        // Ten intervals of 50 ms make the threshold 0.5 s: the same 0.3 s standstill is not yet stale.
+        let slow = try EnergyMeter(plan: try #require(try inventory.plan(for: .auto)),
+                                   configuration: MeterConfiguration(intervalSeconds: 0.05, staleAfterSeconds: 0.2))
+        let (calm, _) = sampledWindow(slow, seconds: 0.3)
+        #expect(!calm.untrusted && calm.channels.allSatisfy { !$0.stale })
+    }
+
+    @Test func aCounterThatFreezesThenJumpsBackToTheTruthMakesTheWindowUntrustedWithTheSpan() throws {
+        // The simulated AMD tree of issue 11: 90 W, a 120 J range (wrap-safe 120 ms at 1000 W, so the
+        // sampler runs every 30 ms), counters frozen from 0.3 s to 0.8 s into the window, then back to the truth.
+        let sysfs = FakeSysfs()
+        let value = SharedValue(0)
+        let range: UInt64 = 120_000_000
+        sysfs.set("/pc/intel-rapl:0/name", text: "package-0\n")
+        sysfs.set("/pc/intel-rapl:0/max_energy_range_uj", text: "\(range)\n")
+        sysfs.set("/pc/intel-rapl:0/energy_uj", .shared(value))
+        let stop = SharedValue(0)
+        let frozen = SharedValue(0)
+        let origin = MonotonicClock.nanoseconds()
+        let writer = Thread {
+            while stop.value == 0 {
+                if frozen.value == 0 {
+                    let joules = 90 * Double(MonotonicClock.nanoseconds() - origin) / 1e9
+                    value.set(UInt64(joules * 1e6) % range)
+                }
+                usleep(1000)
+            }
+        }
+        writer.start()
+        defer { stop.set(1) }
+        usleep(5000)
+        let inventory = try EnergyInventory.discover(.fake(powercapRoot: "/pc", sysfs: sysfs))
+        let meter = try EnergyMeter(plan: try #require(try inventory.plan(for: .auto)))
+        #expect(abs(meter.intervalSeconds - 0.03) < 1e-9)
+        meter.start()
+        defer { meter.stop() }
+        let mark = meter.beginWindow()
+        usleep(300_000)
+        frozen.set(1)
+        usleep(500_000)
+        frozen.set(0)
+        usleep(300_000)
+        let window = meter.endWindow(mark)
+        #expect(window.untrusted)
+        #expect(window.untrustedReasons == ["package-0: stalled-hiding-wraps"])
+        let package = try #require(window.channels.first)
+        let span = try #require(package.spans.first { $0.kind == .stalledHidingWraps }, "\(package.spans)")
+        // The standstill began at the freeze and ended at the first reading after it (within a sampling interval or two).
+        #expect(abs(span.startSeconds - 0.3) < 0.1 && abs(span.endSeconds - 0.8) < 0.1, "\(span)")
+        #expect(window.warnings.contains { $0.contains("UNTRUSTED") && $0.contains("package-0") })
     }
 
     @Test func aBasisCounterThatFailsMidRunMakesTheBasisUnavailableNotZero() throws {

@@ -234,6 +234,7 @@ enum EvalCommand {
     static func ask(_ query: QuerySet.Query, client: CompletionClient, meter: EnergyMeter?, idleWatts: Double?, retries: Int,
                     maxTokens: Int, stop: () -> Bool) -> Outcome {
         var attempt = 0
+        var untrustedRetries = 0
         while true {
             attempt += 1
             let mark = meter?.beginWindow()
@@ -244,6 +245,11 @@ enum EvalCommand {
             let window = mark.flatMap { meter?.endWindow($0) }
             switch result {
             case .success(let response):
+                if let window, window.untrusted, untrustedRetries < KernelMeasurement.untrustedRetries, !stop() {
+                    // Asked again (temperature 0: the same answer): its energy window could not be trusted.
+                    untrustedRetries += 1
+                    continue
+                }
                 var record = Fixture.Query(id: query.id, correct: false, promptTokens: response.promptTokens, outputTokens: response.completionTokens)
                 let verdict = query.grader.grade(response.text, expected: query.expected)
                 record.correct = verdict.correct
@@ -261,7 +267,8 @@ enum EvalCommand {
                     record.energy = .init(joules: joules, windowSeconds: window.durationSeconds,
                                           netJoules: idleWatts.map { joules - $0 * window.durationSeconds },
                                           prefillJoules: prefillJoules, decodeJoules: prefillJoules.map { max(0, joules - $0) },
-                                          warnings: window.warnings.isEmpty ? nil : window.warnings)
+                                          warnings: window.warnings.isEmpty ? nil : window.warnings,
+                                          untrusted: window.untrusted ? true : nil)
                 }
                 return .answered(record)
             case .failure(let failure):

@@ -54,7 +54,7 @@ enum ExecCommand {
         if let meter, idleSeconds > 0 {
             idle = IdleBaseline.measure(with: meter, seconds: idleSeconds)
             if idle == nil {
-                context.stderr.line("perwatt exec: the idle baseline could not be measured (a basis counter failed); reporting gross energy only.")
+                context.stderr.line("perwatt exec: the idle baseline could not be measured (a basis counter failed, or every idle window was untrusted); reporting gross energy only.")
             }
         }
 
@@ -127,7 +127,8 @@ enum ExecCommand {
             let method = energy.measurement == "integrated-power" ? ", integrated from power readings" : ""
             lines.append(("energy basis", "\(energy.basis) (source \(energy.source)\(method))"))
             if let joules = energy.joules {
-                lines.append(("energy", "\(fixed(joules, 3)) J"))
+                let mark = energy.trusted ? "" : "  UNTRUSTED (\((energy.untrustedReasons ?? []).joined(separator: "; "))): see the warnings below"
+                lines.append(("energy", "\(fixed(joules, 3)) J\(mark)"))
                 lines.append(("average power", energy.averageWatts.map { "\(fixed($0, 2)) W" } ?? "n/a"))
                 lines.append(("peak power", energy.peakWatts.map { "\(fixed($0, 2)) W (highest \(fixed(report.sampler.map { max($0.requestedIntervalSeconds, $0.intervalSeconds) * 1000 } ?? 100, 0)) ms bin)" } ?? "n/a (run shorter than one trace bin)"))
                 if let idle = energy.idle, let net = energy.netJoules, let netWatts = energy.netAverageWatts {
@@ -147,8 +148,9 @@ enum ExecCommand {
             var table = Table(["ZONE", "NAME", "ROLE", "ENERGY (J)", "AVG (W)", "WRAPS", "FLAGS"], rightAligned: [3, 4, 5])
             for zone in energy.zones {
                 var flags: [String] = []
+                if zone.untrusted { flags.append("UNTRUSTED") }
                 if zone.stale { flags.append("stale") }
-                if zone.untrustedIntervals > 0 { flags.append("gap") }
+                if zone.spans.contains(where: { $0.kind == .samplingGap }) { flags.append("gap") }
                 if zone.error != nil { flags.append("error") }
                 table.add([zone.id, zone.name, zone.inBasis ? "basis" : (zone.note ?? "info"),
                            zone.joules.map { fixed($0, 3) } ?? "n/a", zone.averageWatts.map { fixed($0, 2) } ?? "n/a",

@@ -32,6 +32,10 @@ struct ExecReport: Encodable {
         var wraps: Int
         var untrustedIntervals: Int
         var stale: Bool
+        /// This zone's energy over the run cannot be trusted (see `spans`).
+        var untrusted: Bool
+        /// Sampling gaps, standstills and a stale end, in seconds from the start of the run.
+        var spans: [WindowSpan]
         var readErrors: Int
         var error: String?
     }
@@ -47,7 +51,12 @@ struct ExecReport: Encodable {
         var basis: String
         var measurement: String
         /// Basis energy of the whole run; null (with `unavailableReason`) if a basis channel failed.
+        /// When `trusted` is false it is only what the counters showed (`untrustedReasons` says why).
         var joules: Double?
+        /// False when a basis zone's energy cannot be trusted: a sampling gap or a standstill longer
+        /// than its wrap-safe time, a counter stale at the end, a reset (docs/energy.md).
+        var trusted: Bool
+        var untrustedReasons: [String]?
         var averageWatts: Double?
         var peakWatts: Double?
         var idle: Idle?
@@ -101,6 +110,8 @@ extension ExecReport.Energy {
         averageWatts = window.averageWatts
         peakWatts = window.peakWatts
         unavailableReason = window.unavailableReason
+        trusted = !window.untrusted
+        untrustedReasons = window.untrusted ? window.untrustedReasons : nil
         warnings = window.warnings
         trace = window.trace
         if let idle {
@@ -118,6 +129,7 @@ extension ExecReport.Energy {
                 counterStart: channel.startRaw, counterEnd: channel.endRaw, joules: channel.energyJoules,
                 averageWatts: channel.averageWatts, idleWatts: idle?.channelMedianWatts[channel.channel.id],
                 wraps: channel.wraps, untrustedIntervals: channel.untrustedIntervals, stale: channel.stale,
+                untrusted: channel.untrusted, spans: channel.spans,
                 readErrors: channel.readErrors, error: channel.error.map { "\($0)" })
         }
     }

@@ -188,10 +188,14 @@ enum KernelsCommand {
             let range = "\(fixed((seconds.min() ?? 0) * 1000, 3))–\(fixed((seconds.max() ?? 0) * 1000, 3))"
             table.add([result.name, fixed(median * 1000, 3), range, fixed(result.gflopsPerSecond ?? 0, 1), fixed(result.gigabytesPerSecond ?? 0, 1),
                        fixed(result.percentOfPeak ?? 0, 1),
-                       result.joulesPerCall.map { String(format: "%.3g", $0) } ?? "n/a",
+                       result.joulesPerCall.map { String(format: "%.3g", $0) } ?? (result.untrustedWindows != nil ? "UNTRUSTED" : "n/a"),
                        result.joulesPerGFLOP.map { String(format: "%.3g", $0) } ?? "n/a",
                        result.averageWatts.map { fixed($0, 1) } ?? "n/a"])
         }
-        return out + table.render()
+        out += table.render()
+        for result in report.kernels {
+            if let reason = result.energyUnavailableReason { out += "warning: \(result.name): \(reason)\n" }
+        }
+        return out
     }
 }

@@ -205,6 +205,7 @@ enum ProbeCommand {
         case .permissionDenied: return "denied"
         case .missingFile: return "missing"
         case .malformed, .counterAboveRange: return "garbage"
+        case .notRegularFile: return "not a file"
         case .readFailed(_, let errno): return errno.name
         case .sourceUnavailable, .nvml: return "error"
         }

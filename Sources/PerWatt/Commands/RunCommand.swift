@@ -229,6 +229,7 @@ enum RunCommand {
             } else if !outcome.interrupted {
                 record.record(outcome, kernel: kernel, peakFlopsPerSecond: result.machineLimits?.peakF32FlopsPerSecond)
                 record.windows = outcome.windows
+                if let reason = record.energyUnavailableReason { warnings.append("\(kernel.name): \(reason); its workloads get no energy scores") }
                 measured[kernel] = KernelSamples(secondsPerCall: outcome.secondsPerCall, joulesPerCall: outcome.joulesPerCall)
             }
             if !outcome.interrupted { result.kernels.append(record) }

@@ -55,7 +55,8 @@ struct EvalScores: Codable, Sendable {
         energyBasis = fixture.eval?.energy.basis
 
         // Energy figures only when every graded query has its energy: a mean over a subset would be biased.
-        let measured = queries.compactMap { q in q.energy.map { (q, $0) } }
+        // An untrusted window (a sampling gap, a stalled counter) counts as no measurement.
+        let measured = queries.compactMap { q in q.energy.flatMap { $0.untrusted == true ? nil : (q, $0) } }
         guard !measured.isEmpty, measured.count == queries.count else { return }
         struct Sample {
             var correct: Double, joules: Double, net: Double?, watts: Double, tokens: Double?
@@ -131,7 +132,10 @@ enum EvalSummary {
             lines.append(("IPW [95%]", interval(ipw) + " accuracy per W (rewards slow low-power machines; read beside IPJ)"))
             if let tpj = s.tokensPerJoule { lines.append(("tokens/J [95%]", interval(tpj))) }
         } else if run?.energy.basis != nil && s.graded > 0 {
-            lines.append(("energy", "absent: not every graded query has a measured window"))
+            let untrusted = (fixture.queries ?? []).filter { $0.energy?.untrusted == true }.count
+            lines.append(("energy", untrusted > 0
+                ? "absent: \(untrusted) graded quer\(untrusted == 1 ? "y's" : "ies'") energy window stayed UNTRUSTED after re-asking (see their energy.warnings)"
+                : "absent: not every graded query has a measured window"))
         }
         let width = lines.map(\.0.count).max() ?? 0
         out += lines.map { "  " + $0.0 + String(repeating: " ", count: width - $0.0.count + 2) + $0.1 + "\n" }.joined()

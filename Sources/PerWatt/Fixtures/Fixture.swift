@@ -44,6 +44,9 @@ struct Fixture: Codable, Sendable, Hashable {
         var decodeJoules: Double?
         /// Probe warnings about this window (a gap in sampling, a stale counter).
         var warnings: [String]?
+        /// Present (true) when this window's energy cannot be trusted even after asking again; such a
+        /// query gives the summary no energy figure.
+        var untrusted: Bool?
     }
 
     struct Aggregate: Codable, Sendable, Hashable {

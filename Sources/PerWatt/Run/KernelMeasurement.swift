@@ -12,12 +12,20 @@ struct WindowRecord: Codable, Sendable {
         var wraps: Int
         var joules: Double?
         var error: String?
+        /// Present (true) when this channel's energy over the window cannot be trusted.
+        var untrusted: Bool?
+        /// Where it misbehaved (sampling gaps, standstills, stale at the end), in seconds from the window's start.
+        var spans: [WindowSpan]?
     }
 
     var calls: Int
     var durationSeconds: Double
     var basisJoules: Double?
     var unavailableReason: String?
+    /// Present (true) when the basis energy of this window cannot be trusted; such a window is
+    /// measured again, and one that stays untrusted gives the kernel no energy figure.
+    var untrusted: Bool?
+    var untrustedReasons: [String]?
     var channels: [ChannelReading]?
 }
 
@@ -30,9 +38,16 @@ enum KernelMeasurement {
         /// Per repetition; nil without a meter or when a window's basis energy was unavailable.
         var joulesPerCall: [Double]?
         var windows: [WindowRecord] = []
+        /// Windows measured again because their energy was untrusted.
+        var remeasuredWindows = 0
+        /// Repetitions whose window stayed untrusted after every re-measurement (their energy is not used).
+        var untrustedWindows = 0
         /// Stopped by Ctrl-C before all repetitions ran.
         var interrupted = false
     }
+
+    /// Times a window whose energy is untrusted is measured again before it is kept as untrusted.
+    static let untrustedRetries = 3
 
     /// Verifies `prepared` and, if it passes, warms it up and measures `repetitions` windows of at
     /// least `minTime` seconds each (the call count calibrated once, then fixed).
@@ -43,28 +58,49 @@ enum KernelMeasurement {
         let calls = Timer.measure(minimumSeconds: minTime, repetitions: 1) { prepared.run() }.callsPerRepetition
         var joules: [Double] = []
         var energyComplete = meter != nil
-        for _ in 0..<repetitions {
-            if interrupted() {
-                outcome.interrupted = true
+        repetitions: for _ in 0..<repetitions {
+            var retries = 0
+            while true {
+                if interrupted() {
+                    outcome.interrupted = true
+                    break repetitions
+                }
+                let mark = meter?.beginWindow()
+                let start = Timer.now()
+                for _ in 0..<calls { prepared.run() }
+                let elapsed = Timer.now() - start
+                var record = WindowRecord(calls: calls, durationSeconds: elapsed)
+                var window: EnergyWindow?
+                if let mark, let meter {
+                    let measured = meter.endWindow(mark)
+                    window = measured
+                    record.durationSeconds = measured.durationSeconds
+                    record.basisJoules = measured.basisJoules
+                    record.unavailableReason = measured.unavailableReason
+                    if measured.untrusted {
+                        record.untrusted = true
+                        record.untrustedReasons = measured.untrustedReasons
+                    }
+                    record.channels = measured.channels.map {
+                        WindowRecord.ChannelReading(id: $0.channel.id, counterStart: $0.startRaw, counterEnd: $0.endRaw, wraps: $0.wraps,
+                                                    joules: $0.energyJoules, error: $0.error.map { "\($0)" },
+                                                    untrusted: $0.untrusted ? true : nil, spans: $0.spans.isEmpty ? nil : $0.spans)
+                    }
+                }
+                if let window, window.untrusted, retries < untrustedRetries {
+                    // Measured again: an untrusted window is never scored while a trusted one can be had.
+                    retries += 1
+                    outcome.remeasuredWindows += 1
+                    continue
+                }
+                outcome.secondsPerCall.append(elapsed / Double(calls))
+                if let window {
+                    if window.untrusted { outcome.untrustedWindows += 1 }
+                    if let total = window.basisJoules, !window.untrusted { joules.append(total / Double(calls)) } else { energyComplete = false }
+                }
+                outcome.windows.append(record)
                 break
             }
-            let mark = meter?.beginWindow()
-            let start = Timer.now()
-            for _ in 0..<calls { prepared.run() }
-            let elapsed = Timer.now() - start
-            outcome.secondsPerCall.append(elapsed / Double(calls))
-            var record = WindowRecord(calls: calls, durationSeconds: elapsed)
-            if let mark, let window = meter?.endWindow(mark) {
-                record.durationSeconds = window.durationSeconds
-                record.basisJoules = window.basisJoules
-                record.unavailableReason = window.unavailableReason
-                record.channels = window.channels.map {
-                    WindowRecord.ChannelReading(id: $0.channel.id, counterStart: $0.startRaw, counterEnd: $0.endRaw, wraps: $0.wraps,
-                                                joules: $0.energyJoules, error: $0.error.map { "\($0)" })
-                }
-                if let total = window.basisJoules { joules.append(total / Double(calls)) } else { energyComplete = false }
-            }
-            outcome.windows.append(record)
         }
         if energyComplete && !joules.isEmpty && joules.count == outcome.secondsPerCall.count { outcome.joulesPerCall = joules }
         if prepared.kernel.implementation == .openblas {
@@ -114,6 +150,11 @@ struct KernelResult: Codable, Sendable {
     var joulesPerCallByRepetition: [Double]?
     var joulesPerGFLOP: Double?
     var averageWatts: Double?
+    /// Windows measured again because their energy was untrusted, and those that stayed untrusted
+    /// (then the kernel has no energy figure: `energyUnavailableReason` says why).
+    var remeasuredWindows: Int?
+    var untrustedWindows: Int?
+    var energyUnavailableReason: String?
     /// The measured windows with their raw counter readings (`perwatt run` only).
     var windows: [WindowRecord]?
 
@@ -144,6 +185,11 @@ struct KernelResult: Codable, Sendable {
         gflopsPerSecond = kernel.flops / median / 1e9
         gigabytesPerSecond = kernel.bytes / median / 1e9
         percentOfPeak = peakFlopsPerSecond.map { 100 * kernel.flops / median / $0 }
+        if outcome.remeasuredWindows > 0 { remeasuredWindows = outcome.remeasuredWindows }
+        if outcome.untrustedWindows > 0 {
+            untrustedWindows = outcome.untrustedWindows
+            energyUnavailableReason = "\(outcome.untrustedWindows) of \(outcome.secondsPerCall.count) windows stayed untrusted after \(KernelMeasurement.untrustedRetries) re-measurements each: no energy figure"
+        }
         if let joules = outcome.joulesPerCall {
             let perCall = PowerProbe.median(joules)
             joulesPerCall = perCall

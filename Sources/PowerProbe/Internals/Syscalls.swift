@@ -55,9 +55,56 @@ enum Syscalls {
         }
     }
 
-    /// Opens `path` read-only. The corresponding C function is `open`.
-    static func openReadOnly(_ path: String) -> Result<Int32, Errno> {
-        retryingEINTR({ open(path, O_RDONLY | O_CLOEXEC) }, failed: { $0 < 0 })
+    /// What kind of file a path is, for files that must be regular (sysfs attributes are).
+    enum FileKind: String, Sendable {
+        case regular = "a regular file"
+        case directory = "a directory"
+        case fifo = "a FIFO"
+        case characterDevice = "a character device"
+        case blockDevice = "a block device"
+        case socket = "a socket"
+        case other = "not a regular file"
+
+        init(mode: mode_t) {
+            switch mode & S_IFMT {
+            case S_IFREG: self = .regular
+            case S_IFDIR: self = .directory
+            case S_IFIFO: self = .fifo
+            case S_IFCHR: self = .characterDevice
+            case S_IFBLK: self = .blockDevice
+            case S_IFSOCK: self = .socket
+            default: self = .other
+            }
+        }
+    }
+
+    /// Why a file could not be opened as a regular file.
+    enum OpenFailure: Error, Equatable {
+        case errno(Errno)
+        case notRegular(FileKind)
+    }
+
+    /// Opens `path` read-only and without blocking (a FIFO put where a counter should be must never
+    /// hang a read), and checks it is a regular file, as every sysfs attribute is. The corresponding
+    /// C functions are `open` and `fstat`.
+    static func openRegularFile(_ path: String) -> Result<Int32, OpenFailure> {
+        let opened = retryingEINTR({ open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY) }, failed: { $0 < 0 })
+        guard case .success(let fd) = opened else {
+            if case .failure(let error) = opened { return .failure(.errno(error)) }
+            return .failure(.errno(Errno(EIO)))
+        }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            let code = errno
+            _ = Glibc.close(fd)
+            return .failure(.errno(Errno(code)))
+        }
+        let kind = FileKind(mode: info.st_mode)
+        guard kind == .regular else {
+            _ = Glibc.close(fd)
+            return .failure(.notRegular(kind))
+        }
+        return .success(fd)
     }
 
     /// Reads up to `capacity` bytes at offset 0 (sysfs attributes here are a line: a counter is at most

@@ -10,7 +10,8 @@ public struct MeterConfiguration: Sendable {
     /// Power at which wrap times are stated and the wrap-safe gap is computed (default 1000 W:
     /// far above any single RAPL zone, so the guarantee holds on any machine).
     public var ceilingWatts: Double = 1000
-    /// A counter that does not move over a window at least this long is reported stale.
+    /// A counter that stands still for longer than this is stale: at least this, ten requested
+    /// sampling intervals, and never more than the counter's wrap-safe time (docs/energy.md).
     public var staleAfterSeconds: Double = 1.0
     /// Most trace points kept (10 Hz for 28 hours by default); later ones are dropped, never the totals.
     public var traceCapacity: Int = 1_000_000
@@ -37,6 +38,17 @@ struct ChannelSnapshot: Sendable {
     var untrusted: Int
     var errors: Int
     var lastError: ProbeError?
+    var lastAdvance: UInt64?
+    var spanCount: Int
+}
+
+/// A span of a window over which a channel's counter misbehaved, in seconds from the window's start.
+public struct WindowSpan: Sendable, Hashable, Codable {
+    public var kind: CounterSpan.Kind
+    public var startSeconds: Double
+    public var endSeconds: Double
+    public var untrusted: Bool
+    public var durationSeconds: Double { endSeconds - startSeconds }
 }
 
 /// One channel over one window.
@@ -49,10 +61,15 @@ public struct ChannelWindow: Sendable {
     public var energyJoules: Double?
     public var averageWatts: Double?
     public var wraps: Int
-    /// Intervals whose delta could not be trusted (gap beyond the wrap-safe time, or a counter reset).
+    /// Intervals whose delta could not be trusted (gap beyond the wrap-safe time, a standstill
+    /// beyond it, an implausible jump, a counter reset).
     public var untrustedIntervals: Int
-    /// The counter did not move over a window long enough that it must have.
+    /// The counter stood still for longer than its stale threshold somewhere in the window.
     public var stale: Bool
+    /// The channel's energy over this window may be wrong (see `spans`).
+    public var untrusted: Bool
+    /// What made it stale or untrusted, where in the window.
+    public var spans: [WindowSpan]
     public var readErrors: Int
     public var error: ProbeError?
 }
@@ -73,8 +90,15 @@ public struct EnergyWindow: Sendable {
     public var durationSeconds: Double
     public var channels: [ChannelWindow]
     /// Sum of the basis channels; nil when one of them failed (see `unavailableReason`). Never 0 for "unknown".
+    /// When `untrusted`, the figure is what the counters show and may be too low or too high.
     public var basisJoules: Double?
     public var unavailableReason: String?
+    /// A basis channel's energy over this window cannot be trusted (a sampling gap, a standstill
+    /// beyond the wrap-safe time, a stale counter at the end, a reset): the total must not be used
+    /// as if it were measured. `kernels` and `run` measure such a window again.
+    public var untrusted: Bool
+    /// Why, one sentence per basis channel at fault.
+    public var untrustedReasons: [String]
     public var averageWatts: Double? { basisJoules.map { durationSeconds > 0 ? $0 / durationSeconds : 0 } }
     /// Highest basis power over one trace bin (the requested interval, 100 ms by default) within the window.
     public var peakWatts: Double?
@@ -110,6 +134,8 @@ public final class EnergyMeter: @unchecked Sendable {
 
     struct ChannelState {
         var reader: any ChannelReader
+        /// Stale threshold for this channel (ns): see `MeterConfiguration.staleAfterSeconds`.
+        var staleNanoseconds: UInt64
         var accumulator: ChannelAccumulator
         var raw: UInt64?
         /// Whether the latest pass read this channel (its value is then in `raw`).
@@ -153,12 +179,14 @@ public final class EnergyMeter: @unchecked Sendable {
         do {
             for planned in plan.channels {
                 let wrapSafe = planned.channel.wrapSeconds(atWatts: configuration.ceilingWatts).map { UInt64($0 * 1e9) }
+                var stale = UInt64(max(configuration.staleAfterSeconds, 10 * configuration.intervalSeconds) * 1e9)
+                if let wrapSafe { stale = min(stale, wrapSafe) }
                 let reader = try planned.open()
                 var accumulator = ChannelAccumulator(planned.channel.measurement, wrapSafeNanoseconds: wrapSafe,
-                                                     ceilingWatts: configuration.ceilingWatts)
+                                                     ceilingWatts: configuration.ceilingWatts, staleNanoseconds: stale)
                 let raw = try reader.read()
                 accumulator.observe(raw, at: now)
-                channels.append(ChannelState(reader: reader, accumulator: accumulator, raw: raw))
+                channels.append(ChannelState(reader: reader, staleNanoseconds: stale, accumulator: accumulator, raw: raw))
             }
         } catch {
             for channel in channels { channel.reader.close() }
@@ -226,7 +254,9 @@ public final class EnergyMeter: @unchecked Sendable {
                 ChannelSnapshot(raw: channel.lastReadSucceeded ? channel.raw : nil, microjoules: channel.accumulator.microjoules,
                                 exactMicrojoules: channel.accumulator.exactMicrojoules,
                                 wraps: channel.accumulator.wraps, untrusted: channel.accumulator.untrusted,
-                                errors: channel.errors, lastError: channel.lastError)
+                                errors: channel.errors, lastError: channel.lastError,
+                                lastAdvance: channel.accumulator.lastAdvanceNanoseconds,
+                                spanCount: channel.accumulator.spanCount)
             }
             return (time, snapshots, max(state.traceTimes.count - 1, 0))
         }
@@ -293,19 +323,40 @@ public final class EnergyMeter: @unchecked Sendable {
     /// Reads every channel now and returns the energy since `mark`.
     public func endWindow(_ mark: WindowMark) -> EnergyWindow {
         let (time, snapshots, _) = edge()
+        let (spansByChannel, staleThresholds) = state.withLock { state in
+            (state.channels.indices.map { state.channels[$0].accumulator.spans(from: mark.channels[$0].spanCount) },
+             state.channels.map(\.staleNanoseconds))
+        }
         let duration = Double(time - mark.nanoseconds) / 1e9
+        func offset(_ nanoseconds: UInt64) -> Double {
+            nanoseconds <= mark.nanoseconds ? 0 : Double(nanoseconds - mark.nanoseconds) / 1e9
+        }
         var windows: [ChannelWindow] = []
         var warnings: [String] = []
         var basisJoules: Double? = 0
         var unavailable: String?
+        var untrustedReasons: [String] = []
         for (index, planned) in plan.channels.enumerated() {
             let start = mark.channels[index]
             let end = snapshots[index]
             let channel = planned.channel
+            var spans = spansByChannel[index].map {
+                WindowSpan(kind: $0.kind, startSeconds: offset($0.startNanoseconds), endSeconds: offset($0.endNanoseconds),
+                           untrusted: $0.isUntrusted)
+            }
+            // Still standing still at the end, for longer than the threshold: the energy since is missing.
+            if let advanced = end.lastAdvance, end.raw != nil {
+                let still = max(advanced, mark.nanoseconds)
+                if time > still, time - still > staleThresholds[index] {
+                    spans.append(WindowSpan(kind: .staleAtEnd, startSeconds: offset(still), endSeconds: duration, untrusted: true))
+                }
+            }
             var window = ChannelWindow(channel: channel, startRaw: start.raw, endRaw: end.raw, energyJoules: nil,
                                        averageWatts: nil, wraps: end.wraps - start.wraps,
-                                       untrustedIntervals: end.untrusted - start.untrusted, stale: false,
-                                       readErrors: end.errors - start.errors, error: nil)
+                                       untrustedIntervals: end.untrusted - start.untrusted,
+                                       stale: spans.contains { $0.kind == .stalled || $0.kind == .stalledHidingWraps || $0.kind == .staleAtEnd },
+                                       untrusted: end.untrusted > start.untrusted || spans.contains(where: \.untrusted),
+                                       spans: spans, readErrors: end.errors - start.errors, error: nil)
             if start.raw == nil || end.raw == nil {
                 window.error = end.lastError ?? start.lastError
             } else {
@@ -317,15 +368,15 @@ public final class EnergyMeter: @unchecked Sendable {
                 }
                 window.energyJoules = joules
                 window.averageWatts = duration > 0 ? joules / duration : nil
-                if case .energyCounter = channel.measurement, joules == 0, duration >= configuration.staleAfterSeconds {
-                    window.stale = true
-                }
             }
-            if window.stale {
-                warnings.append("\(channel.name) (\(channel.path)) did not move in \(Self.format(duration)) s: the counter is stale; its energy is not trustworthy")
+            for span in spans {
+                let verdict = span.untrusted ? "; its energy over this window is UNTRUSTED" : ""
+                warnings.append("\(channel.name) (\(channel.path)): from \(Self.format(span.startSeconds)) s to \(Self.format(span.endSeconds)) s into the window (\(Self.format(span.durationSeconds)) s): \(span.kind.explanation)\(verdict)")
             }
-            if window.untrustedIntervals > 0 {
-                warnings.append("\(channel.name): \(window.untrustedIntervals) interval(s) longer than the wrap-safe time, with a counter reset, or with a jump above \(Int(configuration.ceilingWatts)) W (left out); the energy may be off by those intervals")
+            // Past the accumulator's span capacity, intervals are still counted but not located.
+            let unrecorded = window.untrustedIntervals - spans.filter { $0.untrusted && $0.kind != .staleAtEnd }.count
+            if unrecorded > 0 {
+                warnings.append("\(channel.name): \(unrecorded) more untrusted interval(s) than recorded spans; its energy over this window is UNTRUSTED")
             }
             if window.readErrors > 0, window.error == nil {
                 warnings.append("\(channel.name): \(window.readErrors) failed reading(s) in the window, bridged by the readings around them")
@@ -336,6 +387,10 @@ public final class EnergyMeter: @unchecked Sendable {
                 } else {
                     basisJoules = nil
                     unavailable = unavailable ?? "basis channel \(channel.name) could not be read: \(window.error.map { "\($0)" } ?? "unknown error")"
+                }
+                if window.untrusted {
+                    let kinds = Set(spans.filter(\.untrusted).map(\.kind.rawValue)).sorted()
+                    untrustedReasons.append("\(channel.name): \(kinds.isEmpty ? "untrusted intervals" : kinds.joined(separator: ", "))")
                 }
             }
             windows.append(window)
@@ -352,6 +407,7 @@ public final class EnergyMeter: @unchecked Sendable {
         return EnergyWindow(source: plan.source, basis: plan.basis, measurement: plan.measurement,
                             durationSeconds: duration, channels: windows,
                             basisJoules: basisJoules, unavailableReason: unavailable,
+                            untrusted: !untrustedReasons.isEmpty, untrustedReasons: untrustedReasons,
                             peakWatts: peak, trace: trace, warnings: warnings)
     }
 

@@ -7,9 +7,13 @@ public struct IdleBaseline: Sendable, Hashable {
     /// Median power per channel id.
     public var channelMedianWatts: [String: Double]
     public var totalSeconds: Double
+    /// Windows left out because their energy could not be trusted.
+    public var untrustedWindows: Int = 0
 
     /// Measures `seconds` of idle in windows of `windowSeconds` (default 1 s), sleeping in between reads.
-    /// Returns nil if `seconds` is not positive or a basis channel could not be read.
+    /// A window whose energy is untrusted (`EnergyWindow.untrusted`) is left out of the median; its
+    /// count is in `untrustedWindows`. Returns nil if `seconds` is not positive, a basis channel could
+    /// not be read, or no window was trusted.
     public static func measure(with meter: EnergyMeter, seconds: Double, windowSeconds: Double = 1.0) -> IdleBaseline? {
         guard seconds > 0 else { return nil }
         let count = max(1, Int((seconds / windowSeconds).rounded()))
@@ -17,19 +21,25 @@ public struct IdleBaseline: Sendable, Hashable {
         var watts: [Double] = []
         var perChannel: [String: [Double]] = [:]
         var total = 0.0
+        var untrusted = 0
         for _ in 0..<count {
             let mark = meter.beginWindow()
             Syscalls.sleep(nanoseconds: UInt64(length * 1e9))
             let window = meter.endWindow(mark)
             guard let power = window.averageWatts else { return nil }
+            if window.untrusted {
+                untrusted += 1
+                continue
+            }
             watts.append(power)
             total += window.durationSeconds
             for channel in window.channels {
                 if let channelWatts = channel.averageWatts { perChannel[channel.channel.id, default: []].append(channelWatts) }
             }
         }
+        guard !watts.isEmpty else { return nil }
         return IdleBaseline(windowWatts: watts, medianWatts: median(watts),
-                            channelMedianWatts: perChannel.mapValues(median), totalSeconds: total)
+                            channelMedianWatts: perChannel.mapValues(median), totalSeconds: total, untrustedWindows: untrusted)
     }
 }
 

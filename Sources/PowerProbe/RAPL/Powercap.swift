@@ -20,8 +20,21 @@ public struct PowercapInventory: Sendable {
     /// The first problem that stops the basis from being measured (e.g. permission denied).
     public var basisProblem: ProbeError? { basisZones.lazy.compactMap(\.problem).first }
 
-    /// Whether RAPL can be measured: a basis exists and all its zones read.
-    public var isUsable: Bool { basis != nil && basisProblem == nil }
+    /// The first zone that could not be identified: its `name` file is missing, unreadable or empty,
+    /// or a top-level zone has a name that is not a RAPL domain. Such a tree may hide a package or a
+    /// DRAM zone, so no total is summed from it: the problem is an error, never a smaller basis.
+    public var structuralProblem: ProbeError? {
+        zones.lazy.filter { zone in
+            guard zone.problem != nil, case .other = zone.domain else { return false }
+            return zone.isTopLevel || zone.name == "?" || zone.name.isEmpty
+        }.compactMap(\.problem).first
+    }
+
+    /// Whether RAPL can be measured: a basis exists, every zone could be identified, and the basis zones read.
+    public var isUsable: Bool { basis != nil && structuralProblem == nil && basisProblem == nil }
+
+    /// Whether the tree has RAPL zones at all. Zones that exist but cannot be used are an error, not an absence.
+    public var isPresent: Bool { rootExists && !zones.isEmpty }
 
     /// Discovers zones under `root`: classifies each by its `name` file, parses hexadecimal ids,
     /// removes MMIO/TPMI duplicates, reads each zone's range and counter once, and chooses the basis
@@ -68,6 +81,10 @@ public struct PowercapInventory: Sendable {
                 throw ProbeError.malformed(path: directory + "/name", content: "", expected: "a zone name such as package-0")
             }
             zone.domain = RAPLDomain(name: zone.name)
+            if zone.isTopLevel, case .other = zone.domain {
+                throw ProbeError.malformed(path: directory + "/name", content: zone.name,
+                                           expected: "a top-level RAPL zone name: package-N, package-N-die-M, psys or dram")
+            }
             let range = try sysfs.readUInt64(zone.rangeFile)
             guard range > 0 else {
                 throw ProbeError.malformed(path: zone.rangeFile, content: "0", expected: "a positive range in µJ")
@@ -158,6 +175,7 @@ public struct PowercapInventory: Sendable {
     /// The channels to sample: the basis zones and the readable informational ones.
     /// Throws the basis zones' first problem (e.g. permission denied) instead of measuring less.
     public func plan(sysfs: any SysfsAccess) throws -> EnergyPlan {
+        if let structuralProblem { throw structuralProblem }
         guard let basis else {
             throw ProbeError.sourceUnavailable(source: .rapl, reason: noBasisReason ?? "no basis")
         }
