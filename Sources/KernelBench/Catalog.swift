@@ -84,6 +84,33 @@ public struct KernelCase: Sendable, Hashable {
         }
     }
 
+    /// Estimated peak bytes of preparing, verifying and timing the case with `threads` workers: the
+    /// inputs (and the f32 values they are encoded from), the prepared activations, the output twice
+    /// (verification writes a fresh one), the reference's Double results and per-thread scratch.
+    /// Computed in floating point, so no size can overflow; callers compare it with the memory
+    /// available before they allocate anything.
+    public func estimatedPeakBytes(threads: Int) -> Double {
+        let workers = Double(max(threads, 1))
+        switch operation {
+        case .matmul(let m, let n, let k):
+            let (m, n, k) = (Double(m), Double(n), Double(k))
+            let rowBytes = weightBytes / max(n, 1)
+            let verifiedColumns = min(n, 64)
+            let inputs = 4 * m * k + 4 * n * k + n * rowBytes + 4 * m * k
+            let outputs = 2 * 4 * m * n
+            let verification = m * verifiedColumns * (16 + 4) + verifiedColumns * rowBytes
+            return inputs + outputs + verification + workers * 4 * (64 * k + 64 * 64)
+        case .attention(let s):
+            let (t, l, h, hkv, d) = (Double(s.queries), Double(s.keys), Double(s.heads), Double(s.kvHeads), Double(s.headDim))
+            let group = h / max(hkv, 1)
+            let inputs = 2 * 4 * t * h * d + 3 * 4 * l * hkv * d
+            let outputs = 2 * 4 * t * h * d
+            let checkedHeads = min(hkv, 2)
+            let verification = checkedHeads * (2 * 4 * t * group * d + 2 * 4 * l * d + 16 * t * group * d + 8 * l) + 20 * checkedHeads * t * group * d
+            return inputs + outputs + verification + workers * 4 * (2 * l * d + 64 * (d + 64))
+        }
+    }
+
     /// Bytes that a memory-bound call must stream: the encoded weights of a matmul, the K and V cache
     /// of an attention call.
     public var weightBytes: Double {

@@ -1,3 +1,4 @@
+import Foundation
 import KernelBench
 import PowerProbe
 
@@ -19,6 +20,11 @@ public struct CLIContext: Sendable {
             (MachineLimits.peakF32FMA(threads: threads, minimumSeconds: seconds, repetitions: repetitions),
              MachineLimits.triadBandwidth(threads: threads, minimumSeconds: seconds, repetitions: repetitions))
         }
+
+    /// Memory a run may allocate without swapping (`MemAvailable` of /proc/meminfo); nil where unknown.
+    public var availableMemoryBytes: @Sendable () -> UInt64? = {
+        (try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8)).flatMap { CPUInfo.meminfoBytes($0, field: "MemAvailable") }
+    }
 
     public init(stdout: any TextSink, stderr: any TextSink, environment: [String: String],
                 makeProbeEnvironment: @escaping @Sendable (String, String) -> ProbeEnvironment,
@@ -92,30 +98,46 @@ public enum PerWattCLI {
                 context.stdout.line("perwatt \(PerWattCLI.version) (kernels built for \(BuildTarget.current.name))")
                 return .success
             default:
-                throw UsageError(message: "unknown command '\(command)'", command: "")
+                throw UsageError(message: "unknown command '\(shown(command))'", command: "")
             }
-        } catch let error as UsageError {
-            let help = error.command.isEmpty ? "perwatt --help" : "perwatt \(error.command) --help"
-            context.stderr.line("perwatt\(error.command.isEmpty ? "" : " " + error.command): \(error.message)")
-            context.stderr.line("Run '\(help)' for usage.")
-            return .usage
-        } catch let error as InputError {
-            context.stderr.line("perwatt \(command): \(error)")
-            return error.unreadable ? .noInput : .dataError
-        } catch let error as KernelError {
-            context.stderr.line("perwatt \(command): \(error)")
-            return .dataError
-        } catch let error as ProbeError {
-            return report(error, command: command, context: context)
         } catch {
-            context.stderr.line("perwatt: internal error: \(error)")
+            return report(error, command: command, context: context)
+        }
+    }
+
+    /// The one place an error becomes what the user reads: one sentence per line on stderr, with
+    /// control characters escaped and its length capped (`Message.sanitized`), and its exit status.
+    static func report(_ error: any Error, command: String, context: CLIContext) -> ExitCode {
+        func say(_ text: String) { context.stderr.line(Message.sanitized(text)) }
+        switch error {
+        case let error as UsageError:
+            let help = error.command.isEmpty ? "perwatt --help" : "perwatt \(error.command) --help"
+            say("perwatt\(error.command.isEmpty ? "" : " " + error.command): \(error.message)")
+            say("Run '\(help)' for usage.")
+            return .usage
+        case let error as InputError:
+            say("perwatt \(command): \(error)")
+            return error.unreadable ? .noInput : .dataError
+        case let error as OutputError:
+            say("perwatt \(command): \(error)")
+            return .ioError
+        case let error as MemoryError:
+            say("perwatt \(command): \(error)")
+            return .insufficientMemory
+        case let error as KernelError:
+            say("perwatt \(command): \(error)")
+            return .dataError
+        case let error as ProbeError:
+            return report(error, command: command, context: context)
+        default:
+            say("perwatt: internal error: \(error)")
             return .internalError
         }
     }
 
     /// Maps a probe error to its exit status and prints it.
     static func report(_ error: ProbeError, command: String, context: CLIContext) -> ExitCode {
-        context.stderr.line("perwatt \(command): \(error)")
+        context.stderr.line(Message.sanitized("perwatt \(command): \(error)"))
         switch error {
         case .permissionDenied: return .permissionDenied
         default: return .energyUnavailable
@@ -154,7 +176,7 @@ struct ParsedOptions {
     func double(_ name: String, command: String, in range: ClosedRange<Double>, unit: String) throws -> Double? {
         guard let text = values[name] else { return nil }
         guard let value = Double(text), value.isFinite, range.contains(value) else {
-            throw UsageError(message: "\(name) takes a number of \(unit) from \(formatNumber(range.lowerBound)) to \(formatNumber(range.upperBound)), not '\(text)'", command: command)
+            throw UsageError(message: "\(name) takes a number of \(unit) from \(formatNumber(range.lowerBound)) to \(formatNumber(range.upperBound)), not '\(shown(text))'", command: command)
         }
         return value
     }
@@ -162,7 +184,7 @@ struct ParsedOptions {
     func int(_ name: String, command: String, in range: ClosedRange<Int>) throws -> Int? {
         guard let text = values[name] else { return nil }
         guard let value = Int(text), range.contains(value) else {
-            throw UsageError(message: "\(name) takes a whole number from \(range.lowerBound) to \(range.upperBound), not '\(text)'", command: command)
+            throw UsageError(message: "\(name) takes a whole number from \(range.lowerBound) to \(range.upperBound), not '\(shown(text))'", command: command)
         }
         return value
     }
@@ -195,7 +217,7 @@ func parseOptions(_ arguments: [String], specs: [OptionSpec], command: String,
                 index += 1
                 continue
             }
-            throw UsageError(message: "unexpected argument '\(argument)'", command: command)
+            throw UsageError(message: "unexpected argument '\(shown(argument))'", command: command)
         }
         var name = argument
         var inline: String?
@@ -206,7 +228,7 @@ func parseOptions(_ arguments: [String], specs: [OptionSpec], command: String,
         guard let spec = byName[name] else {
             let known = specs.map(\.name).filter { $0.hasPrefix(String(name.prefix(4))) }
             let hint = known.isEmpty ? "" : " (did you mean \(known.joined(separator: " or "))?)"
-            throw UsageError(message: "unknown option '\(name)'\(hint)", command: command)
+            throw UsageError(message: "unknown option '\(shown(name))'\(hint)", command: command)
         }
         if spec.value != nil {
             if let inline {
@@ -259,7 +281,7 @@ struct EnergyOptions {
     init(_ options: ParsedOptions, command: String, environment: [String: String]) throws {
         let text = options.string("--energy") ?? "auto"
         guard let selection = EnergySelection(parsing: text) else {
-            throw UsageError(message: "--energy takes auto, none, or a comma-separated list of rapl, hwmon, nvml; not '\(text)'", command: command)
+            throw UsageError(message: "--energy takes auto, none, or a comma-separated list of rapl, hwmon, nvml; not '\(shown(text))'", command: command)
         }
         self.selection = selection
         powercapRoot = options.string("--powercap-root") ?? environment["PERWATT_POWERCAP_ROOT"] ?? ProbeEnvironment.defaultPowercapRoot

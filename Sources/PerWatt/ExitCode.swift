@@ -24,6 +24,9 @@ public struct ExitCode: RawRepresentable, Hashable, Sendable, CustomStringConver
     public static let unavailable = ExitCode(75)
     /// A bug in perwatt (EX_SOFTWARE).
     public static let internalError = ExitCode(70)
+    /// `run`, `kernels`: the run would need more memory than the machine has available
+    /// (/proc/meminfo MemAvailable); `--force` tries anyway (EX_OSERR).
+    public static let insufficientMemory = ExitCode(71)
     /// A result could not be written (EX_IOERR).
     public static let ioError = ExitCode(74)
     /// Energy counters exist but this user may not read them (EX_NOPERM).

@@ -68,8 +68,11 @@ enum CPUInfo {
     }
 
     /// `MemTotal` in bytes.
-    static func memoryBytes(meminfo: String) -> UInt64? {
-        for line in meminfo.split(separator: "\n") where line.hasPrefix("MemTotal:") {
+    static func memoryBytes(meminfo: String) -> UInt64? { meminfoBytes(meminfo, field: "MemTotal") }
+
+    /// A `/proc/meminfo` field (in kB there) in bytes, e.g. `MemAvailable`.
+    static func meminfoBytes(_ meminfo: String, field: String) -> UInt64? {
+        for line in meminfo.split(separator: "\n") where line.hasPrefix(field + ":") {
             let parts = line.split(separator: " ")
             if parts.count >= 2, let kib = UInt64(parts[1]) { return kib * 1024 }
         }

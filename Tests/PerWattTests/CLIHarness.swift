@@ -33,13 +33,16 @@ enum CLIHarness {
     }
 
     /// Runs `arguments`; `--hwmon-root` defaults to a missing folder so the host's sensors never leak in.
-    static func run(_ arguments: [String], sysfs: (any SysfsAccess)? = nil, nvml: FakeNVML? = nil, environment: [String: String] = [:])
+    /// `availableMemory` replaces /proc/meminfo's MemAvailable (nil: the machine's own).
+    static func run(_ arguments: [String], sysfs: (any SysfsAccess)? = nil, nvml: FakeNVML? = nil, environment: [String: String] = [:],
+                    availableMemory: UInt64? = nil)
         -> (status: ExitCode, stdout: String, stderr: String) {
-        let (context, stdout, stderr) = context(sysfs: sysfs, nvml: nvml, environment: [
+        var (context, stdout, stderr) = context(sysfs: sysfs, nvml: nvml, environment: [
             "PERWATT_HWMON_ROOT": Fixtures.path("hwmon/missing"),
             "PERWATT_POWERCAP_ROOT": Fixtures.path("powercap/missing"),
             "PERWATT_MODELS_DIR": Fixtures.path("models/none"),
         ].merging(environment) { _, new in new })
+        if let availableMemory { context.availableMemoryBytes = { availableMemory } }
         let status = PerWattCLI.run(arguments, context: context)
         return (status, stdout.text, stderr.text)
     }

@@ -119,9 +119,13 @@ import ProbeTestSupport
         let written = try parseJSON(try String(contentsOfFile: out, encoding: .utf8))
         #expect((written["energy"] as? [String: Any])?["basis"] as? String == "rapl:package+dram")
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["run.json"], "no temporary file left")
-        let bad = CLIHarness.run(["exec", "--out", directory.path + "/missing/run.json", "--energy", "none", "--", "true"])
+        // Missing folders are created (the rule of every command); a path under a file is refused.
+        let nested = directory.path + "/missing/run.json"
+        #expect(CLIHarness.run(["exec", "--out", nested, "--energy", "none", "--", "true"]).status == .success)
+        #expect(FileManager.default.fileExists(atPath: nested))
+        let bad = CLIHarness.run(["exec", "--out", out + "/run.json", "--energy", "none", "--", "true"])
         #expect(bad.status == .ioError)
-        #expect(bad.stderr.contains("could not write"))
+        #expect(bad.stderr.contains("perwatt exec: cannot write \(out)/run.json: \(out) is a file, not a folder"), "\(bad.stderr)")
     }
 
     @Test(arguments: [

@@ -70,10 +70,10 @@ import KernelBench
             .write(to: file, atomically: true, encoding: .utf8)
         let result = CLIHarness.run(["models", "import", file.path])
         #expect(result.status == .dataError)
-        #expect(result.stderr.contains("heads (6) must be a multiple of kvHeads (4)"), "\(result.stderr)")
+        #expect(result.stderr.contains(":3: num_key_value_heads: (4) must divide num_attention_heads (6)"), "\(result.stderr)")
         try "{\"num_hidden_layers\": 2, \"hidden_size\": \"64\"}".write(to: file, atomically: true, encoding: .utf8)
         let typed = CLIHarness.run(["models", "import", file.path])
-        #expect(typed.stderr.contains(":1: hidden_size: must be a whole number ≥ 1, not a string"), "\(typed.stderr)")
+        #expect(typed.stderr.contains(":1: hidden_size: must be a whole number from 1 to 262144, not a string"), "\(typed.stderr)")
         #expect(CLIHarness.run(["models", "import", "/nonexistent/config.json"]).status == .noInput)
     }
 }

@@ -25,6 +25,10 @@ final class StubOpenAIServer: @unchecked Sendable {
         /// Closes the connection without a response.
         case drop
         case delay(Double, then: Box)
+        /// 200 OK framed by the close, then one space every 20 ms for `seconds` (a body that never ends in time).
+        case trickle(seconds: Double)
+        /// 200 OK framed by the close, then `bytes` of spaces as fast as the client takes them.
+        case flood(bytes: Int)
     }
 
     /// Indirection for the recursive `delay` case.
@@ -130,14 +134,17 @@ final class StubOpenAIServer: @unchecked Sendable {
         perform(script(request, index), request: request, client: client)
     }
 
-    private func send(_ client: Int32, _ text: String) {
+    /// Sends all of `text`; false once the client has gone (no SIGPIPE: MSG_NOSIGNAL).
+    @discardableResult
+    private func send(_ client: Int32, _ text: String) -> Bool {
         let bytes = Array(text.utf8)
         var offset = 0
         while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBufferPointer { write(client, $0.baseAddress, $0.count) }
-            if n <= 0 { return }
+            let n = bytes[offset...].withUnsafeBufferPointer { Glibc.send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n <= 0 { return false }
             offset += n
         }
+        return true
     }
 
     private func respond(_ client: Int32, status: Int, contentType: String, body: String, declaredLength: Int? = nil) {
@@ -192,6 +199,18 @@ final class StubOpenAIServer: @unchecked Sendable {
             for piece in pieces { send(client, "data: \(json(["choices": [["index": 0, "delta": ["content": piece], "finish_reason": NSNull()]]]))\n\n") }
         case .drop:
             return
+        case .trickle(let seconds):
+            send(client, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n")
+            let end = Date().addingTimeInterval(seconds)
+            while Date() < end, !stopped.load(ordering: .relaxed) {
+                guard send(client, " ") else { return }
+                Thread.sleep(forTimeInterval: 0.02)
+            }
+        case .flood(let bytes):
+            send(client, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n")
+            let block = String(repeating: " ", count: 65536)
+            var sent = 0
+            while sent < bytes, send(client, block) { sent += block.utf8.count }
         case .delay(let seconds, let then):
             Thread.sleep(forTimeInterval: seconds)
             perform(then.action, request: request, client: client)

@@ -81,7 +81,7 @@ enum CompareCommand {
         }
         let formatText = options.string("--format") ?? "text"
         guard let format = Format(rawValue: formatText) else {
-            throw UsageError(message: "--format takes \(Format.allCases.map(\.rawValue).joined(separator: ", ")); not '\(formatText)'", command: "compare")
+            throw UsageError(message: "--format takes \(Format.allCases.map(\.rawValue).joined(separator: ", ")); not '\(shown(formatText))'", command: "compare")
         }
         var thresholds = Comparison.Thresholds()
         if let percent = try options.double("--threshold", command: "compare", in: 0...100, unit: "percent") {

@@ -14,7 +14,8 @@ enum EvalCommand {
         OptionSpec(name: "--api", value: "chat|completions", help: "chat/completions (default) or completions (the prompt as plain text)"),
         OptionSpec(name: "--max-tokens", value: "N", help: "answer token limit (default: the query's, else the set's)"),
         OptionSpec(name: "--seed", value: "S", help: "sampling seed sent with every request (default 0); temperature is always 0"),
-        OptionSpec(name: "--timeout", value: "S", help: "seconds for one whole request (default 120)"),
+        OptionSpec(name: "--timeout", value: "S", help: "seconds for one whole request, connection to last byte (default 120)"),
+        OptionSpec(name: "--max-response-bytes", value: "N", help: "a larger answer is a failed query (default 1048576)"),
         OptionSpec(name: "--retries", value: "N", help: "further attempts after a failed request: connection, timeout, 5xx, 408, 429, malformed (default 2)"),
         OptionSpec(name: "--prompt-cache", value: nil, help: "let the server reuse cached prompt state (default: cache_prompt false, so every prefill is computed)"),
         OptionSpec(name: "--no-stream", value: nil, help: "ask for whole answers: no time to first token and no prefill/decode split"),
@@ -91,7 +92,7 @@ enum EvalCommand {
         }
         let apiText = options.string("--api") ?? recorded?.api.rawValue ?? "chat"
         guard let api = CompletionClient.API(rawValue: apiText) else {
-            throw UsageError(message: "--api takes chat or completions; not '\(apiText)'", command: "eval")
+            throw UsageError(message: "--api takes chat or completions; not '\(shown(apiText))'", command: "eval")
         }
         var set = try QuerySet.load(querySpec)
         if let previous, let info = previous.eval?.querySet, info.sha256 != set.sha256 {
@@ -106,7 +107,9 @@ enum EvalCommand {
             maxTokens: maxTokens ?? recorded?.maxTokens ?? set.defaultMaxTokens,
             stream: previous == nil ? !options.has("--no-stream") : (recorded?.stream ?? true),
             timeoutSeconds: try options.double("--timeout", command: "eval", in: 0.1...86_400, unit: "seconds") ?? recorded?.timeoutSeconds ?? 120,
-            promptCache: previous == nil ? options.has("--prompt-cache") : recorded?.promptCache)
+            promptCache: previous == nil ? options.has("--prompt-cache") : recorded?.promptCache,
+            maxResponseBytes: try options.int("--max-response-bytes", command: "eval", in: 1024...(1 << 30))
+                ?? recorded?.maxResponseBytes ?? CompletionClient.defaultMaxResponseBytes)
         if let recorded, recorded.seed != settings.seed || recorded.maxTokens != settings.maxTokens || recorded.model != settings.model {
             throw UsageError(message: "--seed, --max-tokens and --model must stay as recorded in \(resumePath!) (seed \(recorded.seed), max tokens \(recorded.maxTokens), model \(recorded.model)); the answers must come from one setting", command: "eval")
         }
@@ -115,7 +118,7 @@ enum EvalCommand {
         let quantization = options.string("--quantization") ?? previous?.quantization ?? "unknown"
         let quantizations = Precision.allCases.map(\.rawValue) + Fixture.otherQuantizations
         guard quantizations.contains(quantization) else {
-            throw UsageError(message: "--quantization '\(quantization)' is not a known quantization; use one of \(quantizations.joined(separator: ", ")) (and --scheme for what was served)", command: "eval")
+            throw UsageError(message: "--quantization '\(shown(quantization))' is not a known quantization; use one of \(quantizations.joined(separator: ", ")) (and --scheme for what was served)", command: "eval")
         }
         let started = Date()
         let out = options.string("--out") ?? resumePath ?? RunCommand.defaultOutputPath(suite: "eval-\(set.benchmark)", started: started)
@@ -176,7 +179,7 @@ enum EvalCommand {
                 try JSON.write(fixture, to: out)
                 return nil
             } catch {
-                context.stderr.line("perwatt eval: cannot write the fixture to \(out): \(error)")
+                context.stderr.line("perwatt eval: \(error)")
                 return .ioError
             }
         }
@@ -307,7 +310,7 @@ enum EvalCommand {
         do {
             try JSON.write(fixture, to: out)
         } catch {
-            context.stderr.line("perwatt eval: cannot write \(out): \(error)")
+            context.stderr.line("perwatt eval: \(error)")
             return .ioError
         }
         if options.has("--json") {

@@ -100,10 +100,8 @@ enum ExecCommand {
         let status = ExitCode(termination.shellStatus)
         let encoded = try JSON.encode(report)
         if let outPath {
-            do { try POSIX.writeAtomically(Array((encoded + "\n").utf8), to: outPath) } catch {
-                if case .failed(let path, let step, let code) = error {
-                    context.stderr.line("perwatt exec: could not write \(outPath) (\(step) of \(path) failed: \(POSIX.describe(code))). Check the directory exists and is writable.")
-                }
+            do { try OutputFile.write(encoded + "\n", to: outPath) } catch {
+                context.stderr.line("perwatt exec: \(error)")
                 if !json { context.stderr.write(render(report)) }
                 return .ioError
             }

@@ -97,7 +97,7 @@ enum FixtureCommand {
             for source in sources { context.stdout.line("- \(source)") }
             return .success
         default:
-            throw UsageError(message: "unknown subcommand '\(subcommand)' (validate, import, list)", command: "fixture")
+            throw UsageError(message: "unknown subcommand '\(shown(subcommand))' (validate, import, list)", command: "fixture")
         }
     }
 }

@@ -17,6 +17,7 @@ enum KernelsCommand {
         OptionSpec(name: "--min-time", value: "S", help: "each measured window repeats the kernel for at least S seconds (default 1)"),
         OptionSpec(name: "--repetitions", value: "N", help: "measured windows per case (default 5)"),
         OptionSpec(name: "--json", value: nil, help: "print one perwatt.kernels/1 object"),
+        OptionSpec(name: "--force", value: nil, help: "measure even a case estimated to need more memory than is available"),
         OptionSpec(name: "--help", value: nil, help: "show this help"),
     ] + EnergyOptions.specs
 
@@ -37,7 +38,8 @@ enum KernelsCommand {
         Options:
         \(Help.options(specs))
 
-        Exit codes: 0 success; 3 a kernel failed verification; 64 usage error; 69/77 energy source problems.
+        Exit codes: 0 success; 3 a kernel failed verification; 64 usage error; 69/77 energy source problems;
+        71 a case would need more memory than is available (--force tries anyway).
 
         """
 
@@ -65,7 +67,7 @@ enum KernelsCommand {
             precisions = []
             for part in list.split(separator: ",", omittingEmptySubsequences: false) {
                 guard let precision = Precision(rawValue: String(part)) else {
-                    throw UsageError(message: "--precision takes a comma-separated list of \(Precision.allCases.map(\.rawValue).joined(separator: ", ")); '\(part)' is not one",
+                    throw UsageError(message: "--precision takes a comma-separated list of \(Precision.allCases.map(\.rawValue).joined(separator: ", ")); '\(shown(part))' is not one",
                                      command: "kernels")
                 }
                 precisions.insert(precision)
@@ -85,7 +87,7 @@ enum KernelsCommand {
                 do {
                     catalog.append(KernelCase(attention: try AttentionShape(queries: v[0], keys: v[1], heads: v[2], kvHeads: v[3], headDim: v[4])))
                 } catch let error as KernelError {
-                    throw UsageError(message: "--attention '\(part)': \(error.description)", command: "kernels")
+                    throw UsageError(message: "--attention '\(shown(part))': \(error.description)", command: "kernels")
                 }
             }
         }
@@ -97,6 +99,9 @@ enum KernelsCommand {
         }
         guard !cases.isEmpty else {
             throw UsageError(message: "no kernel case matches --filter/--precision (see perwatt kernels --list)", command: "kernels")
+        }
+        if let warning = try MemoryCheck.check(cases, threads: threads, force: options.has("--force"), context: context) {
+            context.stderr.line("perwatt kernels: warning: \(warning)")
         }
         OpenBLAS.setThreads(threads)
         if verifyOnly { return try verify(cases, threads: threads, json: options.has("--json"), context: context) }
@@ -141,7 +146,7 @@ enum KernelsCommand {
             let values = part.split(separator: "x", omittingEmptySubsequences: false).compactMap { Int($0) }
             guard values.count == count, part.split(separator: "x", omittingEmptySubsequences: false).count == count,
                   values.allSatisfy({ (1...1_000_000).contains($0) }) else {
-                throw UsageError(message: "\(option) takes \(form) with whole numbers from 1 to 1000000, \(example); not '\(part)'",
+                throw UsageError(message: "\(option) takes \(form) with whole numbers from 1 to 1000000, \(example); not '\(shown(part))'",
                                  command: "kernels")
             }
             return (part, values)

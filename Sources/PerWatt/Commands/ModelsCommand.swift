@@ -37,10 +37,10 @@ enum ModelsCommand {
             return .success
         }
         if let subcommand = options.positionals.first {
-            guard subcommand == "import" else { throw UsageError(message: "unknown subcommand '\(subcommand)'", command: "models") }
+            guard subcommand == "import" else { throw UsageError(message: "unknown subcommand '\(shown(subcommand))'", command: "models") }
             return try importModel(Array(options.positionals.dropFirst()), id: options.string("--id"), context: context)
         }
-        let models = try ModelRegistry.all(context.environment)
+        let (models, invalid) = ModelRegistry.catalog(context.environment)
         if options.has("--json") {
             struct Listed: Encodable {
                 var spec: ModelSpec
@@ -53,6 +53,7 @@ enum ModelsCommand {
                        weightBytes: Dictionary(uniqueKeysWithValues: Precision.allCases.map { ($0.rawValue, spec.weightBytes($0)) }))
             }
             context.stdout.line(try JSON.encode(listed))
+            for file in invalid { context.stderr.line(Message.sanitized("perwatt models: warning: \(file.path) is not a valid model spec, skipped: \(file.reason)")) }
             return .success
         }
         var table = Table(["ID", "NAME", "PARAMS", "ACTIVE", "LAYERS", "HIDDEN", "HEADS/KV", "FFN", "EXPERTS"]
@@ -65,6 +66,10 @@ enum ModelsCommand {
         context.stdout.write(table.render())
         context.stdout.line("\nWeights only; add the KV cache (f16: 2 × layers × KV heads × head dim × 2 bytes per token of context).")
         context.stdout.line("Imported models live in \(ModelRegistry.userDirectory(context.environment)).")
+        if !invalid.isEmpty {
+            context.stdout.line("\nINVALID (skipped; fix or delete the file):")
+            for file in invalid { context.stdout.line(Message.sanitized("  \(file.path): \(file.reason)")) }
+        }
         return .success
     }
 
@@ -74,14 +79,14 @@ enum ModelsCommand {
         }
         let spec = try ModelRegistry.load(path, id: id)
         if let preset = ModelSpec.presets.first(where: { $0.id == spec.id }) {
-            throw UsageError(message: "'\(spec.id)' is the id of the built-in \(preset.name); choose another with --id", command: "models")
+            throw UsageError(message: "'\(shown(spec.id))' is the id of the built-in \(preset.name); choose another with --id", command: "models")
         }
         let directory = ModelRegistry.userDirectory(context.environment)
         let file = directory + "/" + spec.id + ".json"
         do {
             try JSON.write(spec, to: file)
         } catch {
-            context.stderr.line("perwatt models: cannot save \(file): \(error)")
+            context.stderr.line("perwatt models: \(error)")
             return .ioError
         }
         context.stdout.line("imported \(spec.id): \(count(spec.parameters)) parameters (\(count(spec.activeParameters)) active), \(spec.layers) layers → \(file)")

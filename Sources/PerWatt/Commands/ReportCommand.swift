@@ -39,7 +39,7 @@ enum ReportCommand {
         guard !options.positionals.isEmpty else { throw UsageError(message: "takes one or more result files", command: "report") }
         let formatText = options.string("--format") ?? "text"
         guard let format = Format(rawValue: formatText) else {
-            throw UsageError(message: "--format takes \(Format.allCases.map(\.rawValue).joined(separator: ", ")); not '\(formatText)'", command: "report")
+            throw UsageError(message: "--format takes \(Format.allCases.map(\.rawValue).joined(separator: ", ")); not '\(shown(formatText))'", command: "report")
         }
         let color = try Color.enabled(options, context: context, command: "report", toFile: options.string("--out") != nil)
         var results: [(name: String, result: RunResult)] = []

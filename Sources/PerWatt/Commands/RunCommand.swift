@@ -20,6 +20,7 @@ enum RunCommand {
         OptionSpec(name: "--json", value: nil, help: "print the perwatt.result/1 object instead of the table"),
         OptionSpec(name: "--reference", value: "FILE", help: "also print each score as a ratio to this result of the same suite"),
         OptionSpec(name: "--quiet", value: nil, help: "no progress on stderr"),
+        OptionSpec(name: "--force", value: nil, help: "run even when a kernel is estimated to need more memory than is available"),
         Color.spec,
         OptionSpec(name: "--list-suites", value: nil, help: "print the built-in suites (with --json, their perwatt.suite/1 definitions) and exit"),
         OptionSpec(name: "--help", value: nil, help: "show this help"),
@@ -48,7 +49,8 @@ enum RunCommand {
 
         Exit codes: 0 success; 3 a kernel failed verification (its workloads are not scored); 64 usage
         error; 65 invalid fixture, suite, model or reference file; 66 a file cannot be read; 69/77 energy
-        source problems; 74 the result cannot be written; 130 interrupted.
+        source problems; 71 a kernel would need more memory than is available (--force tries anyway);
+        74 the result cannot be written; 130 interrupted.
 
         """
 
@@ -68,13 +70,15 @@ enum RunCommand {
         }
         let started = Date()
         let clockStart = POSIX.monotonicSeconds()
-        var suite = try Suite.resolve(options.string("--suite") ?? "workstation")
+        var suite = try Suite.resolve(options.string("--suite") ?? "workstation") { id in
+            (try? ModelRegistry.resolve(id, environment: context.environment)) != nil
+        }
         let threads = try options.int("--threads", command: "run", in: 1...1024) ?? ProcessInfo.processInfo.activeProcessorCount
-        suite.minTimeSeconds = try options.double("--min-time", command: "run", in: 0.001...600, unit: "seconds") ?? suite.minTimeSeconds
-        suite.repetitions = try options.int("--repetitions", command: "run", in: 1...1000) ?? suite.repetitions
-        suite.idleSeconds = try options.double("--idle", command: "run", in: 0...3600, unit: "seconds") ?? suite.idleSeconds
-        suite.promptTokens = try options.int("--prompt-tokens", command: "run", in: 1...1_000_000) ?? suite.promptTokens
-        suite.outputTokens = try options.int("--output-tokens", command: "run", in: 0...1_000_000) ?? suite.outputTokens
+        suite.minTimeSeconds = try options.double("--min-time", command: "run", in: Suite.Limits.minTimeSeconds, unit: "seconds") ?? suite.minTimeSeconds
+        suite.repetitions = try options.int("--repetitions", command: "run", in: Suite.Limits.repetitions) ?? suite.repetitions
+        suite.idleSeconds = try options.double("--idle", command: "run", in: Suite.Limits.idleSeconds, unit: "seconds") ?? suite.idleSeconds
+        suite.promptTokens = try options.int("--prompt-tokens", command: "run", in: Suite.Limits.promptTokens) ?? suite.promptTokens
+        suite.outputTokens = try options.int("--output-tokens", command: "run", in: Suite.Limits.outputTokens) ?? suite.outputTokens
 
         // Fixtures: built-in, then files.
         var fixtures = try BuiltinFixtures.all()
@@ -85,7 +89,7 @@ enum RunCommand {
         if options.string("--quantization") != nil {
             quantizations = try options.list("--quantization").map { text in
                 guard let precision = Precision(rawValue: text) else {
-                    throw UsageError(message: "--quantization takes a list of \(Precision.allCases.map(\.rawValue).joined(separator: ", ")); '\(text)' is not one",
+                    throw UsageError(message: "--quantization takes a list of \(Precision.allCases.map(\.rawValue).joined(separator: ", ")); '\(shown(text))' is not one",
                                      command: "run")
                 }
                 return precision
@@ -95,8 +99,8 @@ enum RunCommand {
         func model(_ id: String) throws -> ModelSpec {
             if let known = models[id] { return known }
             guard let spec = try ModelRegistry.resolve(id, environment: context.environment) else {
-                let ids = try ModelRegistry.all(context.environment).map(\.id)
-                throw UsageError(message: "unknown model '\(id)'; known: \(ids.joined(separator: ", ")) (or give a spec or config.json path)",
+                let ids = ModelRegistry.all(context.environment).map(\.id)
+                throw UsageError(message: "unknown model '\(shown(id))'; known: \(ids.joined(separator: ", ")) (or give a spec or config.json path)",
                                  command: "run")
             }
             // Also under its own id: the suite's entries name models by id, never by path, so a
@@ -115,10 +119,10 @@ enum RunCommand {
                 guard !chosen.isEmpty else {
                     let unmeasurable = Set(fixtures.filter { $0.fixture.model == spec.id && $0.fixture.precision == nil }.map(\.fixture.quantization))
                     if !unmeasurable.isEmpty {
-                        throw UsageError(message: "the fixtures for model '\(spec.id)' are at \(unmeasurable.sorted().joined(separator: ", ")), which perwatt has no kernels for; measure a related precision with --quantization (e.g. q4_0), with a fixture tagged so (perwatt eval --quantization q4_0 --scheme \"GGUF Q4_1\")",
+                        throw UsageError(message: "the fixtures for model '\(shown(spec.id))' are at \(unmeasurable.sorted().joined(separator: ", ")), which perwatt has no kernels for; measure a related precision with --quantization (e.g. q4_0), with a fixture tagged so (perwatt eval --quantization q4_0 --scheme \"GGUF Q4_1\")",
                                          command: "run")
                     }
-                    throw UsageError(message: "no fixture names model '\(spec.id)'; give --quantization to measure it without accuracy, or --fixture",
+                    throw UsageError(message: "no fixture names model '\(shown(spec.id))'; give --quantization to measure it without accuracy, or --fixture",
                                      command: "run")
                 }
                 entries += chosen.map { Suite.Entry(model: spec.id, quantization: $0.rawValue) }
@@ -134,14 +138,14 @@ enum RunCommand {
         for entry in suite.workloads {
             let spec = try model(entry.model)
             guard let precision = Precision(rawValue: entry.quantization) else {
-                throw UsageError(message: "unknown quantization '\(entry.quantization)' in suite \(suite.name)", command: "run")
+                throw UsageError(message: "unknown quantization '\(shown(entry.quantization))' in suite \(suite.name)", command: "run")
             }
             workloads.append(try Workload(model: spec, precision: precision, promptTokens: suite.promptTokens, outputTokens: suite.outputTokens))
         }
         let catalog = KernelCatalog.standard()
         let suiteKernels = try suite.kernels.map { name in
             guard let kernel = catalog.first(where: { $0.name == name }) else {
-                throw UsageError(message: "suite \(suite.name) names kernel '\(name)', which perwatt kernels --list does not have", command: "run")
+                throw UsageError(message: "suite \(suite.name) names kernel '\(shown(name))', which perwatt kernels --list does not have", command: "run")
             }
             return kernel
         }
@@ -151,6 +155,10 @@ enum RunCommand {
             throw InputError(file: options.string("--reference")!, field: "suite.sha256",
                              message: "is \(reference.suite.sha256.prefix(12)) (suite \(reference.suite.name)), but this run's suite \(suite.name) is \(suite.sha256.prefix(12)): results of different suites are not compared; run the same suite")
         }
+
+        // Sizes next: refuse, with the figures, a kernel that would not fit in the memory available.
+        let memoryWarning = try MemoryCheck.check(suiteKernels + workloads.flatMap { $0.parts.map(\.kernel) }, threads: threads,
+                                                  force: options.has("--force"), context: context)
 
         // Energy first, so a permission problem stops us before minutes of measurement.
         let (meter, noneReason) = try energy.makeMeter(context: context)
@@ -165,7 +173,7 @@ enum RunCommand {
         let out = options.string("--out") ?? defaultOutputPath(suite: suite.name, started: started)
         if out.isEmpty { throw UsageError(message: "--out needs a file name", command: "run") }
         let fingerprint = context.fingerprint()
-        var warnings: [String] = []
+        var warnings: [String] = memoryWarning.map { [$0] } ?? []
         var result = RunResult(
             perwattVersion: PerWattCLI.version, complete: false,
             incompleteReason: "unfinished: the run stopped (or was still running) before every workload was measured", startedAt: iso8601(started),
@@ -189,7 +197,7 @@ enum RunCommand {
                 try JSON.write(result, to: out)
                 return nil
             } catch {
-                context.stderr.line("perwatt run: cannot write the result to \(out): \(error)")
+                context.stderr.line("perwatt run: \(error)")
                 return .ioError
             }
         }
@@ -323,6 +331,6 @@ enum RunCommand {
 
     static func defaultOutputPath(suite: String, started: Date) -> String {
         let stamp = iso8601(started).replacingOccurrences(of: ":", with: "")
-        return "perwatt-results/\(suite)-\(stamp).json"
+        return "perwatt-results/\(OutputFile.safeName(suite))-\(stamp).json"
     }
 }

@@ -26,7 +26,12 @@ struct CompletionClient: Sendable {
         /// `cache_prompt`). Off by default: a repeated prompt would skip prefill and its energy, so a
         /// second run would not measure what the first did.
         var promptCache: Bool? = nil
+        /// The largest answer accepted, in bytes (`--max-response-bytes`); larger is a failed query.
+        var maxResponseBytes: Int? = nil
     }
+
+    /// `--max-response-bytes` when not given: 1 MiB, far more than any graded answer needs.
+    static let defaultMaxResponseBytes = 1 << 20
 
     struct Response: Sendable {
         var text: String
@@ -51,6 +56,8 @@ struct CompletionClient: Sendable {
         case malformed(String)
         /// Ctrl-C while waiting for the answer.
         case interrupted
+        /// The answer was larger than `maxResponseBytes`.
+        case tooLarge(Int)
 
         var description: String {
             switch self {
@@ -59,6 +66,7 @@ struct CompletionClient: Sendable {
             case .http(let status, let body): "HTTP \(status)\(body.isEmpty ? "" : ": \(body)")"
             case .malformed(let message): "malformed response: \(message)"
             case .interrupted: "interrupted (Ctrl-C) before the answer was complete"
+            case .tooLarge(let limit): "the answer exceeded \(limit) bytes (--max-response-bytes); it was abandoned"
             }
         }
 
@@ -66,7 +74,7 @@ struct CompletionClient: Sendable {
         var retryable: Bool {
             switch self {
             case .connection, .timeout, .malformed: true
-            case .interrupted: false
+            case .interrupted, .tooLarge: false
             case .http(let status, _): status >= 500 || status == 408 || status == 429
             }
         }
@@ -110,6 +118,7 @@ struct CompletionClient: Sendable {
             try HTTPClient.request(target, path: target.basePath + "/" + settings.api.path,
                                    headers: [("Content-Type", "application/json"), ("Accept", settings.stream ? "text/event-stream" : "application/json")],
                                    body: Array(payload), deadline: deadline,
+                                   maxBodyBytes: settings.maxResponseBytes ?? Self.defaultMaxResponseBytes,
                                    onHead: { status, _ in exchange.status = status },
                                    onBody: { exchange.receive(Data($0)) })
         } catch {
@@ -118,6 +127,7 @@ struct CompletionClient: Sendable {
             case .socket(.timeout): return .failure(.timeout(settings.timeoutSeconds))
             case .socket(.interrupted): return .failure(.interrupted)
             case .malformed(let what): return .failure(.malformed(what))
+            case .tooLarge(let limit): return .failure(.tooLarge(limit))
             default: return .failure(.connection(error.description))
             }
         }
@@ -222,7 +232,7 @@ struct CompletionClient: Sendable {
                     if case .success(let whole) = parseWhole() { return .success(whole) }
                     let start = String(decoding: data.prefix(120), as: UTF8.self).replacingOccurrences(of: "\n", with: " ")
                     return .failure(.malformed(data.isEmpty ? "an empty body where an event stream was asked for"
-                                                            : "neither a server-sent event stream nor a JSON answer (it starts \"\(start)\")"))
+                                                            : "neither a server-sent event stream nor a JSON answer (it starts \"\(shown(start))\")"))
                 }
                 // A stream that stops before [DONE] and without a finish reason was cut off.
                 guard sawDone || finishReason != nil else {
@@ -238,7 +248,7 @@ struct CompletionClient: Sendable {
         func parseWhole() -> Result<Response, Failure> {
             guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
                 let start = String(decoding: data.prefix(120), as: UTF8.self)
-                return .failure(.malformed(data.isEmpty ? "an empty body" : "the body is not a JSON object (it starts \"\(start)\")"))
+                return .failure(.malformed(data.isEmpty ? "an empty body" : "the body is not a JSON object (it starts \"\(shown(start))\")"))
             }
             guard let choices = object["choices"] as? [[String: Any]], let choice = choices.first else {
                 return .failure(.malformed("no choices[0] in the response"))

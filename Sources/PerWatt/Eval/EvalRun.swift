@@ -46,19 +46,17 @@ struct EvalRun: Codable, Sendable, Hashable {
     /// Set by `--regrade`: when the answers were graded again.
     var regradedAt: String?
 
-    /// Decodes the `eval` member of a fixture's text; errors name the field path.
+    /// Decodes the `eval` member of a fixture's text; errors name the line and the field path.
     static func parse(_ text: String, file: String) throws -> EvalRun {
-        struct Envelope: Decodable { var eval: EvalRun }
+        let json = try InputFile.json(text, file: file)
+        guard let section = json["eval"] else {
+            throw InputError(file: file, line: json.line, field: "eval", message: "is missing")
+        }
         do {
-            return try JSONDecoder().decode(Envelope.self, from: Data(text.utf8)).eval
-        } catch let error as DecodingError {
-            let (path, message): ([CodingKey], String) = switch error {
-            case .keyNotFound(let key, let context): (context.codingPath + [key], "is missing")
-            case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context): (context.codingPath, context.debugDescription)
-            @unknown default: ([], "\(error)")
-            }
-            let field = path.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().trimmingCharacters(in: CharacterSet(charactersIn: "."))
-            throw InputError(file: file, field: field.isEmpty ? "eval" : field, message: "\(message) (this section is written by perwatt eval; regenerate it rather than editing)")
+            return try JSONValueDecoder(file: file).decode(EvalRun.self, from: section, path: ["eval"])
+        } catch var error as InputError {
+            error.message += " (this section is written by perwatt eval; regenerate it rather than editing)"
+            throw error
         }
     }
 }

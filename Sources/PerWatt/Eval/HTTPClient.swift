@@ -25,6 +25,8 @@ enum HTTPClient {
         case truncated(String)
         /// Not HTTP/1.x as the RFC writes it.
         case malformed(String)
+        /// The body grew beyond the limit the caller set (`--max-response-bytes`).
+        case tooLarge(Int)
 
         var description: String {
             switch self {
@@ -32,6 +34,7 @@ enum HTTPClient {
             case .noResponse: "the server closed the connection without a response"
             case .truncated(let what): "the connection closed mid-response (\(what))"
             case .malformed(let what): "not a valid HTTP response: \(what)"
+            case .tooLarge(let limit): "the answer exceeded \(limit) bytes (--max-response-bytes)"
             }
         }
     }
@@ -41,9 +44,9 @@ enum HTTPClient {
         let usage = "give the API base of a server on this machine or the local network, e.g. http://127.0.0.1:8080/v1"
         guard url.hasPrefix("http://") else {
             if url.hasPrefix("https://") {
-                throw InputError(file: "--endpoint", message: "'\(url)': https is not supported; perwatt eval measures a model served here, over plain http (\(usage))")
+                throw InputError(file: "--endpoint", message: "'\(shown(url))': https is not supported; perwatt eval measures a model served here, over plain http (\(usage))")
             }
-            throw InputError(file: "--endpoint", message: "'\(url)' is not an http URL; \(usage)")
+            throw InputError(file: "--endpoint", message: "'\(shown(url))' is not an http URL; \(usage)")
         }
         let rest = url.dropFirst("http://".count)
         let authority = rest.prefix { $0 != "/" }
@@ -52,28 +55,31 @@ enum HTTPClient {
         var host = String(authority), port: UInt16 = 80
         if authority.hasPrefix("[") {
             // [IPv6]:port
-            guard let close = authority.firstIndex(of: "]") else { throw InputError(file: "--endpoint", message: "'\(url)': unterminated [IPv6] address; \(usage)") }
+            guard let close = authority.firstIndex(of: "]") else { throw InputError(file: "--endpoint", message: "'\(shown(url))': unterminated [IPv6] address; \(usage)") }
             host = String(authority[authority.index(after: authority.startIndex)..<close])
             let after = authority[authority.index(after: close)...]
             if after.hasPrefix(":") {
-                guard let value = UInt16(after.dropFirst()) else { throw InputError(file: "--endpoint", message: "'\(url)': the port is not a number from 1 to 65535") }
+                guard let value = UInt16(after.dropFirst()) else { throw InputError(file: "--endpoint", message: "'\(shown(url))': the port is not a number from 1 to 65535") }
                 port = value
             }
         } else if let colon = authority.lastIndex(of: ":") {
             host = String(authority[..<colon])
             guard let value = UInt16(authority[authority.index(after: colon)...]), value > 0 else {
-                throw InputError(file: "--endpoint", message: "'\(url)': the port is not a number from 1 to 65535")
+                throw InputError(file: "--endpoint", message: "'\(shown(url))': the port is not a number from 1 to 65535")
             }
             port = value
         }
-        guard !host.isEmpty else { throw InputError(file: "--endpoint", message: "'\(url)' has no host; \(usage)") }
+        guard !host.isEmpty else { throw InputError(file: "--endpoint", message: "'\(shown(url))' has no host; \(usage)") }
         return Target(host: host, port: port, basePath: path)
     }
 
     /// Sends `method` (POST with `body`, or GET) to `path` and reads the whole response before
     /// `deadline` (monotonic seconds): `onHead` gets the status and the headers (lower-case names),
     /// `onBody` the decoded body bytes as they arrive.
+    /// The whole exchange, connection to last body byte, ends by `deadline` (monotonic seconds), and
+    /// the body may not exceed `maxBodyBytes`: memory stays bounded whatever the server sends.
     static func request(_ target: Target, method: String = "POST", path: String, headers: [(String, String)], body: [UInt8], deadline: Double,
+                        maxBodyBytes: Int = 1 << 20,
                         onHead: (Int, [String: String]) -> Void, onBody: ([UInt8]) -> Void) throws(Failure) {
         let fd: Int32
         do { fd = try POSIX.connectTCP(host: target.host, port: target.port, deadline: deadline) } catch { throw .socket(error) }
@@ -84,8 +90,9 @@ enum HTTPClient {
         head += "\r\n"
         do { try POSIX.sendAll(fd, Array(head.utf8) + body, deadline: deadline) } catch { throw .socket(error) }
 
-        var parser = ResponseParser()
+        var parser = ResponseParser(maxBodyBytes: maxBodyBytes)
         while !parser.finished {
+            guard POSIX.monotonicSeconds() < deadline else { throw .socket(.timeout) }
             let bytes: [UInt8]
             do { bytes = try POSIX.receive(fd, deadline: deadline) } catch { throw .socket(error) }
             if bytes.isEmpty {
@@ -102,6 +109,8 @@ enum HTTPClient {
         enum Framing { case length(Int), chunked, untilClose }
         enum ChunkState { case size, data(Int), dataEnd, trailers }
 
+        /// The most body bytes accepted; more is `Failure.tooLarge`.
+        var maxBodyBytes = Int.max
         var buffer: [UInt8] = []
         var headDone = false
         var framing = Framing.untilClose
@@ -135,7 +144,7 @@ enum HTTPClient {
                 if fields["transfer-encoding"]?.lowercased().contains("chunked") == true {
                     framing = .chunked
                 } else if let length = fields["content-length"] {
-                    guard let count = Int(length), count >= 0 else { throw .malformed("Content-Length is \"\(length)\"") }
+                    guard let count = Int(length), count >= 0 else { throw .malformed("Content-Length is \"\(shown(length))\"") }
                     framing = .length(count)
                 }
                 headDone = true
@@ -145,11 +154,20 @@ enum HTTPClient {
             try drainBody(onBody)
         }
 
+        init(maxBodyBytes: Int = .max) { self.maxBodyBytes = maxBodyBytes }
+
+        /// Refuses body bytes beyond the limit before they are handed on.
+        func admit(_ count: Int) throws(Failure) {
+            if count > maxBodyBytes - received { throw .tooLarge(maxBodyBytes) }
+        }
+
         mutating func drainBody(_ onBody: ([UInt8]) -> Void) throws(Failure) {
             switch framing {
             case .untilClose:
+                try admit(buffer.count)
                 if !buffer.isEmpty { onBody(buffer); received += buffer.count; buffer.removeAll() }
             case .length(let total):
+                if total > maxBodyBytes { throw .tooLarge(maxBodyBytes) }
                 let take = min(buffer.count, total - received)
                 if take > 0 { onBody(Array(buffer[0..<take])); received += take }
                 buffer.removeAll()
@@ -158,7 +176,10 @@ enum HTTPClient {
                 while !finished {
                     switch chunk {
                     case .size:
-                        guard let end = Self.find([13, 10], in: buffer) else { return }
+                        guard let end = Self.find([13, 10], in: buffer) else {
+                            if buffer.count > 4096 { throw .malformed("a chunk-size line is longer than 4 KiB") }
+                            return
+                        }
                         let line = String(decoding: buffer[0..<end], as: UTF8.self)
                         buffer.removeFirst(end + 2)
                         let hex = line.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
@@ -167,6 +188,7 @@ enum HTTPClient {
                     case .data(let left):
                         guard !buffer.isEmpty else { return }
                         let take = min(left, buffer.count)
+                        try admit(take)
                         onBody(Array(buffer[0..<take]))
                         received += take
                         buffer.removeFirst(take)
@@ -177,7 +199,10 @@ enum HTTPClient {
                         buffer.removeFirst(2)
                         chunk = .size
                     case .trailers:
-                        guard let end = Self.find([13, 10], in: buffer) else { return }
+                        guard let end = Self.find([13, 10], in: buffer) else {
+                            if buffer.count > 64 * 1024 { throw .malformed("a trailer line is longer than 64 KiB") }
+                            return
+                        }
                         buffer.removeFirst(end + 2)
                         if end == 0 { finished = true }
                     }

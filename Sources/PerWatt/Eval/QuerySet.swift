@@ -59,20 +59,11 @@ struct QuerySet: Sendable {
     static func parse(_ text: String, file: String, name: String? = nil, about: String? = nil, defaultMaxTokens: Int = 256) throws -> QuerySet {
         var queries: [Query] = []
         var seen: [String: Int] = [:]
-        for (offset, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let lineNumber = offset + 1
-            let line = rawLine.trimmingCharacters(in: .whitespacesAndNewlines)
-            if line.isEmpty { continue }
-            let json: JSONValue
-            do {
-                json = try JSONParser.parse(line, firstLine: lineNumber)
-            } catch {
-                throw InputError(file: file, line: lineNumber, message: "invalid JSON at column \(error.column): \(error.message) (each line must be one JSON object)")
-            }
+        for (lineNumber, json) in try JSONLines.parse(text, file: file, hint: " (each line must be one JSON object)") {
             let r = try ObjectReader(json, file: file)
             try r.rejectUnknown(["id", "prompt", "messages", "expected", "grader", "maxTokens"])
             let id = try r.string("id")!
-            if let first = seen[id] { throw r.error("id", "\"\(id)\" repeats the id on line \(first); ids must be unique") }
+            if let first = seen[id] { throw r.error("id", "\"\(shown(id))\" repeats the id on line \(first); ids must be unique") }
             seen[id] = lineNumber
             let prompt = try r.string("prompt", required: false)
             var messages: [Message]?
@@ -85,7 +76,7 @@ struct QuerySet: Sendable {
                     try m.rejectUnknown(["role", "content"])
                     let role = try m.string("role")!
                     guard ["system", "user", "assistant"].contains(role) else {
-                        throw m.error("role", "must be system, user or assistant, not \"\(role)\"")
+                        throw m.error("role", "must be system, user or assistant, not \"\(shown(role))\"")
                     }
                     return Message(role: role, content: try m.string("content")!)
                 }
@@ -102,12 +93,12 @@ struct QuerySet: Sendable {
             }
             let grader = try parseGrader(json["grader"], reader: r)
             if grader.kind == .numeric && Grader.lastNumber(in: expected) == nil {
-                throw r.error("expected", "is \"\(expected)\", which has no number for the numeric grader")
+                throw r.error("expected", "is \"\(shown(expected))\", which has no number for the numeric grader")
             }
             if grader.kind == .choice {
                 let letters = grader.options ?? "ABCD"
                 guard expected.count == 1, letters.contains(expected.uppercased()) else {
-                    throw r.error("expected", "must be one of the option letters \(letters) for the choice grader, not \"\(expected)\"")
+                    throw r.error("expected", "must be one of the option letters \(letters) for the choice grader, not \"\(shown(expected))\"")
                 }
             }
             queries.append(Query(id: id, prompt: prompt, messages: messages, expected: expected, grader: grader,
@@ -125,14 +116,14 @@ struct QuerySet: Sendable {
         case nil, .null?:
             return Grader(kind: .normalized)
         case .string(let name, _)?:
-            guard let kind = Grader.Kind(rawValue: name) else { throw r.error("grader", "must be one of \(kinds), not \"\(name)\"") }
+            guard let kind = Grader.Kind(rawValue: name) else { throw r.error("grader", "must be one of \(kinds), not \"\(shown(name))\"") }
             if kind == .regex { throw r.error("grader", "regex needs a pattern: {\"kind\": \"regex\", \"pattern\": \"…\"}") }
             return Grader(kind: kind)
         case let object?:
             let g = try ObjectReader(object, file: r.file, path: r.field("grader"))
             try g.rejectUnknown(["kind", "tolerance", "relativeTolerance", "pattern", "options"])
             let name = try g.string("kind")!
-            guard let kind = Grader.Kind(rawValue: name) else { throw g.error("kind", "must be one of \(kinds), not \"\(name)\"") }
+            guard let kind = Grader.Kind(rawValue: name) else { throw g.error("kind", "must be one of \(kinds), not \"\(shown(name))\"") }
             var grader = Grader(kind: kind, tolerance: try g.double("tolerance", required: false, in: 0...Double.greatestFiniteMagnitude),
                                 relativeTolerance: try g.double("relativeTolerance", required: false, in: 0...1),
                                 pattern: try g.string("pattern", required: kind == .regex), options: try g.string("options", required: false))
@@ -144,7 +135,7 @@ struct QuerySet: Sendable {
             if let options = grader.options {
                 let letters = options.uppercased()
                 guard !letters.isEmpty, letters.allSatisfy({ $0.isASCII && $0.isLetter }), Set(letters).count == letters.count else {
-                    throw g.error("options", "must be distinct option letters such as \"ABCD\", not \"\(options)\"")
+                    throw g.error("options", "must be distinct option letters such as \"ABCD\", not \"\(shown(options))\"")
                 }
                 grader.options = letters
             }

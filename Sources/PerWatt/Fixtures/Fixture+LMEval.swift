@@ -46,7 +46,7 @@ enum LMEvalImport {
         }
         if let task = options.task {
             samples = samples.filter { taskName(ofSamplesFile: $0) == task }
-            if samples.isEmpty && results.isEmpty { throw InputError(file: path, message: "has no samples file for task '\(task)'") }
+            if samples.isEmpty && results.isEmpty { throw InputError(file: path, message: "has no samples file for task '\(shown(task))'") }
         }
         return samples.isEmpty ? try fromResults(results, options: options) : try fromSamples(samples, options: options)
     }
@@ -66,16 +66,7 @@ enum LMEvalImport {
         let tasks = files.map(taskName(ofSamplesFile:))
         for (file, task) in zip(files, tasks) {
             let text = try InputFile.read(file)
-            var lines: [(line: Int, value: JSONValue)] = []
-            for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-                let trimmed = raw.trimmingCharacters(in: .whitespaces)
-                if trimmed.isEmpty { continue }
-                do {
-                    lines.append((index + 1, try JSONParser.parse(trimmed, firstLine: index + 1)))
-                } catch {
-                    throw InputError(file: file, line: index + 1, message: "invalid JSON at column \(error.column): \(error.message)")
-                }
-            }
+            let lines = try JSONLines.parse(text, file: file).map { (line: $0.number, value: $0.value) }
             let filters = Set(lines.compactMap { $0.value["filter"]?.stringValue })
             var filter = options.filter
             if filter == nil && filters.count > 1 {
@@ -83,7 +74,7 @@ enum LMEvalImport {
             }
             if filter == nil { filter = filters.first }
             if let filter, !filters.isEmpty, !filters.contains(filter) {
-                throw InputError(file: file, message: "has no samples for filter '\(filter)' (it has \(filters.sorted().joined(separator: ", ")))")
+                throw InputError(file: file, message: "has no samples for filter '\(shown(filter))' (it has \(filters.sorted().joined(separator: ", ")))")
             }
             if let filter { filtersUsed.insert(filter) }
             var seen: [Int: Int] = [:]
@@ -108,7 +99,7 @@ enum LMEvalImport {
                 }
                 guard score == 0 || score == 1 else {
                     throw InputError(file: file, line: line, field: metric,
-                                     message: "is \(formatNumber(score)), not 0 or 1: '\(metric)' is not a per-query correct/incorrect score; choose another with --metric")
+                                     message: "is \(formatNumber(score)), not 0 or 1: '\(shown(metric))' is not a per-query correct/incorrect score; choose another with --metric")
                 }
                 queries.append(Fixture.Query(id: "\(task)/\(docID)", correct: score == 1, promptTokens: nil, outputTokens: nil))
             }
@@ -142,7 +133,7 @@ enum LMEvalImport {
         } else {
             throw r.error("results", "has \(tasks.count) tasks (\(tasks.prefix(6).map(\.key).joined(separator: ", "))…); choose one with --task")
         }
-        guard let task = results[taskName] else { throw r.error("results", "has no task '\(taskName)'") }
+        guard let task = results[taskName] else { throw r.error("results", "has no task '\(shown(taskName))'") }
         let taskReader = try ObjectReader(task, file: file, path: "results.\(taskName)")
         let keys = (task.objectMembers ?? []).map(\.key).filter { $0.contains(",") && !$0.contains("_stderr") }
         let wanted = options.metric.map { [$0] } ?? ["acc", "exact_match", "acc_norm"]
@@ -153,7 +144,7 @@ enum LMEvalImport {
         }
         let accuracy = try taskReader.double(key, in: 0...1)!
         guard let n = json["n-samples"]?[taskName]?["effective"]?.intValue, n > 0 else {
-            throw r.error("n-samples", "has no effective count for '\(taskName)'; the aggregate needs n")
+            throw r.error("n-samples", "has no effective count for '\(shown(taskName))'; the aggregate needs n")
         }
         let version = json["lm_eval_version"]?.stringValue.map { " \($0)" } ?? ""
         return Fixture(benchmark: options.benchmark ?? taskName, model: options.model, quantization: options.quantization,

@@ -95,10 +95,10 @@ struct Fixture: Codable, Sendable, Hashable {
         let r = try ObjectReader(json, file: file)
         try r.rejectUnknown(["schema", "benchmark", "model", "quantization", "scheme", "source", "queries", "aggregate", "eval"])
         let schema = try r.string("schema")!
-        guard schema == "perwatt.fixture/1" else { throw r.error("schema", "must be \"perwatt.fixture/1\", not \"\(schema)\"") }
+        guard schema == "perwatt.fixture/1" else { throw r.error("schema", "must be \"perwatt.fixture/1\", not \"\(shown(schema))\"") }
         let quantization = try r.string("quantization")!
         guard Precision(rawValue: quantization) != nil || otherQuantizations.contains(quantization) else {
-            throw r.error("quantization", "must be one of \(Precision.allCases.map(\.rawValue).joined(separator: ", ")) (measured by perwatt), or of \(otherQuantizations.joined(separator: ", ")) (accepted, not measured), not \"\(quantization)\" (describe other methods in \"scheme\")")
+            throw r.error("quantization", "must be one of \(Precision.allCases.map(\.rawValue).joined(separator: ", ")) (measured by perwatt), or of \(otherQuantizations.joined(separator: ", ")) (accepted, not measured), not \"\(shown(quantization))\" (describe other methods in \"scheme\")")
         }
         var fixture = Fixture(benchmark: try r.string("benchmark")!, model: try r.string("model")!, quantization: quantization,
                               scheme: try r.string("scheme", required: false), source: try r.string("source")!)
@@ -111,7 +111,7 @@ struct Fixture: Codable, Sendable, Hashable {
                 try q.rejectUnknown(["id", "correct", "promptTokens", "outputTokens", "answer", "expected", "grader", "extracted", "finishReason", "cachedPromptTokens",
                                      "attempts", "latencySeconds", "timeToFirstTokenSeconds", "energy"])
                 let id = try q.string("id")!
-                if let first = seen[id] { throw q.error("id", "\"\(id)\" repeats the id of queries[\(first)]; ids must be unique") }
+                if let first = seen[id] { throw q.error("id", "\"\(shown(id))\" repeats the id of queries[\(first)]; ids must be unique") }
                 seen[id] = index
                 var query = Query(id: id, correct: try q.bool("correct")!, promptTokens: try q.int("promptTokens", required: false),
                                   outputTokens: try q.int("outputTokens", required: false, minimum: 0))

@@ -75,8 +75,25 @@ struct JSONParser {
         self.line = line
     }
 
+    /// The column counts characters (Unicode scalars), not bytes, from 1.
     private func error(_ message: String) -> JSONSyntaxError {
-        JSONSyntaxError(line: line, column: index - lineStart + 1, message: message)
+        let end = min(index, bytes.count)
+        let column = bytes[min(lineStart, end)..<end].reduce(1) { $1 & 0xC0 == 0x80 ? $0 : $0 + 1 }
+        return JSONSyntaxError(line: line, column: column, message: message)
+    }
+
+    /// The character at `index` as a message shows it: itself when printable ASCII, else U+XXXX.
+    private func describeCharacter() -> String {
+        let byte = bytes[index]
+        if (0x21..<0x7F).contains(byte) { return "'\(Character(UnicodeScalar(byte)))'" }
+        var length = 1
+        if byte >= 0xF0 { length = 4 } else if byte >= 0xE0 { length = 3 } else if byte >= 0xC0 { length = 2 }
+        let slice = Array(bytes[index..<min(index + length, bytes.count)])
+        if let scalar = String(validating: slice, as: UTF8.self)?.unicodeScalars.first {
+            return "U+" + String(repeating: "0", count: max(0, 4 - String(scalar.value, radix: 16).count))
+                + String(scalar.value, radix: 16, uppercase: true)
+        }
+        return "byte 0x" + String(byte, radix: 16, uppercase: true)
     }
 
     private mutating func skipWhitespace() {
@@ -103,14 +120,14 @@ struct JSONParser {
         case UInt8(ascii: "f"): try literal("false"); return .bool(false, line: start)
         case UInt8(ascii: "n"): try literal("null"); return .null(line: start)
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseNumber()
-        default: throw error("unexpected character '\(Character(UnicodeScalar(bytes[index])))'")
+        default: throw error("unexpected character \(describeCharacter())")
         }
     }
 
     private mutating func literal(_ word: String) throws(JSONSyntaxError) {
         let expected = Array(word.utf8)
         guard index + expected.count <= bytes.count, Array(bytes[index..<(index + expected.count)]) == expected else {
-            throw error("expected '\(word)'")
+            throw error("expected '\(shown(word))'")
         }
         index += expected.count
     }
@@ -135,9 +152,9 @@ struct JSONParser {
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a member name in double quotes") }
             let key = try parseString()
-            if members.contains(where: { $0.key == key }) { throw error("member \"\(key)\" appears twice") }
+            if members.contains(where: { $0.key == key }) { throw error("member \"\(shown(key))\" appears twice") }
             skipWhitespace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':' after \"\(key)\"") }
+            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':' after \"\(shown(key))\"") }
             index += 1
             skipWhitespace()
             members.append((key, try parseValue()))
@@ -190,7 +207,7 @@ struct JSONParser {
                 index += 1
                 break
             }
-            if byte < 0x20 { throw error("control character in a string (escape it)") }
+            if byte < 0x20 { throw error("control character \(describeCharacter()) in a string (escape it)") }
             if byte != UInt8(ascii: "\\") {
                 raw.append(byte)
                 index += 1
@@ -270,5 +287,42 @@ struct JSONParser {
         let text = String(decoding: bytes[start..<index], as: UTF8.self)
         guard let value = Double(text), value.isFinite else { throw error("number \(text) is out of range") }
         return .number(value, text: text, line: startLine)
+    }
+}
+
+/// JSON Lines (one JSON value per line) as perwatt reads it everywhere: lines end at LF, a CR
+/// before the LF is dropped (files written on Windows), blank lines are skipped, and each line
+/// parses with its own line number so that errors point at it.
+enum JSONLines {
+    /// The non-blank lines with their 1-based numbers.
+    static func lines(_ text: String) -> [(number: Int, text: Substring)] {
+        var result: [(Int, Substring)] = []
+        var number = 0
+        var start = text.utf8.startIndex
+        let utf8 = text.utf8
+        while start <= utf8.endIndex {
+            number += 1
+            let end = utf8[start...].firstIndex(of: UInt8(ascii: "\n")) ?? utf8.endIndex
+            var lineEnd = end
+            if lineEnd > start, utf8[utf8.index(before: lineEnd)] == UInt8(ascii: "\r") { lineEnd = utf8.index(before: lineEnd) }
+            let line = text[start..<lineEnd]
+            if line.contains(where: { !$0.isWhitespace }) { result.append((number, line)) }
+            if end == utf8.endIndex { break }
+            start = utf8.index(after: end)
+        }
+        return result
+    }
+
+    /// Each non-blank line parsed; a syntax error names the file, the line and the column.
+    static func parse(_ text: String, file: String, hint: String = "") throws(InputError) -> [(number: Int, value: JSONValue)] {
+        var values: [(Int, JSONValue)] = []
+        for (number, line) in lines(text) {
+            do {
+                values.append((number, try JSONParser.parse(String(line), firstLine: number)))
+            } catch {
+                throw InputError(file: file, line: number, message: "invalid JSON at column \(error.column): \(error.message)\(hint)")
+            }
+        }
+        return values
     }
 }

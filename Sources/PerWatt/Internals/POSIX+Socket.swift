@@ -41,6 +41,8 @@ extension POSIX {
     private static func wait(_ fd: Int32, _ events: Int16, until deadline: Double) throws(SocketError) {
         while true {
             if interrupted.load(ordering: .relaxed) { throw .interrupted }
+            // Checked before every poll: data that keeps arriving never extends the deadline.
+            guard monotonicSeconds() < deadline else { throw .timeout }
             let left = remainingMilliseconds(deadline)
             var descriptor = pollfd(fd: fd, events: events, revents: 0)
             let ready = poll(&descriptor, 1, min(left, 200))

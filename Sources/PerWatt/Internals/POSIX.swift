@@ -151,47 +151,4 @@ enum POSIX {
 
     /// Logical CPUs online. The corresponding C function is `sysconf`.
     static func onlineCPUs() -> Int { sysconf(Int32(_SC_NPROCESSORS_ONLN)) }
-
-    enum WriteError: Error {
-        case failed(path: String, step: String, errno: Int32)
-    }
-
-    /// Writes `bytes` to `path` atomically: a temporary file in the same directory, fsync, rename,
-    /// fsync of the directory. A reader sees the old file or the new one, never a torn one.
-    /// The corresponding C functions are `open`, `write`, `fsync`, `rename`.
-    static func writeAtomically(_ bytes: [UInt8], to path: String) throws(WriteError) {
-        let directory = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
-        let temporary = "\(path).tmp-\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw .failed(path: temporary, step: "create", errno: errno) }
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, bytes.count - offset) }
-            if written < 0 {
-                if errno == EINTR { continue }
-                let code = errno
-                Glibc.close(fd)
-                unlink(temporary)
-                throw .failed(path: temporary, step: "write", errno: code)
-            }
-            offset += written
-        }
-        if fsync(fd) != 0 {
-            let code = errno
-            Glibc.close(fd)
-            unlink(temporary)
-            throw .failed(path: temporary, step: "fsync", errno: code)
-        }
-        Glibc.close(fd)
-        if rename(temporary, path) != 0 {
-            let code = errno
-            unlink(temporary)
-            throw .failed(path: path, step: "rename", errno: code)
-        }
-        let dirFD = open(directory.isEmpty ? "/" : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if dirFD >= 0 {
-            fsync(dirFD)
-            Glibc.close(dirFD)
-        }
-    }
 }

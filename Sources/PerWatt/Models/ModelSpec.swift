@@ -73,18 +73,70 @@ struct ModelSpec: Codable, Sendable, Hashable {
     /// Bytes of an f16 KV cache holding `tokens` positions.
     func kvCacheBytes(tokens: Int) -> Double { Double(2 * layers * kvDim * tokens * 2) }
 
+    /// The range each dimension must fall in (docs/cli.md states them). Wide enough for every
+    /// published model and small enough that no size arithmetic can overflow.
+    enum Limits {
+        static let layers = 1...1024
+        static let hiddenSize = 1...262_144
+        static let heads = 1...4096
+        static let headDim = 1...4096
+        static let ffnSize = 1...1_048_576
+        static let vocabularySize = 1...4_194_304
+        static let experts = 1...4096
+        /// The most parameters a spec may describe (100 trillion).
+        static let parameters = 1e14
+        /// Ids become file names: letters, digits, '.', '_' and '-', not starting with '.', at most 64.
+        static let idLength = 64
+    }
+
+    /// Whether `id` may be used as an id (and so as a file name).
+    static func isValidID(_ id: String) -> Bool {
+        !id.isEmpty && id.utf8.count <= Limits.idLength && !id.hasPrefix(".")
+            && id.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0)) }
+    }
+
+    /// `text` made into a valid id: other characters become '-', leading dots are dropped.
+    static func sanitizedID(_ text: String) -> String {
+        let mapped = String(text.lowercased().unicodeScalars.map { scalar -> Character in
+            scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || "._-".unicodeScalars.contains(scalar))
+                ? Character(scalar) : "-"
+        })
+        let trimmed = String(mapped.drop { $0 == "." }.prefix(Limits.idLength))
+        return trimmed.isEmpty ? "imported" : trimmed
+    }
+
     /// Checks the numbers make a model; the message names the field.
     func validate() -> String? {
-        for (field, value) in [("layers", layers), ("hiddenSize", hiddenSize), ("heads", heads), ("kvHeads", kvHeads),
-                               ("headDim", headDim), ("ffnSize", ffnSize), ("vocabularySize", vocabularySize)] where value < 1 {
-            return "\(field) must be a positive whole number, not \(value)"
+        let dimensions: [(String, Int, ClosedRange<Int>)] = [
+            ("layers", layers, Limits.layers), ("hiddenSize", hiddenSize, Limits.hiddenSize), ("heads", heads, Limits.heads),
+            ("kvHeads", kvHeads, Limits.heads), ("headDim", headDim, Limits.headDim), ("ffnSize", ffnSize, Limits.ffnSize),
+            ("vocabularySize", vocabularySize, Limits.vocabularySize),
+        ] + (experts.map { [("experts", $0, Limits.experts)] } ?? [])
+        for (field, value, range) in dimensions where !range.contains(value) {
+            return "\(field) must be from \(range.lowerBound) to \(range.upperBound), not \(value)"
         }
         if heads % kvHeads != 0 { return "heads (\(heads)) must be a multiple of kvHeads (\(kvHeads))" }
         if (experts == nil) != (activeExperts == nil) { return "experts and activeExperts go together: give both or neither" }
         if let experts, let activeExperts, !(1...experts).contains(activeExperts) {
             return "activeExperts (\(activeExperts)) must be from 1 to experts (\(experts))"
         }
-        if id.isEmpty || id.contains(where: { $0 == " " || $0 == "/" }) { return "id must be a non-empty name without spaces or '/', not '\(id)'" }
+        let total = approximateParameters
+        if total > Limits.parameters {
+            return "these dimensions describe \(formatNumber(total)) parameters; perwatt accepts at most \(formatNumber(Limits.parameters))"
+        }
+        if !Self.isValidID(id) {
+            return "id must be 1 to \(Limits.idLength) letters, digits, '.', '_' or '-' (not starting with '.'), not '\(shown(id))'"
+        }
         return nil
+    }
+
+    /// `parameters` in floating point, which cannot overflow: `validate` bounds it before any Int
+    /// arithmetic on the dimensions runs.
+    var approximateParameters: Double {
+        let d = Double(hiddenSize), q = Double(heads) * Double(headDim), kv = Double(kvHeads) * Double(headDim)
+        let mlp = Double(ffnKind == .gated ? 3 : 2) * d * Double(ffnSize)
+        let e = Double(experts ?? 1)
+        let layer = 2 * d * q + 2 * d * kv + (isMoE ? d * e + e * mlp : mlp) + 2 * d
+        return Double(layers) * layer + Double(vocabularySize) * d * (tiedEmbeddings ? 1 : 2) + d
     }
 }

@@ -14,7 +14,7 @@ enum Color {
         case "auto":
             return context.stdout.isTerminal && !toFile && (context.environment["NO_COLOR"] ?? "").isEmpty
         case let other:
-            throw UsageError(message: "--color takes auto, always or never; not '\(other)'", command: command)
+            throw UsageError(message: "--color takes auto, always or never; not '\(shown(other))'", command: command)
         }
     }
 

@@ -9,12 +9,10 @@ enum JSON {
         return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 
-    /// Writes `value`, pretty and with a final newline, to `path` atomically (temporary file and
-    /// rename), creating its folder first: a reader never sees a half-written file.
+    /// Writes `value`, pretty and with a final newline, to `path` through `OutputFile` (atomic for
+    /// files, missing folders created). Throws `OutputError` for the file and encoding errors as they are.
     static func write<T: Encodable>(_ value: T, to path: String) throws {
-        let directory = (path as NSString).deletingLastPathComponent
-        if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
-        try POSIX.writeAtomically(Array((try encode(value) + "\n").utf8), to: path)
+        try OutputFile.write(try encode(value) + "\n", to: path)
     }
 }
 

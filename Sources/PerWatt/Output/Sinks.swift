@@ -36,7 +36,7 @@ extension TextSink {
 }
 
 extension CLIContext {
-    /// Writes `text` to `path` atomically, or to stdout when `path` is nil. Returns nil on success, or
+    /// Writes `text` to `path` (see `OutputFile`), or to stdout when `path` is nil. Returns nil on success, or
     /// the I/O exit status after saying what failed.
     func emit(_ text: String, to path: String?, command: String) -> ExitCode? {
         guard let path else {
@@ -44,10 +44,10 @@ extension CLIContext {
             return nil
         }
         do {
-            try POSIX.writeAtomically(Array(text.utf8), to: path)
+            try OutputFile.write(text, to: path)
             return nil
         } catch {
-            stderr.line("perwatt \(command): cannot write \(path): \(error)")
+            stderr.line("perwatt \(command): \(error)")
             return .ioError
         }
     }

@@ -37,6 +37,18 @@ struct Suite: Codable, Sendable, Hashable {
         return SHA256.hex((try? JSON.encode(content, pretty: false)) ?? name)
     }
 
+    /// The range of each setting: the same for a suite file and for the `perwatt run` flag that
+    /// overrides it (docs/cli.md).
+    enum Limits {
+        static let promptTokens = 1...1_000_000
+        static let outputTokens = 0...1_000_000
+        static let repetitions = 1...1000
+        static let minTimeSeconds = 0.001...600.0
+        static let idleSeconds = 0.0...3600.0
+        static let workloads = 1...10_000
+        static let kernels = 0...10_000
+    }
+
     static let builtins: [Suite] = [
         Suite(name: "workstation",
               description: "Machine limits, key kernels per precision, and small models at bf16, q8_0 and q4_0 with published MMLU fixtures (about 3 minutes on 2 cores)",
@@ -62,46 +74,68 @@ struct Suite: Codable, Sendable, Hashable {
               idleSeconds: 5),
     ]
 
-    /// A built-in suite by name, or a suite file by path.
-    static func resolve(_ nameOrPath: String) throws -> Suite {
+    /// A built-in suite by name, or a suite file by path; `isKnownModel` says which model ids exist.
+    static func resolve(_ nameOrPath: String, isKnownModel: (String) -> Bool) throws -> Suite {
         if let suite = builtins.first(where: { $0.name == nameOrPath }) { return suite }
         guard nameOrPath.hasSuffix(".json") || nameOrPath.contains("/") else {
-            throw UsageError(message: "--suite takes \(builtins.map(\.name).joined(separator: ", ")) or the path of a perwatt.suite/1 file; not '\(nameOrPath)'",
+            throw UsageError(message: "--suite takes \(builtins.map(\.name).joined(separator: ", ")) or the path of a perwatt.suite/1 file; not '\(shown(nameOrPath))'",
                              command: "run")
         }
-        return try load(nameOrPath)
+        return try load(nameOrPath, isKnownModel: isKnownModel)
     }
 
-    static func load(_ path: String) throws -> Suite {
+    /// Reads a perwatt.suite/1 file: every field checked with the bounds of its flag, every model
+    /// and kernel named checked to exist; errors name the file, line and field (exit 65).
+    static func load(_ path: String, isKnownModel: (String) -> Bool) throws -> Suite {
         let json = try InputFile.json(try InputFile.read(path), file: path)
         let r = try ObjectReader(json, file: path)
         try r.rejectUnknown(["schema", "name", "description", "workloads", "promptTokens", "outputTokens", "kernels", "machineLimits",
                              "minTimeSeconds", "repetitions", "idleSeconds"])
         let schema = try r.string("schema")!
-        guard schema == "perwatt.suite/1" else { throw r.error("schema", "must be \"perwatt.suite/1\", not \"\(schema)\"") }
+        guard schema == "perwatt.suite/1" else { throw r.error("schema", "must be \"perwatt.suite/1\", not \"\(shown(schema))\"") }
         guard let list = json["workloads"]?.arrayValue else { throw r.error("workloads", "must be an array of {\"model\", \"quantization\"}") }
+        guard Limits.workloads.contains(list.count) else {
+            throw r.error("workloads", "must hold from \(Limits.workloads.lowerBound) to \(Limits.workloads.upperBound) entries, not \(list.count)")
+        }
         var entries: [Entry] = []
         for (index, element) in list.enumerated() {
             let e = try ObjectReader(element, file: path, path: "workloads[\(index)]")
             try e.rejectUnknown(["model", "quantization"])
             let quantization = try e.string("quantization")!
             guard Precision(rawValue: quantization) != nil else {
-                throw e.error("quantization", "must be one of \(Precision.allCases.map(\.rawValue).joined(separator: ", ")), not \"\(quantization)\"")
+                throw e.error("quantization", "must be one of \(Precision.allCases.map(\.rawValue).joined(separator: ", ")), not \"\(shown(quantization))\"")
             }
-            entries.append(Entry(model: try e.string("model")!, quantization: quantization))
+            let model = try e.string("model")!
+            guard isKnownModel(model) else {
+                throw e.error("model", "\"\(shown(model))\" is not a model perwatt knows; see perwatt models (or import it with perwatt models import)")
+            }
+            entries.append(Entry(model: model, quantization: quantization))
         }
         var kernels: [String] = []
         if let member = json["kernels"] {
-            guard let names = member.arrayValue?.compactMap(\.stringValue), names.count == member.arrayValue?.count else {
-                throw r.error("kernels", "must be an array of kernel case names (see perwatt kernels --list)")
+            guard let elements = member.arrayValue, Limits.kernels.contains(elements.count) else {
+                throw r.error("kernels", "must be an array of at most \(Limits.kernels.upperBound) kernel case names (see perwatt kernels --list)")
             }
-            kernels = names
+            let catalog = Set(KernelCatalog.standard().map(\.name))
+            for (index, element) in elements.enumerated() {
+                guard let name = element.stringValue else {
+                    throw InputError(file: path, line: element.line, field: "kernels[\(index)]", message: "must be a kernel case name, not \(element.typeName)")
+                }
+                guard catalog.contains(name) else {
+                    throw InputError(file: path, line: element.line, field: "kernels[\(index)]",
+                                     message: "\"\(shown(name))\" is not a kernel case perwatt has; see perwatt kernels --list")
+                }
+                kernels.append(name)
+            }
         }
-        return Suite(name: try r.string("name")!, description: try r.string("description", required: false) ?? "", workloads: entries,
-                     promptTokens: try r.int("promptTokens")!, outputTokens: try r.int("outputTokens", minimum: 0)!, kernels: kernels,
+        let name = try r.string("name")!
+        guard name.count <= 100 else { throw r.error("name", "must be at most 100 characters, not \(name.count)") }
+        return Suite(name: name, description: try r.string("description", required: false) ?? "", workloads: entries,
+                     promptTokens: try r.int("promptTokens", in: Limits.promptTokens)!,
+                     outputTokens: try r.int("outputTokens", in: Limits.outputTokens)!, kernels: kernels,
                      machineLimits: try r.bool("machineLimits", required: false) ?? false,
-                     minTimeSeconds: try r.double("minTimeSeconds", required: false, in: 0.001...600) ?? 1,
-                     repetitions: try r.int("repetitions", required: false) ?? 5,
-                     idleSeconds: try r.double("idleSeconds", required: false, in: 0...3600) ?? 5)
+                     minTimeSeconds: try r.double("minTimeSeconds", required: false, in: Limits.minTimeSeconds) ?? 1,
+                     repetitions: try r.int("repetitions", required: false, in: Limits.repetitions) ?? 5,
+                     idleSeconds: try r.double("idleSeconds", required: false, in: Limits.idleSeconds) ?? 5)
     }
 }
