@@ -64,6 +64,8 @@ public enum PerWattCLI {
 
     /// Runs perwatt with `arguments` (without the program name) and returns its exit status.
     public static func run(_ arguments: [String], context: CLIContext) -> ExitCode {
+        var context = context
+        context.stderr = SanitizingSink(context.stderr)
         if let flags = context.hostCPUFlags() {
             let missing = BuildTarget.current.missingFlags(hostFlags: flags)
             if !missing.isEmpty {

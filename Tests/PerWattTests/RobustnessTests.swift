@@ -40,13 +40,26 @@ import ProbeTestSupport
         let fifo = RunCommandTests.temporary("out.fifo")
         #expect(mkfifo(fifo, 0o600) == 0)
         let received = Mutex("")
+        // Foundation's String(contentsOfFile:) does not wait on a FIFO, so the reader is plain open/read.
         let reader = Thread {
-            let text = (try? String(contentsOfFile: fifo, encoding: .utf8)) ?? ""
-            received.withLock { $0 = text }
+            let fd = open(fifo, O_RDONLY)
+            guard fd >= 0 else { return }
+            var bytes: [UInt8] = [], chunk = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let count = read(fd, &chunk, chunk.count)
+                if count <= 0 { break }
+                bytes += chunk[..<count]
+            }
+            close(fd)
+            received.withLock { $0 = String(decoding: bytes, as: UTF8.self) }
         }
         reader.start()
         let result = CLIHarness.run(["exec", "--out", fifo, "--energy", "none", "--", "true"])
         #expect(result.status == .success, "\(result.stderr)")
+        if result.status != .success {  // release the reader, which waits for a writer
+            let fd = open(fifo, O_WRONLY | O_NONBLOCK)
+            if fd >= 0 { close(fd) }
+        }
         let deadline = Date().addingTimeInterval(5)
         while received.withLock({ $0.isEmpty }) && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
         #expect(received.withLock { $0 }.contains("\"schema\" : \"perwatt.exec/1\""))

@@ -24,7 +24,8 @@ enum ExecCommand {
         \(Help.options(specs))
 
         Exit codes: the command's status (128+N if killed by signal N); 126 not executable; 127 not found;
-        64 usage error; 69 energy source asked for is absent; 74 --out not written; 77 counters not readable.
+        64 usage error; 69 energy source asked for is absent or broken; 74 --out not written; 77 counters not
+        readable.
 
         """
 

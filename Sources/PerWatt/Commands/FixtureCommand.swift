@@ -58,7 +58,7 @@ enum FixtureCommand {
                     context.stdout.line("\(path): ok: \(loaded.fixture.benchmark), \(loaded.fixture.model) at \(loaded.fixture.quantization), "
                                         + "\(correct)/\(n) correct (\(loaded.fixture.queries == nil ? "aggregate" : "per query")), sha256 \(loaded.sha256.prefix(12))")
                 } catch let error as InputError {
-                    context.stderr.line("\(error)")
+                    context.stderr.line(Message.sanitized("perwatt fixture: \(error)"))
                     failures.append(error)
                 }
             }

@@ -20,7 +20,8 @@ enum ProbeCommand {
         Options:
         \(Help.options(specs))
 
-        Exit codes: 0 a basis is usable (or energy is none), 69 a source asked for is absent,
+        Exit codes: 0 a basis is usable (or energy is none), 69 a source asked for is absent or a present
+        one is broken,
         77 counters exist but cannot be read (the message says how to fix it), 64 usage error.
 
         """

@@ -21,6 +21,7 @@ enum RunCommand {
         OptionSpec(name: "--reference", value: "FILE", help: "also print each score as a ratio to this result of the same suite"),
         OptionSpec(name: "--quiet", value: nil, help: "no progress on stderr"),
         OptionSpec(name: "--force", value: nil, help: "run even when a kernel is estimated to need more memory than is available"),
+        OptionSpec(name: "--dry-run", value: nil, help: "check the suite, models, fixtures and memory, print what would be measured, measure nothing"),
         Color.spec,
         OptionSpec(name: "--list-suites", value: nil, help: "print the built-in suites (with --json, their perwatt.suite/1 definitions) and exit"),
         OptionSpec(name: "--help", value: nil, help: "show this help"),
@@ -162,6 +163,23 @@ enum RunCommand {
 
         // Energy first, so a permission problem stops us before minutes of measurement.
         let (meter, noneReason) = try energy.makeMeter(context: context)
+        if options.has("--dry-run") {
+            let kernels = Set(suiteKernels + workloads.flatMap { $0.parts.map(\.kernel) })
+            let largest = kernels.map { $0.estimatedPeakBytes(threads: threads) }.max() ?? 0
+            context.stdout.line("suite \(suite.name) (sha256 \(suite.sha256.prefix(12))): \(workloads.count) workloads, \(kernels.count) distinct kernels, "
+                                + "largest needs about \(bytesText(UInt64(largest))); nothing measured (--dry-run)")
+            for workload in workloads {
+                context.stdout.line("  \(workload.model.id) \(workload.precision.rawValue): \(workload.parts.count) kernels × \(workload.model.layers) layers")
+            }
+            if let meter {
+                context.stdout.line("energy: \(meter.plan.basis) (source \(meter.plan.source)), \(meter.plan.channels.count) channels read")
+            } else {
+                context.stdout.line("energy: none (\(noneReason ?? "--energy none"))")
+            }
+            if let memoryWarning { context.stderr.line("perwatt run: warning: \(memoryWarning)") }
+            return .success
+        }
+
         meter?.start()
         defer { meter?.stop() }
         let restoreInterrupt = POSIX.catchInterrupt()

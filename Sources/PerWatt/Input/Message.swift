@@ -54,6 +54,18 @@ enum Message {
     }
 }
 
+extension Message {
+    /// Text of several lines as printed: each line escaped and capped at `messageLimit` characters.
+    static func sanitizedLines(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { needsEscapeInLine($0) }) || text.utf8.count > messageLimit else { return text }
+        return text.split(separator: "\n", omittingEmptySubsequences: false).map { sanitized(String($0)) }.joined(separator: "\n")
+    }
+
+    private static func needsEscapeInLine(_ scalar: Unicode.Scalar) -> Bool {
+        scalar != "\n" && scalar != "\t" && escaped(String(scalar)) != String(scalar)
+    }
+}
+
 /// `Message.shown`: an outside value, escaped and cut to a readable length.
 func shown(_ value: String) -> String { Message.shown(value) }
 

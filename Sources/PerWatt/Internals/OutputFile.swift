@@ -65,8 +65,10 @@ enum OutputFile {
         switch kind {
         case .regular:
             try replace(target, with: bytes, mode: info.st_mode & 0o7777)
-        case .characterDevice, .fifo:
-            try writeStraight(path, bytes)
+        case .characterDevice:
+            try writeStraight(path, bytes, fifo: false)
+        case .fifo:
+            try writeStraight(path, bytes, fifo: true)
         case .directory:
             throw OutputError(path: path, reason: "is a folder; give a file name inside it")
         case .blockDevice:
@@ -177,9 +179,37 @@ enum OutputFile {
         }
     }
 
+    /// How long a write to a FIFO waits for a process to open it for reading.
+    static let fifoReaderWaitSeconds = 30.0
+
     /// Opens a character device or FIFO and writes through it.
-    private static func writeStraight(_ path: String, _ bytes: [UInt8]) throws(OutputError) {
-        let fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC)
+    ///
+    /// A FIFO is opened non-blocking first: with no reader, `open` fails with ENXIO instead of waiting
+    /// forever, so perwatt polls for a reader for ``fifoReaderWaitSeconds`` and then gives up with a message.
+    /// A reader that goes away mid-write is EPIPE (SIGPIPE is ignored here), not a killed process.
+    private static func writeStraight(_ path: String, _ bytes: [UInt8], fifo: Bool) throws(OutputError) {
+        var fd: Int32
+        if fifo {
+            signal(SIGPIPE, SIG_IGN)
+            let deadline = Date().addingTimeInterval(fifoReaderWaitSeconds)
+            while true {
+                fd = open(path, O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
+                if fd >= 0 || errno != ENXIO || Date() >= deadline { break }
+                usleep(20_000)
+            }
+            if fd < 0 && errno == ENXIO {
+                throw OutputError(
+                    path: path,
+                    reason: "is a FIFO that no process opened for reading within \(Int(fifoReaderWaitSeconds)) s; "
+                        + "start the reader first (e.g. `cat \(path)`) or write to a file")
+            }
+            if fd >= 0 {
+                let flags = fcntl(fd, F_GETFL)
+                _ = fcntl(fd, F_SETFL, flags & ~O_NONBLOCK)
+            }
+        } else {
+            fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC)
+        }
         guard fd >= 0 else { throw OutputError(path: path, reason: sentence(errno)) }
         do { try writeAll(fd, bytes, path: path) } catch {
             Glibc.close(fd)
@@ -213,6 +243,7 @@ enum OutputFile {
         case EACCES, EPERM: return "\(text); this user may not write there, choose another path"
         case EROFS: return "\(text); choose a writable path"
         case EIO: return "\(text) (EIO); the device reported an error"
+        case EPIPE: return "\(text) (EPIPE); the reader closed it before all was written"
         case ENAMETOOLONG: return "\(text); use a shorter path"
         default: return text
         }

@@ -59,7 +59,15 @@ enum ModelRegistry {
         let json = try InputFile.json(try InputFile.read(path), file: path)
         let reader = try ObjectReader(json, file: path)
         if reader.has("schema") {
-            return try spec(reader, file: path)
+            var loaded = try spec(reader, file: path)
+            if let id {
+                guard ModelSpec.isValidID(id) else {
+                    throw UsageError(message: "--id must be 1 to \(ModelSpec.Limits.idLength) letters, digits, '.', '_' or '-' (not starting with '.'), not '\(shown(id))'",
+                                     command: "models")
+                }
+                loaded.id = id
+            }
+            return loaded
         }
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().lastPathComponent
         if let id, !ModelSpec.isValidID(id) {

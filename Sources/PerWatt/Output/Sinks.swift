@@ -20,6 +20,18 @@ public final class FileDescriptorSink: TextSink {
     public func write(_ text: String) { POSIX.writeAll(fd, text) }
 }
 
+/// Everything perwatt itself writes to stderr passes through here: control characters escaped and
+/// every line capped (`Message.sanitizedLines`), so no file content, server answer or argument can
+/// drive the terminal or flood it. (A measured command's own output goes to the descriptor directly.)
+final class SanitizingSink: TextSink {
+    let inner: any TextSink
+    var isTerminal: Bool { inner.isTerminal }
+
+    init(_ inner: any TextSink) { self.inner = inner }
+
+    func write(_ text: String) { inner.write(Message.sanitizedLines(text)) }
+}
+
 /// Collects text in memory, for tests.
 public final class CapturedSink: TextSink {
     private let buffer = Mutex("")
