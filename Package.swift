@@ -15,7 +15,7 @@
 //   PERWATT_TARGET_CPU=baseline   no flag: plain x86-64 (slow, runs anywhere)
 //
 // Only KernelBench gets `-target-cpu`; PerWatt and PowerProbe stay at baseline so
-// that the start-up check (Sources/PerWatt/BuildTarget.swift) runs on any x86-64
+// that the start-up check (Sources/PerWatt/Core/BuildTarget.swift) runs on any x86-64
 // CPU and can refuse, with a clear message, a CPU that lacks an extension the
 // kernels were compiled to use. Each required extension reaches the code as a
 // `PERWATT_REQUIRE_<FLAG>` compilation condition.
@@ -23,7 +23,7 @@ import PackageDescription
 import Foundation
 
 /// ISA extensions, by their /proc/cpuinfo names, that LLVM may emit for a target CPU.
-/// Keep in sync with `BuildTarget.requiredFlags` in Sources/PerWatt/BuildTarget.swift.
+/// Keep in sync with `BuildTarget.requiredFlags` in Sources/PerWatt/Core/BuildTarget.swift.
 let isaFlags = [
     "pni", "ssse3", "sse4_1", "sse4_2", "popcnt", "cx16", "lahf_lm", "abm", "movbe", "xsave",
     "avx", "avx2", "fma", "f16c", "bmi1", "bmi2", "adx", "aes", "pclmulqdq", "sha_ni",
@@ -86,7 +86,8 @@ let kernelOptimization: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configurati
 let package = Package(
     name: "perwatt",
     products: [
-        .executable(name: "perwatt", targets: ["PerWatt"]),
+        .executable(name: "perwatt", targets: ["perwatt"]),
+        .library(name: "PerWattCore", targets: ["PerWattCore"]),
         .library(name: "PowerProbe", targets: ["PowerProbe"]),
         .library(name: "KernelBench", targets: ["KernelBench"]),
     ],
@@ -103,11 +104,23 @@ let package = Package(
             swiftSettings: targetDefines + kernelFlags + kernelOptimization
         ),
         .target(name: "PowerProbe", exclude: ["README.md"]),
-        .executableTarget(
-            name: "PerWatt",
+        // PerWatt: a library that knows no flags (Core), the command line (CLI), and a few lines of main.
+        // Core and CLI stay at baseline ISA so the start-up CPU check runs on any x86-64 CPU.
+        .target(
+            name: "PerWattCore",
             dependencies: ["KernelBench", "PowerProbe"],
-            exclude: ["README.md"],
+            path: "Sources/PerWatt/Core",
             swiftSettings: targetDefines
+        ),
+        .target(
+            name: "PerWattCLI",
+            dependencies: ["PerWattCore", "KernelBench", "PowerProbe"],
+            path: "Sources/PerWatt/CLI"
+        ),
+        .executableTarget(
+            name: "perwatt",
+            dependencies: ["PerWattCLI"],
+            path: "Sources/PerWatt/Main"
         ),
         .executableTarget(
             name: "perwatt-bench-probe",
@@ -123,7 +136,7 @@ let package = Package(
         ),
         .testTarget(name: "PowerProbeTests", dependencies: ["PowerProbe", "ProbeTestSupport"]),
         .testTarget(name: "KernelBenchTests", dependencies: ["KernelBench"], exclude: ["Vectors"]),
-        .testTarget(name: "PerWattTests", dependencies: ["PerWatt", "PowerProbe", "KernelBench", "ProbeTestSupport"],
+        .testTarget(name: "PerWattTests", dependencies: ["PerWattCore", "PerWattCLI", "PowerProbe", "KernelBench", "ProbeTestSupport"],
                     exclude: ["Snapshots"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 @testable import KernelBench
-@testable import PerWatt
+@testable import PerWattCLI
+@testable import PerWattCore
 import PowerProbe
 
 @Suite struct CompareCommandTests {

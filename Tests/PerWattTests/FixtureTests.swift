@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import PerWatt
+@testable import PerWattCLI
+@testable import PerWattCore
 
 @Suite struct JSONParserTests {
     @Test func valuesCarryTheLineTheyStartOn() throws {

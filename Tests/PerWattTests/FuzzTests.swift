@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import PerWatt
+@testable import PerWattCLI
+@testable import PerWattCore
 import ProbeTestSupport
 
 /// A fuzz corpus that stays: mutated inputs of every kind perwatt reads, fed to the real binary in a

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import PerWatt
+@testable import PerWattCLI
+@testable import PerWattCore
 import PowerProbe
 import ProbeTestSupport
 

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import PerWatt
+@testable import PerWattCLI
+@testable import PerWattCore
 
 /// Opt-in: `perwatt eval` against a real llama-server running SmolLM2-135M-Instruct (docs/eval.md says
 /// how to build the server and extract the model). Set PERWATT_LLAMA_SERVER to the llama-server binary

@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 import KernelBench
-@testable import PerWatt
+@testable import PerWattCLI
+@testable import PerWattCore
 
 @Suite struct ModelSpecTests {
     /// Parameter counts from the architecture numbers against the totals the model cards publish

@@ -2,7 +2,8 @@ import Foundation
 import KernelBench
 import Synchronization
 import Testing
-@testable import PerWatt
+@testable import PerWattCLI
+@testable import PerWattCore
 import ProbeTestSupport
 
 /// The reproducers of issue 11, each pinned to the clear error and exit status it now gives.

@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 import KernelBench
-@testable import PerWatt
+@testable import PerWattCLI
+@testable import PerWattCore
 
 /// A dense model small enough to reason about by hand: 2 layers, hidden 32, 2 heads of 16 with one
 /// KV head, a gated MLP of 64, a vocabulary of 100.

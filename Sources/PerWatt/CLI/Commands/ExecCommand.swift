@@ -1,0 +1,168 @@
+import PerWattCore
+import PowerProbe
+
+/// `perwatt exec -- COMMAND`: the energy of one whole command, like `perf stat`.
+enum ExecCommand {
+    static let specs = [
+        OptionSpec(name: "--json", value: nil,
+                   help: "print one JSON object (schema perwatt.exec/1) on stdout; the command's stdout goes to stderr"),
+        OptionSpec(name: "--out", value: "FILE", help: "also write the JSON object to FILE (atomically)"),
+        OptionSpec(name: "--idle", value: "SECONDS",
+                   help: "measure idle power for this long first and report energy net of it (default 0: skip)"),
+        OptionSpec(name: "--help", value: nil, help: "show this help"),
+    ] + EnergyOptions.specs
+
+    static let help = """
+        Usage: perwatt exec [--json] [--out FILE] [--idle SECONDS] [--energy SOURCE] [--interval MS] -- COMMAND [ARGS...]
+
+        Runs COMMAND without a shell (stdin, stdout and stderr pass through) and measures the energy of
+        the whole run from start to exit: duration, energy, average and peak power, per zone and for the
+        basis, and net of idle power when --idle is given. The report goes to stderr so the command's own
+        output stays clean; --json puts a JSON object on stdout instead. perwatt exits with the command's
+        own status. Ctrl-C goes to the command; perwatt reports when it ends.
+
+        Options:
+        \(Help.options(specs))
+
+        Exit codes: the command's status (128+N if killed by signal N); 126 not executable; 127 not found;
+        64 usage error; 69 energy source asked for is absent or broken; 74 --out not written; 77 counters not
+        readable.
+
+        """
+
+    static func run(_ arguments: [String], context: CLIContext) throws -> ExitCode {
+        guard let (options, energy) = try parseCommand(arguments, specs: specs, command: "exec", help: help,
+                                                       stopAtPositional: true, context: context) else { return .success }
+        let idleSeconds = try options.double("--idle", command: "exec", in: 0...3600, unit: "seconds") ?? 0
+        let command = options.remainder
+        guard !command.isEmpty, !command[0].isEmpty else {
+            throw UsageError(message: "no command to run; put it after --, e.g. perwatt exec -- sleep 1", command: "exec")
+        }
+        let json = options.has("--json")
+        let outPath = options.string("--out")
+        if let outPath, outPath.isEmpty { throw UsageError(message: "--out needs a file name", command: "exec") }
+
+        // Resolve the energy plan before starting anything, so a permission problem stops us early.
+        let (meter, noneReason) = try energy.makeMeter(context: context)
+        if meter == nil && energy.selection == .auto && json {
+            // Human mode says it once, in the report; with --json stdout is for JSON, so say it here.
+            context.stderr.line("perwatt exec: energy: none: \(noneReason ?? "no source"). Measuring time only.")
+        }
+        if meter == nil && idleSeconds > 0 {
+            context.stderr.line("perwatt exec: --idle ignored: there is no energy source to measure idle power with.")
+        }
+        meter?.start()
+        var idle: IdleBaseline?
+        if let meter, idleSeconds > 0 {
+            idle = IdleBaseline.measure(with: meter, seconds: idleSeconds)
+            if idle == nil {
+                context.stderr.line("perwatt exec: the idle baseline could not be measured (a basis counter failed, or every idle window was untrusted); reporting gross energy only.")
+            }
+        }
+
+        let restoreSignals = POSIX.ignoreInterrupts()
+        let mark = meter?.beginWindow()
+        let start = POSIX.monotonicSeconds()
+        let pid: Int32
+        switch POSIX.spawn(command, stdoutToStderr: json) {
+        case .success(let child): pid = child
+        case .failure(let error):
+            restoreSignals()
+            meter?.stop()
+            switch error {
+            case .notFound(let name):
+                context.stderr.line("perwatt exec: \(name): command not found (searched PATH). Give the full path or check the spelling.")
+                return .commandNotFound
+            case .notExecutable(let name, let code):
+                context.stderr.line("perwatt exec: \(name): cannot execute (\(POSIX.describe(code))). Check that it is a program with execute permission.")
+                return .cannotExecute
+            case .failed(let name, let code):
+                context.stderr.line("perwatt exec: \(name): could not start (\(POSIX.describe(code))).")
+                return .cannotExecute
+            }
+        }
+        let termination = POSIX.wait(pid)
+        let duration = POSIX.monotonicSeconds() - start
+        let window = mark.flatMap { meter?.endWindow($0) }
+        restoreSignals()
+        let statistics = meter?.stop()
+
+        var report = ExecReport(command: command, exitStatus: termination.shellStatus, terminatedBySignal: nil,
+                                durationSeconds: window?.durationSeconds ?? duration, energy: nil,
+                                energyUnavailableReason: noneReason, sampler: nil, fingerprint: context.fingerprint())
+        if case .signaled(let signal) = termination { report.terminatedBySignal = signal }
+        if let window { report.energy = ExecReport.Energy(window: window, idle: idle) }
+        if let statistics {
+            report.sampler = ExecReport.Sampler(intervalSeconds: statistics.intervalSeconds,
+                                                requestedIntervalSeconds: energy.intervalSeconds, samples: statistics.samples,
+                                                cpuSeconds: statistics.cpuSeconds, wallSeconds: statistics.wallSeconds,
+                                                coreFraction: statistics.coreFraction,
+                                                meanReadMicroseconds: statistics.meanReadMicroseconds)
+        }
+        let status = ExitCode(termination.shellStatus)
+        let encoded = try JSON.encode(report)
+        if let outPath {
+            do { try OutputFile.write(encoded + "\n", to: outPath) } catch {
+                context.stderr.line("perwatt exec: \(error)")
+                if !json { context.stderr.write(render(report)) }
+                return .ioError
+            }
+        }
+        if json {
+            context.stdout.line(encoded)
+        } else {
+            context.stderr.write(render(report))
+        }
+        return status
+    }
+
+    /// The human report, written to stderr.
+    static func render(_ report: ExecReport) -> String {
+        var out = "\n perwatt exec: \(report.command.joined(separator: " "))\n\n"
+        var lines: [(String, String)] = []
+        let exit = report.terminatedBySignal.map { "killed by signal \($0) (status \(report.exitStatus))" } ?? "\(report.exitStatus)"
+        lines.append(("exit status", exit))
+        lines.append(("duration", "\(fixed(report.durationSeconds, 3)) s"))
+        if let energy = report.energy {
+            let method = energy.measurement == "integrated-power" ? ", integrated from power readings" : ""
+            lines.append(("energy basis", "\(energy.basis) (source \(energy.source)\(method))"))
+            if let joules = energy.joules {
+                let mark = energy.trusted ? "" : "  UNTRUSTED (\((energy.untrustedReasons ?? []).joined(separator: "; "))): see the warnings below"
+                lines.append(("energy", "\(fixed(joules, 3)) J\(mark)"))
+                lines.append(("average power", energy.averageWatts.map { "\(fixed($0, 2)) W" } ?? "n/a"))
+                lines.append(("peak power", energy.peakWatts.map { "\(fixed($0, 2)) W (highest \(fixed(report.sampler.map { max($0.requestedIntervalSeconds, $0.intervalSeconds) * 1000 } ?? 100, 0)) ms bin)" } ?? "n/a (run shorter than one trace bin)"))
+                if let idle = energy.idle, let net = energy.netJoules, let netWatts = energy.netAverageWatts {
+                    lines.append(("idle power", "\(fixed(idle.medianWatts, 2)) W (median of \(idle.windowWatts.count) window(s) over \(fixed(idle.seconds, 1)) s)"))
+                    lines.append(("net of idle", "\(fixed(net, 3)) J, \(fixed(netWatts, 2)) W"))
+                }
+            } else {
+                lines.append(("energy", "unavailable: \(energy.unavailableReason ?? "unknown")"))
+            }
+        } else {
+            lines.append(("energy", "none (\(report.energyUnavailableReason ?? "no source"))"))
+        }
+        let width = lines.map(\.0.count).max() ?? 0
+        out += lines.map { "   " + $0.0 + String(repeating: " ", count: width - $0.0.count + 3) + $0.1 + "\n" }.joined()
+        if let energy = report.energy, !energy.zones.isEmpty {
+            out += "\n"
+            var table = Table(["ZONE", "NAME", "ROLE", "ENERGY (J)", "AVG (W)", "WRAPS", "FLAGS"], rightAligned: [3, 4, 5])
+            for zone in energy.zones {
+                var flags: [String] = []
+                if zone.untrusted { flags.append("UNTRUSTED") }
+                if zone.stale { flags.append("stale") }
+                if zone.spans.contains(where: { $0.kind == .samplingGap }) { flags.append("gap") }
+                if zone.error != nil { flags.append("error") }
+                table.add([zone.id, zone.name, zone.inBasis ? "basis" : (zone.note ?? "info"),
+                           zone.joules.map { fixed($0, 3) } ?? "n/a", zone.averageWatts.map { fixed($0, 2) } ?? "n/a",
+                           String(zone.wraps), flags.joined(separator: ",")])
+            }
+            out += table.render(indent: "   ")
+            for warning in energy.warnings { out += "   warning: \(warning)\n" }
+        }
+        if let sampler = report.sampler {
+            out += "\n   probe: \(sampler.samples) samples every \(fixed(sampler.intervalSeconds * 1000, 1)) ms, "
+                + "\(fixed(sampler.meanReadMicroseconds, 1)) µs per pass, overhead \(fixed(sampler.coreFraction * 100, 3))% of one core\n"
+        }
+        return out + "\n"
+    }
+}

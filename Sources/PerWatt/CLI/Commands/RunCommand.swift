@@ -1,0 +1,355 @@
+import PerWattCore
+import Foundation
+import KernelBench
+import PowerProbe
+
+/// `perwatt run`: measure a suite's workloads, join them with accuracy fixtures, and score
+/// accuracy per joule and per watt.
+enum RunCommand {
+    static let specs = [
+        OptionSpec(name: "--suite", value: "NAME|FILE", help: "workstation (default), quick, quantization, or a perwatt.suite/1 file"),
+        OptionSpec(name: "--model", value: "ID[,…]", help: "measure these models (ids from perwatt models, or spec/config.json paths) instead of the suite's"),
+        OptionSpec(name: "--quantization", value: "LIST", help: "only these quantizations (with --model: these for each model)"),
+        OptionSpec(name: "--fixture", value: "FILE[,…]", help: "accuracy fixtures (perwatt.fixture/1) beside the built-in ones"),
+        OptionSpec(name: "--prompt-tokens", value: "N", help: "prompt tokens per query where a fixture gives none (default: the suite's)"),
+        OptionSpec(name: "--output-tokens", value: "N", help: "output tokens per query where a fixture gives none (default: the suite's)"),
+        OptionSpec(name: "--idle", value: "S", help: "idle baseline seconds before the workloads (default: the suite's; 0 skips)"),
+        OptionSpec(name: "--min-time", value: "S", help: "each window repeats a kernel for at least S seconds (default: the suite's)"),
+        OptionSpec(name: "--repetitions", value: "N", help: "windows per kernel (default: the suite's)"),
+        OptionSpec(name: "--threads", value: "N", help: "worker threads (default: all online CPUs)"),
+        OptionSpec(name: "--out", value: "FILE", help: "result file (default perwatt-results/<suite>-<UTC time>.json)"),
+        OptionSpec(name: "--json", value: nil, help: "print the perwatt.result/1 object instead of the table"),
+        OptionSpec(name: "--reference", value: "FILE", help: "also print each score as a ratio to this result of the same suite"),
+        OptionSpec(name: "--quiet", value: nil, help: "no progress on stderr"),
+        OptionSpec(name: "--force", value: nil, help: "run even when a kernel is estimated to need more memory than is available"),
+        OptionSpec(name: "--dry-run", value: nil, help: "check the suite, models, fixtures and memory, print what would be measured, measure nothing"),
+        ColorOption.spec,
+        OptionSpec(name: "--list-suites", value: nil, help: "print the built-in suites (with --json, their perwatt.suite/1 definitions) and exit"),
+        OptionSpec(name: "--help", value: nil, help: "show this help"),
+    ] + EnergyOptions.specs
+
+    static let help = """
+        Usage: perwatt run [--suite NAME|FILE] [--model ID,…] [--quantization LIST] [--fixture FILE,…] [--energy SOURCE]
+                           [--idle S] [--min-time S] [--repetitions N] [--threads N] [--out FILE] [--json]
+                           [--reference FILE] [--quiet] [--color auto|always|never]
+
+        For each workload (model × quantization) of the suite: builds one real-shaped layer at that
+        precision with random weights, verifies each kernel against its reference, measures prefill and
+        one decode step kernel by kernel (time, and energy when a source exists), and projects the whole
+        model from the measured layer × its layer count plus the LM head (labelled projected). Then joins
+        each workload with the accuracy fixtures of that model and quantization (built-in ones cite their
+        source) into scores: accuracy (Wilson 95%), J and W per query (gross, and net of idle), IPJ =
+        accuracy / mean J per query, IPW = accuracy / mean W per query, tokens/s, tokens/J, GFLOP/J, with
+        bootstrap 95% intervals over repetitions and queries. Without an energy source, the time figures
+        still come out and the energy ones are absent, with the reason.
+
+        The result (perwatt.result/1) is written atomically, after every workload; Ctrl-C stops the run,
+        keeps what finished (marked incomplete) and exits 130.
+
+        Options:
+        \(Help.options(specs))
+
+        Exit codes: 0 success; 3 a kernel failed verification (its workloads are not scored); 64 usage
+        error; 65 invalid fixture, suite, model or reference file; 66 a file cannot be read; 69/77 energy
+        source problems; 71 a kernel would need more memory than is available (--force tries anyway);
+        74 the result cannot be written; 130 interrupted.
+
+        """
+
+    static func run(_ arguments: [String], context: CLIContext) throws -> ExitCode {
+        guard let (options, energy) = try parseCommand(arguments, specs: specs, command: "run", help: help,
+                                                       stopAtPositional: false, context: context) else { return .success }
+        if options.has("--list-suites") {
+            if options.has("--json") {
+                context.stdout.line(try JSON.encode(Suite.builtins))
+            } else {
+                for suite in Suite.builtins {
+                    context.stdout.line("\(suite.name.padding(toLength: 13, withPad: " ", startingAt: 0)) \(suite.description)")
+                    context.stdout.line(String(repeating: " ", count: 14) + suite.workloads.map { "\($0.model) \($0.quantization)" }.joined(separator: ", "))
+                }
+            }
+            return .success
+        }
+        let started = Date()
+        let clockStart = POSIX.monotonicSeconds()
+        var suite = try Suite.resolve(options.string("--suite") ?? "workstation") { id in
+            (try? ModelRegistry.resolve(id, environment: context.environment)) != nil
+        }
+        let threads = try options.int("--threads", command: "run", in: 1...1024) ?? ProcessInfo.processInfo.activeProcessorCount
+        suite.minTimeSeconds = try options.double("--min-time", command: "run", in: Suite.Limits.minTimeSeconds, unit: "seconds") ?? suite.minTimeSeconds
+        suite.repetitions = try options.int("--repetitions", command: "run", in: Suite.Limits.repetitions) ?? suite.repetitions
+        suite.idleSeconds = try options.double("--idle", command: "run", in: Suite.Limits.idleSeconds, unit: "seconds") ?? suite.idleSeconds
+        suite.promptTokens = try options.int("--prompt-tokens", command: "run", in: Suite.Limits.promptTokens) ?? suite.promptTokens
+        suite.outputTokens = try options.int("--output-tokens", command: "run", in: Suite.Limits.outputTokens) ?? suite.outputTokens
+
+        // Fixtures: built-in, then files.
+        var fixtures = try BuiltinFixtures.all()
+        for path in options.list("--fixture") { fixtures.append(try LoadedFixture.load(path)) }
+
+        // Workloads: the suite's, or --model × (--quantization, or each model's fixture quantizations).
+        var quantizations: [Precision]?
+        if options.string("--quantization") != nil {
+            quantizations = try options.list("--quantization").map { text in
+                guard let precision = Precision(rawValue: text) else {
+                    throw UsageError(message: "--quantization takes a list of \(Precision.allCases.map(\.rawValue).joined(separator: ", ")); '\(shown(text))' is not one",
+                                     command: "run")
+                }
+                return precision
+            }
+        }
+        var models: [String: ModelSpec] = [:]
+        func model(_ id: String) throws -> ModelSpec {
+            if let known = models[id] { return known }
+            guard let spec = try ModelRegistry.resolve(id, environment: context.environment) else {
+                let ids = ModelRegistry.all(context.environment).map(\.id)
+                throw UsageError(message: "unknown model '\(shown(id))'; known: \(ids.joined(separator: ", ")) (or give a spec or config.json path)",
+                                 command: "run")
+            }
+            // Also under its own id: the suite's entries name models by id, never by path, so a
+            // suite (and its hash) does not depend on where a spec file lies.
+            models[id] = spec
+            models[spec.id] = spec
+            return spec
+        }
+        let requested = options.list("--model")
+        if !requested.isEmpty {
+            var entries: [Suite.Entry] = []
+            for id in requested {
+                let spec = try model(id)
+                let own = fixtures.filter { $0.fixture.model == spec.id }.compactMap(\.fixture.precision)
+                let chosen = quantizations ?? Precision.allCases.filter(own.contains)
+                guard !chosen.isEmpty else {
+                    let unmeasurable = Set(fixtures.filter { $0.fixture.model == spec.id && $0.fixture.precision == nil }.map(\.fixture.quantization))
+                    if !unmeasurable.isEmpty {
+                        throw UsageError(message: "the fixtures for model '\(shown(spec.id))' are at \(unmeasurable.sorted().joined(separator: ", ")), which perwatt has no kernels for; measure a related precision with --quantization (e.g. q4_0), with a fixture tagged so (perwatt eval --quantization q4_0 --scheme \"GGUF Q4_1\")",
+                                         command: "run")
+                    }
+                    throw UsageError(message: "no fixture names model '\(shown(spec.id))'; give --quantization to measure it without accuracy, or --fixture",
+                                     command: "run")
+                }
+                entries += chosen.map { Suite.Entry(model: spec.id, quantization: $0.rawValue) }
+            }
+            suite.workloads = entries
+            suite.kernels = []
+            suite.name += "+models"
+        } else if let quantizations {
+            suite.workloads = suite.workloads.filter { quantizations.map(\.rawValue).contains($0.quantization) }
+        }
+        guard !suite.workloads.isEmpty else { throw UsageError(message: "no workload left to measure (check --quantization)", command: "run") }
+        var workloads: [Workload] = []
+        for entry in suite.workloads {
+            let spec = try model(entry.model)
+            guard let precision = Precision(rawValue: entry.quantization) else {
+                throw UsageError(message: "unknown quantization '\(shown(entry.quantization))' in suite \(suite.name)", command: "run")
+            }
+            workloads.append(try Workload(model: spec, precision: precision, promptTokens: suite.promptTokens, outputTokens: suite.outputTokens))
+        }
+        let catalog = KernelCatalog.standard()
+        let suiteKernels = try suite.kernels.map { name in
+            guard let kernel = catalog.first(where: { $0.name == name }) else {
+                throw UsageError(message: "suite \(suite.name) names kernel '\(shown(name))', which perwatt kernels --list does not have", command: "run")
+            }
+            return kernel
+        }
+        let color = try ColorOption.enabled(options, context: context, command: "run", toFile: false)
+        let reference = try options.string("--reference").map(RunResult.load)
+        if let reference, reference.suite.sha256 != suite.sha256 {
+            throw InputError(file: options.string("--reference")!, field: "suite.sha256",
+                             message: "is \(reference.suite.sha256.prefix(12)) (suite \(reference.suite.name)), but this run's suite \(suite.name) is \(suite.sha256.prefix(12)): results of different suites are not compared; run the same suite")
+        }
+
+        // Sizes next: refuse, with the figures, a kernel that would not fit in the memory available.
+        let memoryWarning = try MemoryCheck.check(suiteKernels + workloads.flatMap { $0.parts.map(\.kernel) }, threads: threads,
+                                                  force: options.has("--force"), availableBytes: context.availableMemoryBytes())
+
+        // Energy first, so a permission problem stops us before minutes of measurement.
+        let (meter, noneReason) = try energy.makeMeter(context: context)
+        if options.has("--dry-run") {
+            let kernels = Set(suiteKernels + workloads.flatMap { $0.parts.map(\.kernel) })
+            let largest = kernels.map { $0.estimatedPeakBytes(threads: threads) }.max() ?? 0
+            context.stdout.line("suite \(suite.name) (sha256 \(suite.sha256.prefix(12))): \(workloads.count) workloads, \(kernels.count) distinct kernels, "
+                                + "largest needs about \(bytesText(UInt64(largest))); nothing measured (--dry-run)")
+            for workload in workloads {
+                context.stdout.line("  \(workload.model.id) \(workload.precision.rawValue): \(workload.parts.count) kernels × \(workload.model.layers) layers")
+            }
+            if let meter {
+                context.stdout.line("energy: \(meter.plan.basis) (source \(meter.plan.source)), \(meter.plan.channels.count) channels read")
+            } else {
+                context.stdout.line("energy: none (\(noneReason ?? "--energy none"))")
+            }
+            if let memoryWarning { context.stderr.line("perwatt run: warning: \(memoryWarning)") }
+            return .success
+        }
+
+        meter?.start()
+        defer { meter?.stop() }
+        let restoreInterrupt = POSIX.catchInterrupt()
+        defer { restoreInterrupt() }
+        OpenBLAS.setThreads(threads)
+
+        let progress = !options.has("--quiet") && context.stderr.isTerminal
+        func say(_ text: String) { if progress { context.stderr.line(text) } }
+        let out = options.string("--out") ?? defaultOutputPath(suite: suite.name, started: started)
+        if out.isEmpty { throw UsageError(message: "--out needs a file name", command: "run") }
+        let fingerprint = context.fingerprint()
+        var warnings: [String] = memoryWarning.map { [$0] } ?? []
+        var result = RunResult(
+            perwattVersion: PerWattCLI.version, complete: false,
+            incompleteReason: "unfinished: the run stopped (or was still running) before every workload was measured", startedAt: iso8601(started),
+            durationSeconds: 0, suite: .init(name: suite.name, sha256: suite.sha256, definition: suite),
+            settings: .init(threads: threads, minTimeSeconds: suite.minTimeSeconds, repetitions: suite.repetitions, idleSeconds: suite.idleSeconds),
+            fingerprint: fingerprint,
+            energy: .init(basis: meter?.plan.basis, source: meter?.plan.source, measurement: meter?.plan.measurement,
+                          unavailableReason: noneReason, channels: meter?.plan.channels.map(\.channel.id), idle: nil),
+            machineLimits: nil, kernels: [], workloads: [], fixtures: [], scores: [], warnings: [])
+        // One window over the whole run: its total and its power trace (for plots), kept current.
+        let runMark = meter?.beginWindow()
+        func save() -> ExitCode? {
+            result.durationSeconds = POSIX.monotonicSeconds() - clockStart
+            if let runMark, let window = meter?.endWindow(runMark) {
+                result.energy.runJoules = window.basisJoules
+                result.energy.runAverageWatts = window.averageWatts
+                result.energy.trace = window.trace
+            }
+            result.warnings = warnings
+            do {
+                try JSON.write(result, to: out)
+                return nil
+            } catch {
+                context.stderr.line("perwatt run: \(error)")
+                return .ioError
+            }
+        }
+        let interrupted = { POSIX.interrupted.load(ordering: .relaxed) }
+
+        if suite.machineLimits {
+            say("measuring machine limits…")
+            let (peak, triad) = context.machineLimits(threads, min(suite.minTimeSeconds, 0.5), min(suite.repetitions, 5))
+            result.machineLimits = .init(peakF32FlopsPerSecond: peak, triadBytesPerSecond: triad)
+        }
+        var idleWatts: Double?
+        if let meter, suite.idleSeconds > 0, !interrupted() {
+            say("measuring idle power for \(formatNumber(suite.idleSeconds)) s (keep the machine quiet)…")
+            if let idle = IdleBaseline.measure(with: meter, seconds: suite.idleSeconds) {
+                idleWatts = idle.medianWatts
+                result.energy.idle = .init(seconds: idle.totalSeconds, medianWatts: idle.medianWatts, windowWatts: idle.windowWatts)
+            } else {
+                warnings.append("the idle baseline could not be measured (a basis counter failed): no net-of-idle figures")
+            }
+        } else if meter == nil && suite.idleSeconds > 0 {
+            warnings.append("no idle baseline: there is no energy source")
+        }
+
+        // Measure each distinct kernel once; workloads share them.
+        var measured: [KernelCase: KernelSamples] = [:]
+        var failedKernels = Set<String>()
+        func measure(_ kernel: KernelCase) throws {
+            guard measured[kernel] == nil, !failedKernels.contains(kernel.name), !interrupted() else { return }
+            say("  \(kernel.name)…")
+            let prepared = try KernelCatalog.prepare(kernel, threads: threads)
+            let outcome = try KernelMeasurement.run(prepared, minTime: suite.minTimeSeconds, repetitions: suite.repetitions, meter: meter,
+                                                    interrupted: interrupted)
+            var record = KernelResult(kernel, outcome.verification)
+            if !outcome.verification.passed {
+                failedKernels.insert(kernel.name)
+                warnings.append("\(kernel.name) FAILED verification (\(outcome.verification)): not timed, its workloads not scored")
+            } else if !outcome.interrupted {
+                record.record(outcome, kernel: kernel, peakFlopsPerSecond: result.machineLimits?.peakF32FlopsPerSecond)
+                record.windows = outcome.windows
+                if let reason = record.energyUnavailableReason { warnings.append("\(kernel.name): \(reason); its workloads get no energy scores") }
+                measured[kernel] = KernelSamples(secondsPerCall: outcome.secondsPerCall, joulesPerCall: outcome.joulesPerCall)
+            }
+            if !outcome.interrupted { result.kernels.append(record) }
+        }
+
+        if !suiteKernels.isEmpty { say("kernels:") }
+        for kernel in suiteKernels { try measure(kernel) }
+        let memory = fingerprint.memoryBytes.map { Double($0) }
+        for workload in workloads {
+            if interrupted() { break }
+            let spec = workload.model
+            say("\(spec.id) \(workload.precision.rawValue): \(workload.parts.count) kernels, \(spec.layers) layers")
+            for part in workload.parts { try measure(part.kernel) }
+            if interrupted() { break }
+            var record = workloadRecord(workload, memory: memory)
+            let time = WorkloadCost.project(workload) { measured[$0].map { PowerProbe.median($0.secondsPerCall) } }
+            let joules = WorkloadCost.project(workload) { measured[$0]?.joulesPerCall.map(PowerProbe.median) }
+            record.prefillSeconds = time?.prefill
+            record.decodeSecondsPerToken = time?.decode
+            record.prefillJoules = joules?.prefill
+            record.decodeJoulesPerToken = joules?.decode
+            if time == nil {
+                record.notMeasuredReason = "a kernel failed verification: " + workload.parts.map(\.kernel.name).filter(failedKernels.contains).joined(separator: ", ")
+            }
+            result.workloads.append(record)
+            // A fixture with no graded query (an eval that has not answered yet) has no accuracy to score.
+            let matching = fixtures.filter { $0.fixture.model == spec.id && $0.fixture.precision == workload.precision && $0.fixture.counts.n > 0 }
+            if matching.isEmpty { warnings.append("\(spec.id) \(workload.precision.rawValue): no fixture, so no accuracy scores (time and energy per token are in workloads)") }
+            if time != nil {
+                for fixture in matching {
+                    if let score = Scoring.score(workload: workload, samples: measured, fixture: fixture, idleWatts: idleWatts,
+                                                 energyBasis: meter?.plan.basis, energyReason: noneReason) {
+                        result.scores.append(score)
+                    }
+                }
+            }
+            for fixture in matching where !result.fixtures.contains(where: { $0.origin == fixture.origin }) {
+                let f = fixture.fixture
+                result.fixtures.append(.init(origin: fixture.origin, sha256: fixture.sha256, benchmark: f.benchmark, model: f.model,
+                                             quantization: f.quantization, scheme: f.scheme, source: f.source, n: f.counts.n, accuracy: f.accuracy,
+                                             correctByQuery: f.queries.map { Dictionary($0.map { ($0.id, $0.correct) }, uniquingKeysWith: { a, _ in a }) }))
+            }
+            if let failure = save() { return failure }
+        }
+        // A fixture given on the command line that scored nothing is said, not silently dropped.
+        for path in options.list("--fixture") where !result.fixtures.contains(where: { $0.origin == path }) {
+            guard let loaded = fixtures.first(where: { $0.origin == path }) else { continue }
+            let f = loaded.fixture
+            let why = f.counts.n == 0 ? "it has no graded query yet"
+                : f.precision == nil ? "perwatt has no kernels for \(f.quantization)"
+                : "this run has no workload \(f.model) at \(f.quantization) (add --model \(f.model))"
+            warnings.append("fixture \(path) (\(f.model), \(f.quantization), \(f.benchmark)) scored nothing: \(why)")
+        }
+        result.complete = !interrupted()
+        result.incompleteReason = result.complete ? nil : "interrupted (Ctrl-C): \(result.workloads.count) of \(workloads.count) workloads finished"
+        if let failure = save() { return failure }
+
+        if options.has("--json") {
+            context.stdout.line(try JSON.encode(result))
+        } else {
+            let report = RunReport.render(result, reference: reference)
+            context.stdout.write(color ? Color.paint(report) : report)
+            context.stdout.line("result: \(out)")
+        }
+        if !result.complete { return .interrupted }
+        return failedKernels.isEmpty ? .success : .verificationFailed
+    }
+
+    static func workloadRecord(_ workload: Workload, memory: Double?) -> RunResult.WorkloadRecord {
+        let spec = workload.model
+        let weights = spec.weightBytes(workload.precision)
+        let cache = spec.kvCacheBytes(tokens: workload.promptTokens + workload.outputTokens)
+        return RunResult.WorkloadRecord(
+            model: spec.id, modelName: spec.name, quantization: workload.precision.rawValue, layers: spec.layers,
+            parameters: spec.parameters, activeParameters: spec.activeParameters, weightBytes: weights, kvCacheBytes: cache,
+            memoryBytes: memory, fitsInMemory: memory.map { weights + cache <= $0 }, promptTokens: workload.promptTokens,
+            outputTokens: workload.outputTokens, decodeContext: workload.decodeContext, projected: true,
+            projection: "one layer's kernels measured at full size, × \(spec.layers) layers, + the LM head; elementwise ops (norms, RoPE, activations) not counted",
+            parts: workload.parts.map {
+                .init(phase: $0.phase.rawValue, role: $0.role, kernel: $0.kernel.name, callsPerLayer: $0.perLayer ? $0.calls : nil,
+                      callsPerPass: workload.callsPerPass($0))
+            },
+            prefillFlops: workload.flops(.prefill), decodeFlopsPerToken: workload.flops(.decode))
+    }
+
+    static func iso8601(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.string(from: date)
+    }
+
+    static func defaultOutputPath(suite: String, started: Date) -> String {
+        let stamp = iso8601(started).replacingOccurrences(of: ":", with: "")
+        return "perwatt-results/\(OutputFile.safeName(suite))-\(stamp).json"
+    }
+}

@@ -1,0 +1,307 @@
+import PerWattCore
+import Foundation
+import KernelBench
+import PowerProbe
+
+
+/// Everything the CLI touches outside itself, so tests can run it in-process.
+public struct CLIContext: Sendable {
+    public var stdout: any TextSink
+    public var stderr: any TextSink
+    public var environment: [String: String]
+    /// Builds the probe environment for the resolved roots (tests inject fake sysfs and NVML here).
+    public var makeProbeEnvironment: @Sendable (_ powercapRoot: String, _ hwmonRoot: String) -> ProbeEnvironment
+    public var fingerprint: @Sendable () -> Fingerprint
+    /// This CPU's /proc/cpuinfo flags (nil where unreadable: then the check is skipped).
+    public var hostCPUFlags: @Sendable () -> Set<String>?
+    /// Measures the machine's f32 FMA peak (FLOP/s) and triad bandwidth (B/s) for `threads`, within
+    /// about `seconds` each (tests inject fixed values: the measurement takes seconds in a debug build).
+    public var machineLimits: @Sendable (_ threads: Int, _ seconds: Double, _ repetitions: Int) -> (peak: Double, bandwidth: Double) =
+        { threads, seconds, repetitions in
+            (MachineLimits.peakF32FMA(threads: threads, minimumSeconds: seconds, repetitions: repetitions),
+             MachineLimits.triadBandwidth(threads: threads, minimumSeconds: seconds, repetitions: repetitions))
+        }
+
+    /// Memory a run may allocate without swapping (`MemAvailable` of /proc/meminfo); nil where unknown.
+    public var availableMemoryBytes: @Sendable () -> UInt64? = {
+        (try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8)).flatMap { CPUInfo.meminfoBytes($0, field: "MemAvailable") }
+    }
+
+    public init(stdout: any TextSink, stderr: any TextSink, environment: [String: String],
+                makeProbeEnvironment: @escaping @Sendable (String, String) -> ProbeEnvironment,
+                fingerprint: @escaping @Sendable () -> Fingerprint,
+                hostCPUFlags: @escaping @Sendable () -> Set<String>?) {
+        self.stdout = stdout
+        self.stderr = stderr
+        self.environment = environment
+        self.makeProbeEnvironment = makeProbeEnvironment
+        self.fingerprint = fingerprint
+        self.hostCPUFlags = hostCPUFlags
+    }
+
+    /// The real machine.
+    public static func live(environment: [String: String]) -> CLIContext {
+        let cuda = environment["CUDA_VISIBLE_DEVICES"]
+        return CLIContext(
+            stdout: FileDescriptorSink(fd: 1), stderr: FileDescriptorSink(fd: 2), environment: environment,
+            makeProbeEnvironment: { powercap, hwmon in
+                ProbeEnvironment(powercapRoot: powercap, hwmonRoot: hwmon, cudaVisibleDevices: cuda)
+            },
+            fingerprint: { Fingerprint.collect() },
+            hostCPUFlags: { CPUInfo.hostFlags() })
+    }
+}
+
+/// A command-line mistake: what was wrong, and for which subcommand's help to point at.
+struct UsageError: Error {
+    var message: String
+    var command: String
+}
+
+/// The `perwatt` command line.
+public enum PerWattCLI {
+    /// perwatt's version, in results and `perwatt version`.
+    public static let version = PerWattRelease.version
+
+    /// Runs perwatt with `arguments` (without the program name) and returns its exit status.
+    public static func run(_ arguments: [String], context: CLIContext) -> ExitCode {
+        var context = context
+        context.stderr = SanitizingSink(context.stderr)
+        if let flags = context.hostCPUFlags() {
+            let missing = BuildTarget.current.missingFlags(hostFlags: flags)
+            if !missing.isEmpty {
+                context.stderr.line(BuildTarget.current.unsupportedMessage(missing: missing))
+                return .unsupportedCPU
+            }
+        }
+        guard let command = arguments.first else {
+            context.stderr.write(Help.main)
+            return .usage
+        }
+        let rest = Array(arguments.dropFirst())
+        do {
+            switch command {
+            case "probe": return try ProbeCommand.run(rest, context: context)
+            case "exec": return try ExecCommand.run(rest, context: context)
+            case "kernels": return try KernelsCommand.run(rest, context: context)
+            case "run": return try RunCommand.run(rest, context: context)
+            case "models": return try ModelsCommand.run(rest, context: context)
+            case "fixture": return try FixtureCommand.run(rest, context: context)
+            case "compare": return try CompareCommand.run(rest, context: context)
+            case "report": return try ReportCommand.run(rest, context: context)
+            case "eval": return try EvalCommand.run(rest, context: context)
+            case "help", "--help", "-h":
+                if let topic = rest.first, let text = Help.forCommand(topic) {
+                    context.stdout.write(text)
+                } else {
+                    context.stdout.write(Help.main)
+                }
+                return .success
+            case "version", "--version":
+                context.stdout.line("perwatt \(PerWattCLI.version) (kernels built for \(BuildTarget.current.name))")
+                return .success
+            default:
+                throw UsageError(message: "unknown command '\(shown(command))'", command: "")
+            }
+        } catch {
+            return report(error, command: command, context: context)
+        }
+    }
+
+    /// The one place an error becomes what the user reads: one sentence per line on stderr, with
+    /// control characters escaped and its length capped (`Message.sanitized`), and its exit status.
+    static func report(_ error: any Error, command: String, context: CLIContext) -> ExitCode {
+        func say(_ text: String) { context.stderr.line(Message.sanitized(text)) }
+        switch error {
+        case let error as UsageError:
+            let help = error.command.isEmpty ? "perwatt --help" : "perwatt \(error.command) --help"
+            say("perwatt\(error.command.isEmpty ? "" : " " + error.command): \(error.message)")
+            say("Run '\(help)' for usage.")
+            return .usage
+        case let error as SettingError:
+            say("perwatt\(command.isEmpty ? "" : " " + command): \(error.message)")
+            say("Run 'perwatt \(command) --help' for usage.")
+            return .usage
+        case let error as InputError:
+            say("perwatt \(command): \(error)")
+            return error.unreadable ? .noInput : .dataError
+        case let error as OutputError:
+            say("perwatt \(command): \(error)")
+            return .ioError
+        case let error as MemoryError:
+            say("perwatt \(command): \(error)")
+            return .insufficientMemory
+        case let error as KernelError:
+            say("perwatt \(command): \(error)")
+            return .dataError
+        case let error as ProbeError:
+            return report(error, command: command, context: context)
+        default:
+            say("perwatt: internal error: \(error)")
+            return .internalError
+        }
+    }
+
+    /// Maps a probe error to its exit status and prints it.
+    static func report(_ error: ProbeError, command: String, context: CLIContext) -> ExitCode {
+        context.stderr.line(Message.sanitized("perwatt \(command): \(error)"))
+        switch error {
+        case .permissionDenied: return .permissionDenied
+        default: return .energyUnavailable
+        }
+    }
+}
+
+/// One option a subcommand accepts.
+struct OptionSpec {
+    var name: String
+    var value: String?
+    var help: String
+}
+
+/// Options parsed from a subcommand's arguments.
+struct ParsedOptions {
+    var values: [String: String] = [:]
+    /// Every value of an option given more than once, in order.
+    var lists: [String: [String]] = [:]
+    var flags: Set<String> = []
+    /// Arguments after `--`, or from the first positional argument on when positionals stop parsing.
+    var remainder: [String] = []
+    /// Arguments that are not options, in order (commands that take positional operands).
+    var positionals: [String] = []
+
+    func has(_ flag: String) -> Bool { flags.contains(flag) }
+
+    func string(_ name: String) -> String? { values[name] }
+
+    /// All values of a repeatable option, each also split at commas (`--model a,b --model c`).
+    func list(_ name: String) -> [String] {
+        (lists[name] ?? []).flatMap { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+    }
+
+    /// A number within `range`, or a usage error naming the option, the value and what it takes.
+    func double(_ name: String, command: String, in range: ClosedRange<Double>, unit: String) throws -> Double? {
+        guard let text = values[name] else { return nil }
+        guard let value = Double(text), value.isFinite, range.contains(value) else {
+            throw UsageError(message: "\(name) takes a number of \(unit) from \(formatNumber(range.lowerBound)) to \(formatNumber(range.upperBound)), not '\(shown(text))'", command: command)
+        }
+        return value
+    }
+
+    func int(_ name: String, command: String, in range: ClosedRange<Int>) throws -> Int? {
+        guard let text = values[name] else { return nil }
+        guard let value = Int(text), range.contains(value) else {
+            throw UsageError(message: "\(name) takes a whole number from \(range.lowerBound) to \(range.upperBound), not '\(shown(text))'", command: command)
+        }
+        return value
+    }
+}
+
+
+/// Parses `--name value`, `--name=value` and flags. With `stopAtPositional`, the first argument
+/// that is not an option ends option parsing (as `--` does) so a command's own options pass through.
+func parseOptions(_ arguments: [String], specs: [OptionSpec], command: String,
+                  stopAtPositional: Bool, collectPositionals: Bool = false) throws -> ParsedOptions {
+    var parsed = ParsedOptions()
+    var index = 0
+    let byName = Dictionary(specs.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+    while index < arguments.count {
+        let argument = arguments[index]
+        if argument == "--" {
+            parsed.remainder = Array(arguments[(index + 1)...])
+            return parsed
+        }
+        guard argument.hasPrefix("-"), argument != "-" else {
+            if stopAtPositional {
+                parsed.remainder = Array(arguments[index...])
+                return parsed
+            }
+            if collectPositionals {
+                parsed.positionals.append(argument)
+                index += 1
+                continue
+            }
+            throw UsageError(message: "unexpected argument '\(shown(argument))'", command: command)
+        }
+        var name = argument
+        var inline: String?
+        if let equals = argument.firstIndex(of: "=") {
+            name = String(argument[..<equals])
+            inline = String(argument[argument.index(after: equals)...])
+        }
+        guard let spec = byName[name] else {
+            let known = specs.map(\.name).filter { $0.hasPrefix(String(name.prefix(4))) }
+            let hint = known.isEmpty ? "" : " (did you mean \(known.joined(separator: " or "))?)"
+            throw UsageError(message: "unknown option '\(shown(name))'\(hint)", command: command)
+        }
+        if spec.value != nil {
+            if let inline {
+                parsed.values[name] = inline
+            } else {
+                guard index + 1 < arguments.count else {
+                    throw UsageError(message: "\(name) needs a value (\(spec.value!))", command: command)
+                }
+                index += 1
+                parsed.values[name] = arguments[index]
+            }
+            parsed.lists[name, default: []].append(parsed.values[name]!)
+        } else {
+            guard inline == nil else { throw UsageError(message: "\(name) takes no value", command: command) }
+            parsed.flags.insert(name)
+        }
+        index += 1
+    }
+    return parsed
+}
+
+/// Parses a subcommand's options; nil when `--help` was asked for and printed.
+func parseCommand(_ arguments: [String], specs: [OptionSpec], command: String, help: String,
+                  stopAtPositional: Bool, context: CLIContext) throws -> (ParsedOptions, EnergyOptions)? {
+    let options = try parseOptions(arguments, specs: specs, command: command, stopAtPositional: stopAtPositional)
+    if options.has("--help") {
+        context.stdout.write(help)
+        return nil
+    }
+    return (options, try EnergyOptions(options, command: command, environment: context.environment))
+}
+
+/// Options shared by every subcommand that reads energy.
+struct EnergyOptions {
+    var selection: EnergySelection
+    var powercapRoot: String
+    var hwmonRoot: String
+    var intervalSeconds: Double
+
+    static let specs = [
+        OptionSpec(name: "--energy", value: "auto|rapl|hwmon|nvml|none[,…]",
+                   help: "energy source (default auto: RAPL, else hwmon, else NVML, else none); several are added, labelled"),
+        OptionSpec(name: "--powercap-root", value: "DIR",
+                   help: "powercap tree (default $PERWATT_POWERCAP_ROOT or /sys/class/powercap)"),
+        OptionSpec(name: "--hwmon-root", value: "DIR", help: "hwmon tree (default $PERWATT_HWMON_ROOT or /sys/class/hwmon)"),
+        OptionSpec(name: "--interval", value: "MS",
+                   help: "sampling interval in milliseconds (default 100; shortened to a quarter of the shortest wrap time)"),
+    ]
+
+    init(_ options: ParsedOptions, command: String, environment: [String: String]) throws {
+        let text = options.string("--energy") ?? "auto"
+        guard let selection = EnergySelection(parsing: text) else {
+            throw UsageError(message: "--energy takes auto, none, or a comma-separated list of rapl, hwmon, nvml; not '\(shown(text))'", command: command)
+        }
+        self.selection = selection
+        powercapRoot = options.string("--powercap-root") ?? environment["PERWATT_POWERCAP_ROOT"] ?? ProbeEnvironment.defaultPowercapRoot
+        hwmonRoot = options.string("--hwmon-root") ?? environment["PERWATT_HWMON_ROOT"] ?? ProbeEnvironment.defaultHwmonRoot
+        intervalSeconds = (try options.double("--interval", command: command, in: 1...60_000, unit: "milliseconds") ?? 100) / 1000
+    }
+}
+
+extension EnergyOptions {
+    /// The meter for the selected sources, or nil with the reason there is none. Throws the probe's
+    /// error when a source asked for by name is missing or unreadable.
+    func makeMeter(context: CLIContext) throws -> (meter: EnergyMeter?, noneReason: String?) {
+        let inventory = try EnergyInventory.discover(context.makeProbeEnvironment(powercapRoot, hwmonRoot), for: selection)
+        guard let plan = try inventory.plan(for: selection) else {
+            return (nil, selection == .none ? "--energy none" : ProbeCommand.noneReason(inventory))
+        }
+        return (try EnergyMeter(plan: plan, configuration: MeterConfiguration(intervalSeconds: intervalSeconds)), nil)
+    }
+}

@@ -1,0 +1,213 @@
+import KernelBench
+
+/// How accurate a model at a quantization is on a benchmark, and where that comes from
+/// (`perwatt.fixture/1`, docs/fixtures.md).
+package struct Fixture: Codable, Sendable, Hashable {
+    package struct Query: Codable, Sendable, Hashable {
+        package var id: String
+        package var correct: Bool
+        package var promptTokens: Int?
+        package var outputTokens: Int?
+        // Written by `perwatt eval`, so each verdict can be audited and graded again:
+        /// The model's raw answer.
+        package var answer: String?
+        package var expected: String?
+        package var grader: Grader?
+        /// What the grader read in the answer (the number, the letter, the normalized text).
+        package var extracted: String?
+        package var finishReason: String?
+        /// Prompt tokens the server served from its prompt cache (their prefill was not computed).
+        package var cachedPromptTokens: Int?
+        /// Requests sent for this query (1 without retries).
+        package var attempts: Int?
+        /// From sending the request to the end of the answer, and to its first token (streaming).
+        package var latencySeconds: Double?
+        package var timeToFirstTokenSeconds: Double?
+        /// Energy inside this query's request window, on the run's basis; absent without an energy source.
+        package var energy: QueryEnergy?
+
+        package init(id: String, correct: Bool, promptTokens: Int? = nil, outputTokens: Int? = nil) {
+            self.id = id
+            self.correct = correct
+            self.promptTokens = promptTokens
+            self.outputTokens = outputTokens
+        }
+    }
+
+    /// One query's energy: gross inside its window, net of the idle baseline, and split at the first
+    /// token into prefill and decode (streaming only).
+    package struct QueryEnergy: Codable, Sendable, Hashable {
+        package var joules: Double
+        package var windowSeconds: Double
+        package var netJoules: Double?
+        package var prefillJoules: Double?
+        package var decodeJoules: Double?
+        /// Probe warnings about this window (a gap in sampling, a stale counter).
+        package var warnings: [String]?
+        /// Present (true) when this window's energy cannot be trusted even after asking again; such a
+        /// query gives the summary no energy figure.
+        package var untrusted: Bool?
+
+        package init(joules: Double, windowSeconds: Double, netJoules: Double? = nil, prefillJoules: Double? = nil, decodeJoules: Double? = nil, warnings: [String]? = nil, untrusted: Bool? = nil) {
+            self.joules = joules
+            self.windowSeconds = windowSeconds
+            self.netJoules = netJoules
+            self.prefillJoules = prefillJoules
+            self.decodeJoules = decodeJoules
+            self.warnings = warnings
+            self.untrusted = untrusted
+        }
+    }
+
+    package struct Aggregate: Codable, Sendable, Hashable {
+        package var accuracy: Double
+        package var n: Int
+        /// Mean tokens per query, when the source states them.
+        package var promptTokens: Int?
+        package var outputTokens: Int?
+
+        package init(accuracy: Double, n: Int, promptTokens: Int? = nil, outputTokens: Int? = nil) {
+            self.accuracy = accuracy
+            self.n = n
+            self.promptTokens = promptTokens
+            self.outputTokens = outputTokens
+        }
+    }
+
+    package var schema = "perwatt.fixture/1"
+    package var benchmark: String
+    package var model: String
+    /// The precision perwatt measures for this fixture's workload.
+    package var quantization: String
+    /// The quantization method the accuracy was measured with, when it is not exactly
+    /// `quantization` (e.g. a published study's 4-bit scheme that perwatt measures as q4_0).
+    package var scheme: String?
+    package var source: String
+    package var queries: [Query]?
+    package var aggregate: Aggregate?
+    /// How `perwatt eval` produced this fixture: server, settings, query set, energy basis, failures.
+    package var eval: EvalRun?
+
+    package var precision: Precision? { Precision(rawValue: quantization) }
+
+    /// Queries answered and answered correctly.
+    package var counts: (correct: Int, n: Int) {
+        if let queries, !queries.isEmpty { return (queries.filter(\.correct).count, queries.count) }
+        if let aggregate { return (Int((aggregate.accuracy * Double(aggregate.n)).rounded()), aggregate.n) }
+        return (0, 0)
+    }
+
+    package var accuracy: Double {
+        if let queries, !queries.isEmpty { return Double(counts.correct) / Double(queries.count) }
+        return aggregate?.accuracy ?? 0
+    }
+
+    /// Parses and validates a fixture; every error names the file, line and field.
+    package static func parse(_ text: String, file: String) throws -> Fixture {
+        try parse(text, json: try InputFile.json(text, file: file), file: file)
+    }
+
+    /// The same, from text already parsed into `json` (callers that looked at its schema first).
+    package static func parse(_ text: String, json: JSONValue, file: String) throws -> Fixture {
+        let r = try ObjectReader(json, file: file)
+        try r.rejectUnknown(["schema", "benchmark", "model", "quantization", "scheme", "source", "queries", "aggregate", "eval"])
+        let schema = try r.string("schema")!
+        guard schema == "perwatt.fixture/1" else { throw r.error("schema", "must be \"perwatt.fixture/1\", not \"\(shown(schema))\"") }
+        let quantization = try r.string("quantization")!
+        guard Precision(rawValue: quantization) != nil || otherQuantizations.contains(quantization) else {
+            throw r.error("quantization", "must be one of \(Precision.allCases.map(\.rawValue).joined(separator: ", ")) (measured by perwatt), or of \(otherQuantizations.joined(separator: ", ")) (accepted, not measured), not \"\(shown(quantization))\" (describe other methods in \"scheme\")")
+        }
+        var fixture = Fixture(benchmark: try r.string("benchmark")!, model: try r.string("model")!, quantization: quantization,
+                              scheme: try r.string("scheme", required: false), source: try r.string("source")!)
+        if r.has("queries"), let member = json["queries"] {
+            guard let elements = member.arrayValue else { throw r.error("queries", "must be an array of query records, not \(member.typeName)") }
+            var seen: [String: Int] = [:]
+            var queries: [Query] = []
+            for (index, element) in elements.enumerated() {
+                let q = try ObjectReader(element, file: file, path: "queries[\(index)]")
+                try q.rejectUnknown(["id", "correct", "promptTokens", "outputTokens", "answer", "expected", "grader", "extracted", "finishReason", "cachedPromptTokens",
+                                     "attempts", "latencySeconds", "timeToFirstTokenSeconds", "energy"])
+                let id = try q.string("id")!
+                if let first = seen[id] { throw q.error("id", "\"\(shown(id))\" repeats the id of queries[\(first)]; ids must be unique") }
+                seen[id] = index
+                var query = Query(id: id, correct: try q.bool("correct")!, promptTokens: try q.int("promptTokens", required: false),
+                                  outputTokens: try q.int("outputTokens", required: false, minimum: 0))
+                try parseEvalFields(q, element: element, into: &query)
+                queries.append(query)
+            }
+            guard !queries.isEmpty || r.has("eval") else { throw r.error("queries", "is empty; give at least one query or use \"aggregate\"") }
+            fixture.queries = queries
+        }
+        if r.has("aggregate") {
+            let a = try ObjectReader(json["aggregate"]!, file: file, path: "aggregate")
+            try a.rejectUnknown(["accuracy", "n", "promptTokens", "outputTokens"])
+            fixture.aggregate = Aggregate(accuracy: try a.double("accuracy", in: 0...1)!, n: try a.int("n")!,
+                                          promptTokens: try a.int("promptTokens", required: false),
+                                          outputTokens: try a.int("outputTokens", required: false, minimum: 0))
+            if let queries = fixture.queries {
+                let aggregate = fixture.aggregate!
+                if aggregate.n != queries.count {
+                    throw a.error("n", "is \(aggregate.n) but there are \(queries.count) queries; make them agree or drop one")
+                }
+                let correct = Double(queries.filter(\.correct).count) / Double(queries.count)
+                if abs(correct - aggregate.accuracy) > 0.5 / Double(queries.count) {
+                    throw a.error("accuracy", "is \(formatNumber(aggregate.accuracy)) but \(formatNumber(correct)) of the queries are correct")
+                }
+            }
+        }
+        if r.has("eval") { fixture.eval = try EvalRun.parse(text, file: file) }
+        if fixture.queries == nil && fixture.aggregate == nil {
+            throw InputError(file: file, line: json.line, message: "needs \"queries\" (per-query records) or \"aggregate\" ({\"accuracy\", \"n\"})")
+        }
+        return fixture
+    }
+
+    /// ggml quantization types that a fixture may name although perwatt has no kernels for them: such a
+    /// fixture is valid and reported (by `perwatt eval`, `report`, `compare`), but `perwatt run` cannot
+    /// project its energy. `unknown` is for a served model whose quantization was not given.
+    package static let otherQuantizations = ["q4_1", "q5_0", "q5_1", "q8_1", "q2_k", "q3_k", "q4_k", "q5_k", "q6_k", "q8_k", "iq4_nl", "iq4_xs",
+                                     "f64", "unknown"]
+
+    /// The optional per-query fields `perwatt eval` writes.
+    private static func parseEvalFields(_ q: ObjectReader, element: JSONValue, into query: inout Query) throws {
+        query.answer = try q.string("answer", required: false)
+        query.expected = try q.string("expected", required: false)
+        if q.has("grader") { query.grader = try QuerySet.parseGrader(element["grader"], reader: q) }
+        query.extracted = try q.string("extracted", required: false)
+        query.finishReason = try q.string("finishReason", required: false)
+        query.attempts = try q.int("attempts", required: false)
+        query.cachedPromptTokens = try q.int("cachedPromptTokens", required: false, minimum: 0)
+        query.latencySeconds = try q.double("latencySeconds", required: false, in: 0...1e7)
+        query.timeToFirstTokenSeconds = try q.double("timeToFirstTokenSeconds", required: false, in: 0...1e7)
+        if q.has("energy") {
+            let e = try ObjectReader(element["energy"]!, file: q.file, path: q.field("energy"))
+            try e.rejectUnknown(["joules", "windowSeconds", "netJoules", "prefillJoules", "decodeJoules", "warnings"])
+            var warnings: [String]?
+            if e.has("warnings") {
+                guard let array = element["energy"]?["warnings"]?.arrayValue, array.allSatisfy({ $0.stringValue != nil }) else {
+                    throw e.error("warnings", "must be an array of strings")
+                }
+                warnings = array.compactMap(\.stringValue)
+            }
+            query.energy = QueryEnergy(joules: try e.double("joules", in: 0...1e12)!, windowSeconds: try e.double("windowSeconds", in: 0...1e7)!,
+                                       netJoules: try e.double("netJoules", required: false, in: -1e12...1e12),
+                                       prefillJoules: try e.double("prefillJoules", required: false, in: 0...1e12),
+                                       decodeJoules: try e.double("decodeJoules", required: false, in: 0...1e12), warnings: warnings)
+        }
+        if query.answer != nil && (query.expected == nil || query.grader == nil) {
+            throw q.error("answer", "comes without \"expected\" and \"grader\", so it cannot be graded again; write all three or none")
+        }
+    }
+
+    package init(schema: String = "perwatt.fixture/1", benchmark: String, model: String, quantization: String, scheme: String? = nil, source: String, queries: [Query]? = nil, aggregate: Aggregate? = nil, eval: EvalRun? = nil) {
+        self.schema = schema
+        self.benchmark = benchmark
+        self.model = model
+        self.quantization = quantization
+        self.scheme = scheme
+        self.source = source
+        self.queries = queries
+        self.aggregate = aggregate
+        self.eval = eval
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+
+/// The `eval` section of a fixture written by `perwatt eval`: everything needed to judge, repeat,
+/// resume or re-grade the run. Settings are pinned and recorded (temperature 0, seed, token limit).
+package struct EvalRun: Codable, Sendable, Hashable {
+    package struct QuerySetInfo: Codable, Sendable, Hashable {
+        /// `builtin:NAME` or the file path.
+        package var name: String
+        package var sha256: String
+        package var count: Int
+        package var about: String
+
+        package init(name: String, sha256: String, count: Int, about: String) {
+            self.name = name
+            self.sha256 = sha256
+            self.count = count
+            self.about = about
+        }
+    }
+
+    package struct Energy: Codable, Sendable, Hashable {
+        /// e.g. `rapl:package+dram`; absent without an energy source.
+        package var basis: String?
+        package var source: String?
+        /// `energy-counter` or `integrated-power`.
+        package var measurement: String?
+        package var idleWatts: Double?
+        package var idleSeconds: Double?
+        package var unavailableReason: String?
+
+        package init(basis: String? = nil, source: String? = nil, measurement: String? = nil, idleWatts: Double? = nil, idleSeconds: Double? = nil, unavailableReason: String? = nil) {
+            self.basis = basis
+            self.source = source
+            self.measurement = measurement
+            self.idleWatts = idleWatts
+            self.idleSeconds = idleSeconds
+            self.unavailableReason = unavailableReason
+        }
+    }
+
+    /// A query with no graded answer: what went wrong on its last attempt.
+    package struct Failure: Codable, Sendable, Hashable {
+        package var id: String
+        package var error: String
+        package var attempts: Int
+
+        package init(id: String, error: String, attempts: Int) {
+            self.id = id
+            self.error = error
+            self.attempts = attempts
+        }
+    }
+
+    package var tool = "perwatt eval"
+    package var perwattVersion: String
+    package var settings: CompletionClient.Settings
+    package var querySet: QuerySetInfo
+    package var energy: Energy
+    /// Where token counts come from: the server's `usage`, or why they are absent.
+    package var tokenCounts: String
+    package var startedAt: String
+    package var durationSeconds: Double
+    /// Every query of the set has a graded answer.
+    package var complete: Bool
+    package var incompleteReason: String?
+    package var failed: [Failure]
+    package var fingerprint: Fingerprint
+    /// Set by `--regrade`: when the answers were graded again.
+    package var regradedAt: String?
+
+    /// Decodes the `eval` member of a fixture's text; errors name the line and the field path.
+    package static func parse(_ text: String, file: String) throws -> EvalRun {
+        let json = try InputFile.json(text, file: file)
+        guard let section = json["eval"] else {
+            throw InputError(file: file, line: json.line, field: "eval", message: "is missing")
+        }
+        do {
+            return try JSONValueDecoder(file: file).decode(EvalRun.self, from: section, path: ["eval"])
+        } catch var error as InputError {
+            error.message += " (this section is written by perwatt eval; regenerate it rather than editing)"
+            throw error
+        }
+    }
+
+    package init(tool: String = "perwatt eval", perwattVersion: String, settings: CompletionClient.Settings, querySet: QuerySetInfo, energy: Energy, tokenCounts: String, startedAt: String, durationSeconds: Double, complete: Bool, incompleteReason: String? = nil, failed: [Failure], fingerprint: Fingerprint, regradedAt: String? = nil) {
+        self.tool = tool
+        self.perwattVersion = perwattVersion
+        self.settings = settings
+        self.querySet = querySet
+        self.energy = energy
+        self.tokenCounts = tokenCounts
+        self.startedAt = startedAt
+        self.durationSeconds = durationSeconds
+        self.complete = complete
+        self.incompleteReason = incompleteReason
+        self.failed = failed
+        self.fingerprint = fingerprint
+        self.regradedAt = regradedAt
+    }
+}

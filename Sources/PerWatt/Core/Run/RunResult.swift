@@ -1,0 +1,240 @@
+import Foundation
+import KernelBench
+import PowerProbe
+
+/// `perwatt.result/1`: everything a run measured and scored, comparable across machines through
+/// the suite hash, fixture hashes, energy basis and fingerprint (docs/results.md).
+package struct RunResult: Codable, Sendable {
+    package struct SuiteRecord: Codable, Sendable {
+        package var name: String
+        package var sha256: String
+        package var definition: Suite
+
+        package init(name: String, sha256: String, definition: Suite) {
+            self.name = name
+            self.sha256 = sha256
+            self.definition = definition
+        }
+    }
+
+    package struct Settings: Codable, Sendable {
+        package var threads: Int
+        package var minTimeSeconds: Double
+        package var repetitions: Int
+        package var idleSeconds: Double
+
+        package init(threads: Int, minTimeSeconds: Double, repetitions: Int, idleSeconds: Double) {
+            self.threads = threads
+            self.minTimeSeconds = minTimeSeconds
+            self.repetitions = repetitions
+            self.idleSeconds = idleSeconds
+        }
+    }
+
+    package struct Idle: Codable, Sendable {
+        package var seconds: Double
+        package var medianWatts: Double
+        package var windowWatts: [Double]
+
+        package init(seconds: Double, medianWatts: Double, windowWatts: [Double]) {
+            self.seconds = seconds
+            self.medianWatts = medianWatts
+            self.windowWatts = windowWatts
+        }
+    }
+
+    package struct Energy: Codable, Sendable {
+        /// `rapl:package+dram`, `nvml:gpu0`, …; nil without a source.
+        package var basis: String?
+        package var source: String?
+        package var measurement: String?
+        package var unavailableReason: String?
+        package var channels: [String]?
+        package var idle: Idle?
+        /// Basis energy and average power of the whole run, idle baseline included.
+        package var runJoules: Double?
+        package var runAverageWatts: Double?
+        /// Basis power over the whole run, one point per sampling interval: `seconds` since the run's
+        /// energy window began, `watts`.
+        package var trace: [TracePoint]?
+
+        package init(basis: String? = nil, source: String? = nil, measurement: String? = nil, unavailableReason: String? = nil, channels: [String]? = nil, idle: Idle? = nil, runJoules: Double? = nil, runAverageWatts: Double? = nil, trace: [TracePoint]? = nil) {
+            self.basis = basis
+            self.source = source
+            self.measurement = measurement
+            self.unavailableReason = unavailableReason
+            self.channels = channels
+            self.idle = idle
+            self.runJoules = runJoules
+            self.runAverageWatts = runAverageWatts
+            self.trace = trace
+        }
+    }
+
+    package struct Limits: Codable, Sendable {
+        package var peakF32FlopsPerSecond: Double
+        package var triadBytesPerSecond: Double
+
+        package init(peakF32FlopsPerSecond: Double, triadBytesPerSecond: Double) {
+            self.peakF32FlopsPerSecond = peakF32FlopsPerSecond
+            self.triadBytesPerSecond = triadBytesPerSecond
+        }
+    }
+
+    package struct Part: Codable, Sendable {
+        package var phase: String
+        package var role: String
+        package var kernel: String
+        package var callsPerLayer: Int?
+        package var callsPerPass: Int
+
+        package init(phase: String, role: String, kernel: String, callsPerLayer: Int? = nil, callsPerPass: Int) {
+            self.phase = phase
+            self.role = role
+            self.kernel = kernel
+            self.callsPerLayer = callsPerLayer
+            self.callsPerPass = callsPerPass
+        }
+    }
+
+    package struct WorkloadRecord: Codable, Sendable {
+        package var model: String
+        package var modelName: String
+        package var quantization: String
+        package var layers: Int
+        package var parameters: Int
+        package var activeParameters: Int
+        package var weightBytes: Double
+        package var kvCacheBytes: Double
+        package var memoryBytes: Double?
+        package var fitsInMemory: Bool?
+        package var promptTokens: Int
+        package var outputTokens: Int
+        package var decodeContext: Int
+        /// Always true: whole-model figures are projected from one measured layer.
+        package var projected: Bool
+        package var projection: String
+        package var parts: [Part]
+        package var prefillFlops: Double
+        package var decodeFlopsPerToken: Double
+        package var prefillSeconds: Double?
+        package var decodeSecondsPerToken: Double?
+        package var prefillJoules: Double?
+        package var decodeJoulesPerToken: Double?
+        /// Set when the workload could not be measured (a kernel failed verification, Ctrl-C).
+        package var notMeasuredReason: String?
+
+        package init(model: String, modelName: String, quantization: String, layers: Int, parameters: Int, activeParameters: Int, weightBytes: Double, kvCacheBytes: Double, memoryBytes: Double? = nil, fitsInMemory: Bool? = nil, promptTokens: Int, outputTokens: Int, decodeContext: Int, projected: Bool, projection: String, parts: [Part], prefillFlops: Double, decodeFlopsPerToken: Double, prefillSeconds: Double? = nil, decodeSecondsPerToken: Double? = nil, prefillJoules: Double? = nil, decodeJoulesPerToken: Double? = nil, notMeasuredReason: String? = nil) {
+            self.model = model
+            self.modelName = modelName
+            self.quantization = quantization
+            self.layers = layers
+            self.parameters = parameters
+            self.activeParameters = activeParameters
+            self.weightBytes = weightBytes
+            self.kvCacheBytes = kvCacheBytes
+            self.memoryBytes = memoryBytes
+            self.fitsInMemory = fitsInMemory
+            self.promptTokens = promptTokens
+            self.outputTokens = outputTokens
+            self.decodeContext = decodeContext
+            self.projected = projected
+            self.projection = projection
+            self.parts = parts
+            self.prefillFlops = prefillFlops
+            self.decodeFlopsPerToken = decodeFlopsPerToken
+            self.prefillSeconds = prefillSeconds
+            self.decodeSecondsPerToken = decodeSecondsPerToken
+            self.prefillJoules = prefillJoules
+            self.decodeJoulesPerToken = decodeJoulesPerToken
+            self.notMeasuredReason = notMeasuredReason
+        }
+    }
+
+    package struct FixtureRecord: Codable, Sendable {
+        package var origin: String
+        package var sha256: String
+        package var benchmark: String
+        package var model: String
+        package var quantization: String
+        package var scheme: String?
+        package var source: String
+        package var n: Int
+        package var accuracy: Double
+        /// Per-query correctness, by query id (per-query fixtures only): what `perwatt compare`
+        /// pairs between two results for McNemar's test.
+        package var correctByQuery: [String: Bool]?
+
+        package init(origin: String, sha256: String, benchmark: String, model: String, quantization: String, scheme: String? = nil, source: String, n: Int, accuracy: Double, correctByQuery: [String: Bool]? = nil) {
+            self.origin = origin
+            self.sha256 = sha256
+            self.benchmark = benchmark
+            self.model = model
+            self.quantization = quantization
+            self.scheme = scheme
+            self.source = source
+            self.n = n
+            self.accuracy = accuracy
+            self.correctByQuery = correctByQuery
+        }
+    }
+
+    package var schema = "perwatt.result/1"
+    package var perwattVersion: String
+    /// False when Ctrl-C (or an error) stopped the run: what finished is kept.
+    package var complete: Bool
+    package var incompleteReason: String?
+    package var startedAt: String
+    package var durationSeconds: Double
+    package var suite: SuiteRecord
+    package var settings: Settings
+    package var fingerprint: Fingerprint
+    package var energy: Energy
+    package var machineLimits: Limits?
+    package var kernels: [KernelResult]
+    package var workloads: [WorkloadRecord]
+    package var fixtures: [FixtureRecord]
+    package var scores: [Score]
+    package var warnings: [String]
+
+    /// Reads a result file (for `--reference`).
+    package static func load(_ path: String) throws -> RunResult {
+        let text = try InputFile.read(path)
+        return try decode(text, json: try InputFile.json(text, file: path), file: path)
+    }
+
+    /// Decodes a result from its text, already parsed into `json` for the schema check and line numbers.
+    package static func decode(_ text: String, json: JSONValue, file path: String) throws -> RunResult {
+        guard json["schema"]?.stringValue == "perwatt.result/1" else {
+            throw InputError(file: path, line: json["schema"]?.line ?? json.line, field: "schema",
+                             message: "must be \"perwatt.result/1\": this is not a perwatt run result")
+        }
+        do {
+            return try JSONDecoder().decode(RunResult.self, from: Data(text.utf8))
+        } catch let DecodingError.keyNotFound(key, context) {
+            throw InputError(file: path, field: (context.codingPath + [key]).map(\.stringValue).joined(separator: "."), message: "is missing")
+        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context),
+                let DecodingError.dataCorrupted(context) {
+            throw InputError(file: path, field: context.codingPath.map(\.stringValue).joined(separator: "."), message: context.debugDescription)
+        }
+    }
+
+    package init(schema: String = "perwatt.result/1", perwattVersion: String, complete: Bool, incompleteReason: String? = nil, startedAt: String, durationSeconds: Double, suite: SuiteRecord, settings: Settings, fingerprint: Fingerprint, energy: Energy, machineLimits: Limits? = nil, kernels: [KernelResult], workloads: [WorkloadRecord], fixtures: [FixtureRecord], scores: [Score], warnings: [String]) {
+        self.schema = schema
+        self.perwattVersion = perwattVersion
+        self.complete = complete
+        self.incompleteReason = incompleteReason
+        self.startedAt = startedAt
+        self.durationSeconds = durationSeconds
+        self.suite = suite
+        self.settings = settings
+        self.fingerprint = fingerprint
+        self.energy = energy
+        self.machineLimits = machineLimits
+        self.kernels = kernels
+        self.workloads = workloads
+        self.fixtures = fixtures
+        self.scores = scores
+        self.warnings = warnings
+    }
+}

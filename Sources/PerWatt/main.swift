@@ -1,5 +1,0 @@
-import Foundation
-
-let status = PerWattCLI.run(Array(CommandLine.arguments.dropFirst()),
-                            context: .live(environment: ProcessInfo.processInfo.environment))
-exit(status.rawValue)
