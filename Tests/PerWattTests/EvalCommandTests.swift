@@ -119,8 +119,8 @@ import Synchronization
     @Test func netEnergyIsGrossLessIdleOverTheWindow() throws {
         let server = try StubOpenAIServer { _, _ in .delay(0.1, then: .init(.answer("4"))) }
         let (context, _, _) = CLIHarness.context(sysfs: RunCommandTests.fiftyWatts())
-        let options = try parseOptions(["--powercap-root", "/pc"], specs: EnergyOptions.specs, command: "eval", stopAtPositional: false)
-        let meter = try #require(try EnergyOptions(options, command: "eval", environment: [:]).makeMeter(context: context).meter)
+        let options = try parseOptions(["--powercap-root", "/pc"], specs: EnergyOptionGroup.specs, command: "eval", stopAtPositional: false)
+        let meter = try #require(try EnergyOptions(options, environment: [:]).makeMeter(context: context).meter)
         meter.start()
         defer { _ = meter.stop() }
         let client = try CompletionClient(settings: .init(endpoint: server.endpoint, api: .chat, model: "m", seed: 0, maxTokens: 4, stream: false,

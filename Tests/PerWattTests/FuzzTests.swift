@@ -90,7 +90,15 @@ import ProbeTestSupport
         var usage = rusage()
         let deadline = Date().addingTimeInterval(seconds)
         var timedOut = false
+        // The peak is the child's own VmHWM, polled: wait4's ru_maxrss would count this test process too,
+        // because posix_spawn's vfork-style child shares our address space until it execs.
+        var peakKiB = 0
         while true {
+            if let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+               let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+               let kib = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") {
+                peakKiB = max(peakKiB, kib)
+            }
             let done = wait4(pid, &status, WNOHANG, &usage)
             if done == pid { break }
             if Date() > deadline && !timedOut {
@@ -103,7 +111,7 @@ import ProbeTestSupport
         unlink(errPath)
         let signaled = status & 0x7f != 0
         return Outcome(status: signaled ? nil : (status >> 8) & 0xff, signal: signaled ? status & 0x7f : nil, stderr: stderr,
-                       maxRSSKiB: usage.ru_maxrss, timedOut: timedOut)
+                       maxRSSKiB: peakKiB, timedOut: timedOut)
     }
 
     /// One kind of input: its seed text, the file name it is written as, the command that reads it and

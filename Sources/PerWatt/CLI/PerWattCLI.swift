@@ -80,17 +80,16 @@ public enum PerWattCLI {
         }
         let rest = Array(arguments.dropFirst())
         do {
+            if let entry = CommandRegistry.named(command) { return try entry.run(rest, context: context) }
             switch command {
-            case "probe": return try ProbeCommand.run(rest, context: context)
-            case "exec": return try ExecCommand.run(rest, context: context)
-            case "kernels": return try KernelsCommand.run(rest, context: context)
-            case "run": return try RunCommand.run(rest, context: context)
-            case "models": return try ModelsCommand.run(rest, context: context)
-            case "fixture": return try FixtureCommand.run(rest, context: context)
-            case "compare": return try CompareCommand.run(rest, context: context)
-            case "report": return try ReportCommand.run(rest, context: context)
-            case "eval": return try EvalCommand.run(rest, context: context)
             case "help", "--help", "-h":
+                if rest.first == "--options", rest.count == 2 {
+                    guard let listing = Help.optionListing(rest[1]) else {
+                        throw UsageError(message: "unknown command '\(shown(rest[1]))'", command: "")
+                    }
+                    context.stdout.write(listing)
+                    return .success
+                }
                 if let topic = rest.first, let text = Help.forCommand(topic) {
                     context.stdout.write(text)
                 } else {
@@ -152,145 +151,46 @@ public enum PerWattCLI {
     }
 }
 
-/// One option a subcommand accepts.
-struct OptionSpec {
-    var name: String
-    var value: String?
-    var help: String
-}
-
-/// Options parsed from a subcommand's arguments.
-struct ParsedOptions {
-    var values: [String: String] = [:]
-    /// Every value of an option given more than once, in order.
-    var lists: [String: [String]] = [:]
-    var flags: Set<String> = []
-    /// Arguments after `--`, or from the first positional argument on when positionals stop parsing.
-    var remainder: [String] = []
-    /// Arguments that are not options, in order (commands that take positional operands).
-    var positionals: [String] = []
-
-    func has(_ flag: String) -> Bool { flags.contains(flag) }
-
-    func string(_ name: String) -> String? { values[name] }
-
-    /// All values of a repeatable option, each also split at commas (`--model a,b --model c`).
-    func list(_ name: String) -> [String] {
-        (lists[name] ?? []).flatMap { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
-    }
-
-    /// A number within `range`, or a usage error naming the option, the value and what it takes.
-    func double(_ name: String, command: String, in range: ClosedRange<Double>, unit: String) throws -> Double? {
-        guard let text = values[name] else { return nil }
-        guard let value = Double(text), value.isFinite, range.contains(value) else {
-            throw UsageError(message: "\(name) takes a number of \(unit) from \(formatNumber(range.lowerBound)) to \(formatNumber(range.upperBound)), not '\(shown(text))'", command: command)
-        }
-        return value
-    }
-
-    func int(_ name: String, command: String, in range: ClosedRange<Int>) throws -> Int? {
-        guard let text = values[name] else { return nil }
-        guard let value = Int(text), range.contains(value) else {
-            throw UsageError(message: "\(name) takes a whole number from \(range.lowerBound) to \(range.upperBound), not '\(shown(text))'", command: command)
-        }
-        return value
-    }
-}
-
-
-/// Parses `--name value`, `--name=value` and flags. With `stopAtPositional`, the first argument
-/// that is not an option ends option parsing (as `--` does) so a command's own options pass through.
-func parseOptions(_ arguments: [String], specs: [OptionSpec], command: String,
-                  stopAtPositional: Bool, collectPositionals: Bool = false) throws -> ParsedOptions {
-    var parsed = ParsedOptions()
-    var index = 0
-    let byName = Dictionary(specs.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-    while index < arguments.count {
-        let argument = arguments[index]
-        if argument == "--" {
-            parsed.remainder = Array(arguments[(index + 1)...])
-            return parsed
-        }
-        guard argument.hasPrefix("-"), argument != "-" else {
-            if stopAtPositional {
-                parsed.remainder = Array(arguments[index...])
-                return parsed
-            }
-            if collectPositionals {
-                parsed.positionals.append(argument)
-                index += 1
-                continue
-            }
-            throw UsageError(message: "unexpected argument '\(shown(argument))'", command: command)
-        }
-        var name = argument
-        var inline: String?
-        if let equals = argument.firstIndex(of: "=") {
-            name = String(argument[..<equals])
-            inline = String(argument[argument.index(after: equals)...])
-        }
-        guard let spec = byName[name] else {
-            let known = specs.map(\.name).filter { $0.hasPrefix(String(name.prefix(4))) }
-            let hint = known.isEmpty ? "" : " (did you mean \(known.joined(separator: " or "))?)"
-            throw UsageError(message: "unknown option '\(shown(name))'\(hint)", command: command)
-        }
-        if spec.value != nil {
-            if let inline {
-                parsed.values[name] = inline
-            } else {
-                guard index + 1 < arguments.count else {
-                    throw UsageError(message: "\(name) needs a value (\(spec.value!))", command: command)
-                }
-                index += 1
-                parsed.values[name] = arguments[index]
-            }
-            parsed.lists[name, default: []].append(parsed.values[name]!)
-        } else {
-            guard inline == nil else { throw UsageError(message: "\(name) takes no value", command: command) }
-            parsed.flags.insert(name)
-        }
-        index += 1
-    }
-    return parsed
-}
-
 /// Parses a subcommand's options; nil when `--help` was asked for and printed.
 func parseCommand(_ arguments: [String], specs: [OptionSpec], command: String, help: String,
                   stopAtPositional: Bool, context: CLIContext) throws -> (ParsedOptions, EnergyOptions)? {
     let options = try parseOptions(arguments, specs: specs, command: command, stopAtPositional: stopAtPositional)
-    if options.has("--help") {
+    if options.has(HelpOption().help) {
         context.stdout.write(help)
         return nil
     }
-    return (options, try EnergyOptions(options, command: command, environment: context.environment))
+    return (options, try EnergyOptions(options, environment: context.environment))
 }
 
-/// Options shared by every subcommand that reads energy.
+/// `--energy`, `--powercap-root`, `--hwmon-root`, `--interval`: every command that reads energy.
+struct EnergyOptionGroup: OptionGroup {
+    let energy = Option<String>.text("--energy", "auto|rapl|hwmon|nvml|none[,…]",
+                                     help: "energy source (default auto: RAPL, else hwmon, else NVML, else none); several are added, labelled")
+    let powercapRoot = Option<String>.text("--powercap-root", "DIR",
+                                           help: "powercap tree (default $PERWATT_POWERCAP_ROOT or /sys/class/powercap)")
+    let hwmonRoot = Option<String>.text("--hwmon-root", "DIR", help: "hwmon tree (default $PERWATT_HWMON_ROOT or /sys/class/hwmon)")
+    let interval = Option<Double>.number("--interval", "MS", in: 1...60_000, unit: "milliseconds",
+                                         help: "sampling interval in milliseconds (default 100; shortened to a quarter of the shortest wrap time)")
+}
+
+/// The energy options, resolved against the environment.
 struct EnergyOptions {
     var selection: EnergySelection
     var powercapRoot: String
     var hwmonRoot: String
     var intervalSeconds: Double
 
-    static let specs = [
-        OptionSpec(name: "--energy", value: "auto|rapl|hwmon|nvml|none[,…]",
-                   help: "energy source (default auto: RAPL, else hwmon, else NVML, else none); several are added, labelled"),
-        OptionSpec(name: "--powercap-root", value: "DIR",
-                   help: "powercap tree (default $PERWATT_POWERCAP_ROOT or /sys/class/powercap)"),
-        OptionSpec(name: "--hwmon-root", value: "DIR", help: "hwmon tree (default $PERWATT_HWMON_ROOT or /sys/class/hwmon)"),
-        OptionSpec(name: "--interval", value: "MS",
-                   help: "sampling interval in milliseconds (default 100; shortened to a quarter of the shortest wrap time)"),
-    ]
-
-    init(_ options: ParsedOptions, command: String, environment: [String: String]) throws {
-        let text = options.string("--energy") ?? "auto"
+    init(_ options: ParsedOptions, environment: [String: String]) throws {
+        let o = EnergyOptionGroup()
+        let text = options.value(o.energy) ?? "auto"
         guard let selection = EnergySelection(parsing: text) else {
-            throw UsageError(message: "--energy takes auto, none, or a comma-separated list of rapl, hwmon, nvml; not '\(shown(text))'", command: command)
+            throw UsageError(message: "--energy takes auto, none, or a comma-separated list of rapl, hwmon, nvml; not '\(shown(text))'",
+                             command: options.command)
         }
         self.selection = selection
-        powercapRoot = options.string("--powercap-root") ?? environment["PERWATT_POWERCAP_ROOT"] ?? ProbeEnvironment.defaultPowercapRoot
-        hwmonRoot = options.string("--hwmon-root") ?? environment["PERWATT_HWMON_ROOT"] ?? ProbeEnvironment.defaultHwmonRoot
-        intervalSeconds = (try options.double("--interval", command: command, in: 1...60_000, unit: "milliseconds") ?? 100) / 1000
+        powercapRoot = options.value(o.powercapRoot) ?? environment["PERWATT_POWERCAP_ROOT"] ?? ProbeEnvironment.defaultPowercapRoot
+        hwmonRoot = options.value(o.hwmonRoot) ?? environment["PERWATT_HWMON_ROOT"] ?? ProbeEnvironment.defaultHwmonRoot
+        intervalSeconds = (try options.value(o.interval) ?? 100) / 1000
     }
 }
 

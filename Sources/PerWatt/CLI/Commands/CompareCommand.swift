@@ -2,15 +2,22 @@ import PerWattCore
 import Foundation
 
 /// `perwatt compare BASE NEW`: did NEW get worse than BASE? Exit 1 on a regression, never on noise.
-enum CompareCommand {
-    static let specs = [
-        OptionSpec(name: "--format", value: "FORMAT", help: "text (default), markdown, json, csv, or github-action-benchmark"),
-        OptionSpec(name: "--threshold", value: "PCT", help: "noise band in percent for every metric (default 3 for time, 5 for energy, IPJ, IPW)"),
-        OptionSpec(name: "--allow-mismatch", value: nil, help: "compare results of different suites, bases, fixtures or machines, listing what differs"),
-        OptionSpec(name: "--out", value: "FILE", help: "write the report here (atomically) instead of stdout"),
-        ColorOption.spec,
-        OptionSpec(name: "--help", value: nil, help: "show this help"),
-    ]
+enum CompareCommand: Command {
+    static let name = "compare"
+    static let summary = "compare two run results metric by metric; exit 1 on a regression, never on noise"
+
+    /// Every option of the command, declared once: the parser and the help come from here.
+    struct Options: OptionGroup {
+        let format = Option<String>.text("--format", "FORMAT", help: "text (default), markdown, json, csv, or github-action-benchmark")
+        let threshold = Option<Double>.number("--threshold", "PCT", in: 0...100, unit: "percent", help: "noise band in percent for every metric (default 3 for time, 5 for energy, IPJ, IPW)")
+        let allowMismatch = Flag("--allow-mismatch", help: "compare results of different suites, bases, fixtures or machines, listing what differs")
+        let out = Option<String>.text("--out", "FILE", help: "write the report here (atomically) instead of stdout")
+        let color = ColorOption.declaration
+        let helpFlag = Flag("--help", help: "show this help")
+    }
+
+    static let o = Options()
+    static var specs: [OptionSpec] { Options.specs }
 
     static let help = """
         Usage: perwatt compare BASE.json[,BASE2.json…] NEW.json[,NEW2.json…] [--format text|markdown|json|csv|github-action-benchmark]
@@ -72,7 +79,7 @@ enum CompareCommand {
 
     static func run(_ arguments: [String], context: CLIContext) throws -> ExitCode {
         let options = try parseOptions(arguments, specs: specs, command: "compare", stopAtPositional: false, collectPositionals: true)
-        if options.has("--help") {
+        if options.has(o.helpFlag) {
             context.stdout.write(help)
             return .success
         }
@@ -80,16 +87,16 @@ enum CompareCommand {
             throw UsageError(message: "takes two arguments, BASE and NEW, each a result file or a comma-separated list of them (got \(options.positionals.count))",
                              command: "compare")
         }
-        let formatText = options.string("--format") ?? "text"
+        let formatText = options.value(o.format) ?? "text"
         guard let format = Format(rawValue: formatText) else {
             throw UsageError(message: "--format takes \(Format.allCases.map(\.rawValue).joined(separator: ", ")); not '\(shown(formatText))'", command: "compare")
         }
         var thresholds = Comparison.Thresholds()
-        if let percent = try options.double("--threshold", command: "compare", in: 0...100, unit: "percent") {
+        if let percent = try options.value(o.threshold) {
             thresholds = .init(time: percent / 100, energy: percent / 100, accuracy: percent / 100)
         }
         let (basePath, newPath) = (options.positionals[0], options.positionals[1])
-        let color = try ColorOption.enabled(options, context: context, command: "compare", toFile: options.string("--out") != nil)
+        let color = try ColorOption.enabled(options, context: context, command: "compare", toFile: options.value(o.out) != nil)
         let comparison: Comparison
         var basis: String?
         // Each side's first file says what is compared: run results (a list pools its runs) or eval fixtures.
@@ -108,14 +115,14 @@ enum CompareCommand {
             comparison = Comparison.compare(evalBase: base, new: new, baseName: basePath, newName: newPath, thresholds: thresholds)
             basis = new.eval?.energy.basis
             let blocking = comparison.mismatches.filter { $0.hasPrefix("query set:") || $0.hasPrefix("energy basis:") }
-            if !blocking.isEmpty && !options.has("--allow-mismatch") {
+            if !blocking.isEmpty && !options.has(o.allowMismatch) {
                 throw InputError(file: newPath, message: "is not comparable with \(basePath): \(blocking.joined(separator: "; ")). Compare evals of the same query set on the same energy basis, or pass --allow-mismatch")
             }
         case (.run(let baseFirst), .run(let newFirst)):
             let (base, baseRuns) = try pooled(basePath, first: baseFirst), (new, newRuns) = try pooled(newPath, first: newFirst)
             let mismatches = Comparison.mismatches(base, new)
             let blocking = mismatches.filter { $0.hasPrefix("suite:") || $0.hasPrefix("energy basis:") }
-            if !blocking.isEmpty && !options.has("--allow-mismatch") {
+            if !blocking.isEmpty && !options.has(o.allowMismatch) {
                 throw InputError(file: newPath, message: "is not comparable with \(basePath): \(blocking.joined(separator: "; ")). Compare runs of the same suite on the same energy basis, or pass --allow-mismatch")
             }
             comparison = Comparison.compare(base: base, new: new, baseName: basePath, newName: newPath, thresholds: thresholds,
@@ -136,7 +143,7 @@ enum CompareCommand {
     }
 
     static func finish(_ text: String, options: ParsedOptions, context: CLIContext, _ comparison: Comparison) -> ExitCode {
-        if let failure = context.emit(text, to: options.string("--out"), command: "compare") { return failure }
+        if let failure = context.emit(text, to: options.value(o.out), command: "compare") { return failure }
         return comparison.regressions > 0 ? .regression : .success
     }
 

@@ -7,32 +7,40 @@ import KernelBench
 /// `perwatt eval`: a real model behind an OpenAI-compatible server answers a query set here; each
 /// answer is graded deterministically and charged the energy measured inside its own request window.
 /// The output is a `perwatt.fixture/1` file with per-query verdicts, tokens, latency and joules.
-enum EvalCommand {
-    static let specs = [
-        OptionSpec(name: "--endpoint", value: "URL", help: "the API base, e.g. http://127.0.0.1:8080/v1 (requests go to URL/chat/completions)"),
-        OptionSpec(name: "--model", value: "NAME", help: "the model name the server expects in requests"),
-        OptionSpec(name: "--queries", value: "FILE|builtin:NAME", help: "a JSONL query set, or builtin:arithmetic, builtin:units, builtin:knowledge"),
-        OptionSpec(name: "--api", value: "chat|completions", help: "chat/completions (default) or completions (the prompt as plain text)"),
-        OptionSpec(name: "--max-tokens", value: "N", help: "answer token limit (default: the query's, else the set's)"),
-        OptionSpec(name: "--seed", value: "S", help: "sampling seed sent with every request (default 0); temperature is always 0"),
-        OptionSpec(name: "--timeout", value: "S", help: "seconds for one whole request, connection to last byte (default 120)"),
-        OptionSpec(name: "--max-response-bytes", value: "N", help: "a larger answer is a failed query (default 1048576)"),
-        OptionSpec(name: "--retries", value: "N", help: "further attempts after a failed request: connection, timeout, 5xx, 408, 429, malformed (default 2)"),
-        OptionSpec(name: "--prompt-cache", value: nil, help: "let the server reuse cached prompt state (default: cache_prompt false, so every prefill is computed)"),
-        OptionSpec(name: "--no-stream", value: nil, help: "ask for whole answers: no time to first token and no prefill/decode split"),
-        OptionSpec(name: "--idle", value: "S", help: "idle baseline seconds before the queries (default 5 with an energy source; 0 skips)"),
-        OptionSpec(name: "--limit", value: "N", help: "only the first N queries of the set"),
-        OptionSpec(name: "--fixture-model", value: "ID", help: "the model id the fixture names, e.g. smollm2-135m (default: --model)"),
-        OptionSpec(name: "--quantization", value: "Q", help: "the quantization the fixture names, e.g. q4_0 (default: unknown)"),
-        OptionSpec(name: "--scheme", value: "TEXT", help: "the quantization as served, when it is not exactly --quantization (e.g. \"GGUF Q4_1\")"),
-        OptionSpec(name: "--out", value: "FILE", help: "the fixture file (default perwatt-results/eval-<set>-<UTC time>.json), rewritten atomically after each query"),
-        OptionSpec(name: "--resume", value: "FILE", help: "continue the run in FILE: queries with a graded answer are kept, the rest are asked"),
-        OptionSpec(name: "--regrade", value: "FILE", help: "grade FILE's recorded answers again (no server) and rewrite it, or write --out"),
-        OptionSpec(name: "--json", value: nil, help: "print the fixture instead of the summary"),
-        OptionSpec(name: "--quiet", value: nil, help: "no progress on stderr"),
-        OptionSpec(name: "--list", value: nil, help: "list the built-in query sets (with --json, print one as JSONL: --list --queries builtin:NAME)"),
-        OptionSpec(name: "--help", value: nil, help: "show this help"),
-    ] + EnergyOptions.specs
+enum EvalCommand: Command {
+    static let name = "eval"
+    static let summary = "ask a local OpenAI-compatible server a query set; grade, and measure joules per answer"
+
+    /// Every option of the command, declared once: the parser and the help come from here.
+    struct Options: OptionGroup {
+        let endpoint = Option<String>.text("--endpoint", "URL", help: "the API base, e.g. http://127.0.0.1:8080/v1 (requests go to URL/chat/completions)")
+        let model = Option<String>.text("--model", "NAME", help: "the model name the server expects in requests")
+        let queries = Option<String>.text("--queries", "FILE|builtin:NAME", help: "a JSONL query set, or builtin:arithmetic, builtin:units, builtin:knowledge")
+        let api = Option<String>.text("--api", "chat|completions", help: "chat/completions (default) or completions (the prompt as plain text)")
+        let maxTokens = Option<Int>.int("--max-tokens", "N", in: 1...1_000_000, help: "answer token limit (default: the query's, else the set's)")
+        let seed = Option<Int>.int("--seed", "S", in: 0...Int(Int32.max), help: "sampling seed sent with every request (default 0); temperature is always 0")
+        let timeout = Option<Double>.number("--timeout", "S", in: 0.1...86_400, unit: "seconds", help: "seconds for one whole request, connection to last byte (default 120)")
+        let maxResponseBytes = Option<Int>.int("--max-response-bytes", "N", in: 1024...(1 << 30), help: "a larger answer is a failed query (default 1048576)")
+        let retries = Option<Int>.int("--retries", "N", in: 0...100, help: "further attempts after a failed request: connection, timeout, 5xx, 408, 429, malformed (default 2)")
+        let promptCache = Flag("--prompt-cache", help: "let the server reuse cached prompt state (default: cache_prompt false, so every prefill is computed)")
+        let noStream = Flag("--no-stream", help: "ask for whole answers: no time to first token and no prefill/decode split")
+        let idle = Option<Double>.number("--idle", "S", in: 0...3600, unit: "seconds", help: "idle baseline seconds before the queries (default 5 with an energy source; 0 skips)")
+        let limit = Option<Int>.int("--limit", "N", in: 1...10_000_000, help: "only the first N queries of the set")
+        let fixtureModel = Option<String>.text("--fixture-model", "ID", help: "the model id the fixture names, e.g. smollm2-135m (default: --model)")
+        let quantization = Option<String>.text("--quantization", "Q", help: "the quantization the fixture names, e.g. q4_0 (default: unknown)")
+        let scheme = Option<String>.text("--scheme", "TEXT", help: "the quantization as served, when it is not exactly --quantization (e.g. \"GGUF Q4_1\")")
+        let out = Option<String>.text("--out", "FILE", help: "the fixture file (default perwatt-results/eval-<set>-<UTC time>.json), rewritten atomically after each query")
+        let resume = Option<String>.text("--resume", "FILE", help: "continue the run in FILE: queries with a graded answer are kept, the rest are asked")
+        let regrade = Option<String>.text("--regrade", "FILE", help: "grade FILE's recorded answers again (no server) and rewrite it, or write --out")
+        let json = Flag("--json", help: "print the fixture instead of the summary")
+        let quiet = Flag("--quiet", help: "no progress on stderr")
+        let list = Flag("--list", help: "list the built-in query sets (with --json, print one as JSONL: --list --queries builtin:NAME)")
+        let helpFlag = Flag("--help", help: "show this help")
+        let energy = EnergyOptionGroup()
+    }
+
+    static let o = Options()
+    static var specs: [OptionSpec] { Options.specs }
 
     static let help = """
         Usage: perwatt eval --endpoint URL --model NAME --queries FILE|builtin:NAME [--api chat|completions]
@@ -57,7 +65,7 @@ enum EvalCommand {
         a row fail to reach the server, the run stops (exit 75).
 
         Options:
-        \\(Help.options(specs))
+        \(Help.options(specs))
 
         Exit codes: 0 every query graded; 75 queries failed or the server stopped answering (the fixture
         keeps the rest; --resume); 64 usage; 65 invalid query set or fixture; 66 unreadable file;
@@ -68,12 +76,12 @@ enum EvalCommand {
     static func run(_ arguments: [String], context: CLIContext) throws -> ExitCode {
         guard let (options, energy) = try parseCommand(arguments, specs: specs, command: "eval", help: help,
                                                        stopAtPositional: false, context: context) else { return .success }
-        if options.has("--list") { return try list(options, context: context) }
-        if let path = options.string("--regrade") { return try regrade(path, options: options, context: context) }
+        if options.has(o.list) { return try list(options, context: context) }
+        if let path = options.value(o.regrade) { return try regrade(path, options: options, context: context) }
 
         // What to run: fresh, or the recorded settings of the run being resumed.
         var previous: Fixture?
-        let resumePath = options.string("--resume")
+        let resumePath = options.value(o.resume)
         if let resumePath {
             let fixture = try LoadedFixture.load(resumePath).fixture
             guard fixture.eval != nil else {
@@ -82,16 +90,16 @@ enum EvalCommand {
             previous = fixture
         }
         let recorded = previous?.eval?.settings
-        guard let endpoint = options.string("--endpoint") ?? recorded?.endpoint else {
+        guard let endpoint = options.value(o.endpoint) ?? recorded?.endpoint else {
             throw UsageError(message: "--endpoint URL is required (the server's API base, e.g. http://127.0.0.1:8080/v1)", command: "eval")
         }
-        guard let model = options.string("--model") ?? recorded?.model else {
+        guard let model = options.value(o.model) ?? recorded?.model else {
             throw UsageError(message: "--model NAME is required (the model name the server expects; llama-server accepts any)", command: "eval")
         }
-        guard let querySpec = options.string("--queries") ?? previous?.eval?.querySet.name else {
+        guard let querySpec = options.value(o.queries) ?? previous?.eval?.querySet.name else {
             throw UsageError(message: "--queries FILE|builtin:NAME is required (perwatt eval --list shows the built-in sets)", command: "eval")
         }
-        let apiText = options.string("--api") ?? recorded?.api.rawValue ?? "chat"
+        let apiText = options.value(o.api) ?? recorded?.api.rawValue ?? "chat"
         guard let api = CompletionClient.API(rawValue: apiText) else {
             throw UsageError(message: "--api takes chat or completions; not '\(shown(apiText))'", command: "eval")
         }
@@ -99,30 +107,30 @@ enum EvalCommand {
         if let previous, let info = previous.eval?.querySet, info.sha256 != set.sha256 {
             throw InputError(file: querySpec, message: "has changed since \(resumePath!) was started (sha256 \(set.sha256.prefix(12)), recorded \(info.sha256.prefix(12))); resuming would mix two query sets. Start a new run")
         }
-        let limit = try options.int("--limit", command: "eval", in: 1...10_000_000) ?? previous?.eval.map { $0.querySet.count }
+        let limit = try options.value(o.limit) ?? previous?.eval.map { $0.querySet.count }
         if let limit, limit < set.queries.count { set.queries = Array(set.queries.prefix(limit)) }
-        let maxTokens = try options.int("--max-tokens", command: "eval", in: 1...1_000_000)
+        let maxTokens = try options.value(o.maxTokens)
         let settings = CompletionClient.Settings(
             endpoint: endpoint, api: api, model: model,
-            seed: try options.int("--seed", command: "eval", in: 0...Int(Int32.max)) ?? recorded?.seed ?? 0,
+            seed: try options.value(o.seed) ?? recorded?.seed ?? 0,
             maxTokens: maxTokens ?? recorded?.maxTokens ?? set.defaultMaxTokens,
-            stream: previous == nil ? !options.has("--no-stream") : (recorded?.stream ?? true),
-            timeoutSeconds: try options.double("--timeout", command: "eval", in: 0.1...86_400, unit: "seconds") ?? recorded?.timeoutSeconds ?? 120,
-            promptCache: previous == nil ? options.has("--prompt-cache") : recorded?.promptCache,
-            maxResponseBytes: try options.int("--max-response-bytes", command: "eval", in: 1024...(1 << 30))
+            stream: previous == nil ? !options.has(o.noStream) : (recorded?.stream ?? true),
+            timeoutSeconds: try options.value(o.timeout) ?? recorded?.timeoutSeconds ?? 120,
+            promptCache: previous == nil ? options.has(o.promptCache) : recorded?.promptCache,
+            maxResponseBytes: try options.value(o.maxResponseBytes)
                 ?? recorded?.maxResponseBytes ?? CompletionClient.defaultMaxResponseBytes)
         if let recorded, recorded.seed != settings.seed || recorded.maxTokens != settings.maxTokens || recorded.model != settings.model {
             throw UsageError(message: "--seed, --max-tokens and --model must stay as recorded in \(resumePath!) (seed \(recorded.seed), max tokens \(recorded.maxTokens), model \(recorded.model)); the answers must come from one setting", command: "eval")
         }
-        let retries = try options.int("--retries", command: "eval", in: 0...100) ?? 2
+        let retries = try options.value(o.retries) ?? 2
         let client = try CompletionClient(settings: settings)
-        let quantization = options.string("--quantization") ?? previous?.quantization ?? "unknown"
+        let quantization = options.value(o.quantization) ?? previous?.quantization ?? "unknown"
         let quantizations = Precision.allCases.map(\.rawValue) + Fixture.otherQuantizations
         guard quantizations.contains(quantization) else {
             throw UsageError(message: "--quantization '\(shown(quantization))' is not a known quantization; use one of \(quantizations.joined(separator: ", ")) (and --scheme for what was served)", command: "eval")
         }
         let started = Date()
-        let out = options.string("--out") ?? resumePath ?? RunCommand.defaultOutputPath(suite: "eval-\(set.benchmark)", started: started)
+        let out = options.value(o.out) ?? resumePath ?? RunCommand.defaultOutputPath(suite: "eval-\(set.benchmark)", started: started)
         if out.isEmpty { throw UsageError(message: "--out needs a file name", command: "eval") }
 
         let (meter, noneReason) = try energy.makeMeter(context: context)
@@ -131,7 +139,7 @@ enum EvalCommand {
         let restoreInterrupt = POSIX.catchInterrupt()
         defer { restoreInterrupt() }
         let interrupted = { POSIX.interrupted.load(ordering: .relaxed) }
-        let progress = !options.has("--quiet") && context.stderr.isTerminal
+        let progress = !options.has(o.quiet) && context.stderr.isTerminal
         func say(_ text: String) { if progress { context.stderr.line(text) } }
 
         // Idle power: measured anew (the machine may differ from the first session), else kept from the run resumed.
@@ -140,7 +148,7 @@ enum EvalCommand {
         if let previousBasis = previous?.eval?.energy.basis, previousBasis != energyInfo.basis {
             throw UsageError(message: "\(resumePath!) was measured on energy basis \(previousBasis), this machine now gives \(energyInfo.basis ?? "none"); resume on the same basis (--energy) or start a new run", command: "eval")
         }
-        let idleSeconds = try options.double("--idle", command: "eval", in: 0...3600, unit: "seconds") ?? (meter == nil ? 0 : 5)
+        let idleSeconds = try options.value(o.idle) ?? (meter == nil ? 0 : 5)
         if let meter, idleSeconds > 0 {
             say("measuring idle power for \(formatNumber(idleSeconds)) s (keep the machine and the server quiet)…")
             if let idle = IdleBaseline.measure(with: meter, seconds: idleSeconds) {
@@ -152,8 +160,8 @@ enum EvalCommand {
             energyInfo.idleSeconds = kept.idleSeconds
         }
 
-        var fixture = Fixture(benchmark: set.benchmark, model: options.string("--fixture-model") ?? previous?.model ?? model,
-                              quantization: quantization, scheme: options.string("--scheme") ?? previous?.scheme,
+        var fixture = Fixture(benchmark: set.benchmark, model: options.value(o.fixtureModel) ?? previous?.model ?? model,
+                              quantization: quantization, scheme: options.value(o.scheme) ?? previous?.scheme,
                               source: "perwatt eval of \(model) at \(endpoint), \(set.name) (sha256 \(set.sha256.prefix(12))), temperature 0, seed \(settings.seed), max \(settings.maxTokens) tokens")
         var graded = Dictionary((previous?.queries ?? []).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         var failures: [String: EvalRun.Failure] = [:]
@@ -213,7 +221,7 @@ enum EvalCommand {
         }
         if let failure = save() { return failure }
 
-        if options.has("--json") {
+        if options.has(o.json) {
             context.stdout.line(try JSON.encode(fixture))
         } else {
             context.stdout.write(EvalSummary.render(fixture))
@@ -307,14 +315,14 @@ enum EvalCommand {
         fixture.queries = queries
         run.regradedAt = RunCommand.iso8601(Date())
         fixture.eval = run
-        let out = options.string("--out") ?? path
+        let out = options.value(o.out) ?? path
         do {
             try JSON.write(fixture, to: out)
         } catch {
             context.stderr.line("perwatt eval: \(error)")
             return .ioError
         }
-        if options.has("--json") {
+        if options.has(o.json) {
             context.stdout.line(try JSON.encode(fixture))
         } else {
             context.stdout.write(EvalSummary.render(fixture))
@@ -326,7 +334,7 @@ enum EvalCommand {
     }
 
     static func list(_ options: ParsedOptions, context: CLIContext) throws -> ExitCode {
-        if options.has("--json"), let spec = options.string("--queries") {
+        if options.has(o.json), let spec = options.value(o.queries) {
             context.stdout.write(try QuerySet.load(spec).jsonLines)
             return .success
         }

@@ -2,15 +2,21 @@ import PerWattCore
 import PowerProbe
 
 /// `perwatt exec -- COMMAND`: the energy of one whole command, like `perf stat`.
-enum ExecCommand {
-    static let specs = [
-        OptionSpec(name: "--json", value: nil,
-                   help: "print one JSON object (schema perwatt.exec/1) on stdout; the command's stdout goes to stderr"),
-        OptionSpec(name: "--out", value: "FILE", help: "also write the JSON object to FILE (atomically)"),
-        OptionSpec(name: "--idle", value: "SECONDS",
-                   help: "measure idle power for this long first and report energy net of it (default 0: skip)"),
-        OptionSpec(name: "--help", value: nil, help: "show this help"),
-    ] + EnergyOptions.specs
+enum ExecCommand: Command {
+    static let name = "exec"
+    static let summary = "run a command and measure its energy, like perf stat"
+
+    /// Every option of the command, declared once: the parser and the help come from here.
+    struct Options: OptionGroup {
+        let json = Flag("--json", help: "print one JSON object (schema perwatt.exec/1) on stdout; the command's stdout goes to stderr")
+        let out = Option<String>.text("--out", "FILE", help: "also write the JSON object to FILE (atomically)")
+        let idle = Option<Double>.number("--idle", "SECONDS", in: 0...3600, unit: "seconds", help: "measure idle power for this long first and report energy net of it (default 0: skip)")
+        let helpFlag = Flag("--help", help: "show this help")
+        let energy = EnergyOptionGroup()
+    }
+
+    static let o = Options()
+    static var specs: [OptionSpec] { Options.specs }
 
     static let help = """
         Usage: perwatt exec [--json] [--out FILE] [--idle SECONDS] [--energy SOURCE] [--interval MS] -- COMMAND [ARGS...]
@@ -33,13 +39,13 @@ enum ExecCommand {
     static func run(_ arguments: [String], context: CLIContext) throws -> ExitCode {
         guard let (options, energy) = try parseCommand(arguments, specs: specs, command: "exec", help: help,
                                                        stopAtPositional: true, context: context) else { return .success }
-        let idleSeconds = try options.double("--idle", command: "exec", in: 0...3600, unit: "seconds") ?? 0
+        let idleSeconds = try options.value(o.idle) ?? 0
         let command = options.remainder
         guard !command.isEmpty, !command[0].isEmpty else {
             throw UsageError(message: "no command to run; put it after --, e.g. perwatt exec -- sleep 1", command: "exec")
         }
-        let json = options.has("--json")
-        let outPath = options.string("--out")
+        let json = options.has(o.json)
+        let outPath = options.value(o.out)
         if let outPath, outPath.isEmpty { throw UsageError(message: "--out needs a file name", command: "exec") }
 
         // Resolve the energy plan before starting anything, so a permission problem stops us early.

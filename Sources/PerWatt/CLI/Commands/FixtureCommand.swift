@@ -3,19 +3,26 @@ import Foundation
 
 /// `perwatt fixture validate FILE...`, `perwatt fixture import --from lm-eval PATH …`,
 /// `perwatt fixture list`.
-enum FixtureCommand {
-    static let specs = [
-        OptionSpec(name: "--from", value: "lm-eval", help: "import: the format of PATH (lm-eval: lm-evaluation-harness output)"),
-        OptionSpec(name: "--model", value: "ID", help: "import: the model id the fixture is for (see perwatt models)"),
-        OptionSpec(name: "--quantization", value: "Q", help: "import: the precision it was evaluated at (f32, f16, bf16, q8_0, q4_0)"),
-        OptionSpec(name: "--scheme", value: "TEXT", help: "import: the quantization method, when not exactly --quantization"),
-        OptionSpec(name: "--benchmark", value: "NAME", help: "import: benchmark name (default: the task, or the tasks' common prefix)"),
-        OptionSpec(name: "--task", value: "NAME", help: "import: only this lm-eval task"),
-        OptionSpec(name: "--metric", value: "NAME", help: "import: the 0/1 metric (default acc, else exact_match, else acc_norm)"),
-        OptionSpec(name: "--filter", value: "NAME", help: "import: the lm-eval filter, when samples have several"),
-        OptionSpec(name: "--out", value: "FILE", help: "import: write the fixture here (atomically) instead of stdout"),
-        OptionSpec(name: "--help", value: nil, help: "show this help"),
-    ]
+enum FixtureCommand: Command {
+    static let name = "fixture"
+    static let summary = "validate accuracy fixtures, import lm-evaluation-harness output, list the built-in ones"
+
+    /// Every option of the command, declared once: the parser and the help come from here.
+    struct Options: OptionGroup {
+        let from = Option<String>.text("--from", "lm-eval", help: "import: the format of PATH (lm-eval: lm-evaluation-harness output)")
+        let model = Option<String>.text("--model", "ID", help: "import: the model id the fixture is for (see perwatt models)")
+        let quantization = Option<String>.text("--quantization", "Q", help: "import: the precision it was evaluated at (f32, f16, bf16, q8_0, q4_0)")
+        let scheme = Option<String>.text("--scheme", "TEXT", help: "import: the quantization method, when not exactly --quantization")
+        let benchmark = Option<String>.text("--benchmark", "NAME", help: "import: benchmark name (default: the task, or the tasks' common prefix)")
+        let task = Option<String>.text("--task", "NAME", help: "import: only this lm-eval task")
+        let metric = Option<String>.text("--metric", "NAME", help: "import: the 0/1 metric (default acc, else exact_match, else acc_norm)")
+        let filter = Option<String>.text("--filter", "NAME", help: "import: the lm-eval filter, when samples have several")
+        let out = Option<String>.text("--out", "FILE", help: "import: write the fixture here (atomically) instead of stdout")
+        let helpFlag = Flag("--help", help: "show this help")
+    }
+
+    static let o = Options()
+    static var specs: [OptionSpec] { Options.specs }
 
     static let help = """
         Usage: perwatt fixture validate FILE...
@@ -40,7 +47,7 @@ enum FixtureCommand {
 
     static func run(_ arguments: [String], context: CLIContext) throws -> ExitCode {
         let options = try parseOptions(arguments, specs: specs, command: "fixture", stopAtPositional: false, collectPositionals: true)
-        if options.has("--help") {
+        if options.has(o.helpFlag) {
             context.stdout.write(help)
             return .success
         }
@@ -66,22 +73,22 @@ enum FixtureCommand {
             guard failures.isEmpty else { return failures.allSatisfy(\.unreadable) ? .noInput : .dataError }
             return .success
         case "import":
-            guard options.string("--from") == "lm-eval" else {
+            guard options.value(o.from) == "lm-eval" else {
                 throw UsageError(message: "import needs --from lm-eval (the one format it reads)", command: "fixture")
             }
             guard rest.count == 1 else { throw UsageError(message: "import takes one PATH (file or directory)", command: "fixture") }
-            guard let model = options.string("--model"), let quantization = options.string("--quantization") else {
+            guard let model = options.value(o.model), let quantization = options.value(o.quantization) else {
                 throw UsageError(message: "import needs --model ID and --quantization Q", command: "fixture")
             }
             var fixture = try LMEvalImport.load(rest[0], options: .init(
-                model: model, quantization: quantization, benchmark: options.string("--benchmark"), task: options.string("--task"),
-                metric: options.string("--metric"), filter: options.string("--filter")))
-            fixture.scheme = options.string("--scheme")
+                model: model, quantization: quantization, benchmark: options.value(o.benchmark), task: options.value(o.task),
+                metric: options.value(o.metric), filter: options.value(o.filter)))
+            fixture.scheme = options.value(o.scheme)
             let text = try JSON.encode(fixture) + "\n"
             // What was written must read back: the same validation as every fixture.
             _ = try Fixture.parse(text, file: "imported fixture")
-            if let failure = context.emit(text, to: options.string("--out"), command: "fixture") { return failure }
-            if let out = options.string("--out") {
+            if let failure = context.emit(text, to: options.value(o.out), command: "fixture") { return failure }
+            if let out = options.value(o.out) {
                 let (correct, n) = fixture.counts
                 context.stderr.line("wrote \(out): \(fixture.benchmark), \(correct)/\(n) correct")
             }

@@ -4,23 +4,29 @@ import KernelBench
 import PowerProbe
 
 /// `perwatt kernels`: list, verify and measure the kernels, with energy when a source exists.
-enum KernelsCommand {
-    static let specs = [
-        OptionSpec(name: "--list", value: nil, help: "list the kernel cases and exit"),
-        OptionSpec(name: "--verify-only", value: nil,
-                   help: "check every variant against its reference on odd sizes; exit 3 on any mismatch"),
-        OptionSpec(name: "--filter", value: "TEXT", help: "only cases whose name contains TEXT"),
-        OptionSpec(name: "--shape", value: "MxNxK[,…]", help: "measure these shapes (M activation rows, N×K weights) instead of the standard set"),
-        OptionSpec(name: "--attention", value: "TxLxHxKVxD[,…]",
-                   help: "measure these causal f32 attention shapes (T queries, L keys, H heads, KV heads, head dim) instead of the standard set"),
-        OptionSpec(name: "--precision", value: "LIST", help: "only these precisions, e.g. f32,q4_0"),
-        OptionSpec(name: "--threads", value: "N", help: "worker threads (default: all online CPUs)"),
-        OptionSpec(name: "--min-time", value: "S", help: "each measured window repeats the kernel for at least S seconds (default 1)"),
-        OptionSpec(name: "--repetitions", value: "N", help: "measured windows per case (default 5)"),
-        OptionSpec(name: "--json", value: nil, help: "print one perwatt.kernels/1 object"),
-        OptionSpec(name: "--force", value: nil, help: "measure even a case estimated to need more memory than is available"),
-        OptionSpec(name: "--help", value: nil, help: "show this help"),
-    ] + EnergyOptions.specs
+enum KernelsCommand: Command {
+    static let name = "kernels"
+    static let summary = "verify and measure the GEMM/GEMV and attention kernels (with energy when available)"
+
+    /// Every option of the command, declared once: the parser and the help come from here.
+    struct Options: OptionGroup {
+        let list = Flag("--list", help: "list the kernel cases and exit")
+        let verifyOnly = Flag("--verify-only", help: "check every variant against its reference on odd sizes; exit 3 on any mismatch")
+        let filter = Option<String>.text("--filter", "TEXT", help: "only cases whose name contains TEXT")
+        let shape = Option<String>.text("--shape", "MxNxK[,…]", help: "measure these shapes (M activation rows, N×K weights) instead of the standard set")
+        let attention = Option<String>.text("--attention", "TxLxHxKVxD[,…]", help: "measure these causal f32 attention shapes (T queries, L keys, H heads, KV heads, head dim) instead of the standard set")
+        let precision = Option<String>.text("--precision", "LIST", help: "only these precisions, e.g. f32,q4_0")
+        let threads = Option<Int>.int("--threads", "N", in: 1...1024, help: "worker threads (default: all online CPUs)")
+        let minTime = Option<Double>.number("--min-time", "S", in: 0.001...600, unit: "seconds", help: "each measured window repeats the kernel for at least S seconds (default 1)")
+        let repetitions = Option<Int>.int("--repetitions", "N", in: 1...1000, help: "measured windows per case (default 5)")
+        let json = Flag("--json", help: "print one perwatt.kernels/1 object")
+        let force = Flag("--force", help: "measure even a case estimated to need more memory than is available")
+        let helpFlag = Flag("--help", help: "show this help")
+        let energy = EnergyOptionGroup()
+    }
+
+    static let o = Options()
+    static var specs: [OptionSpec] { Options.specs }
 
     static let help = """
         Usage: perwatt kernels [--list] [--verify-only] [--filter TEXT] [--precision LIST] [--shape MxNxK,…] [--attention TxLxHxKVxD,…]
@@ -60,11 +66,11 @@ enum KernelsCommand {
     static func run(_ arguments: [String], context: CLIContext) throws -> ExitCode {
         guard let (options, energy) = try parseCommand(arguments, specs: specs, command: "kernels", help: help,
                                                        stopAtPositional: false, context: context) else { return .success }
-        let threads = try options.int("--threads", command: "kernels", in: 1...1024) ?? ProcessInfo.processInfo.activeProcessorCount
-        let minTime = try options.double("--min-time", command: "kernels", in: 0.001...600, unit: "seconds") ?? 1
-        let repetitions = try options.int("--repetitions", command: "kernels", in: 1...1000) ?? 5
+        let threads = try options.value(o.threads) ?? ProcessInfo.processInfo.activeProcessorCount
+        let minTime = try options.value(o.minTime) ?? 1
+        let repetitions = try options.value(o.repetitions) ?? 5
         var precisions = Set(Precision.allCases)
-        if let list = options.string("--precision") {
+        if let list = options.value(o.precision) {
             precisions = []
             for part in list.split(separator: ",", omittingEmptySubsequences: false) {
                 guard let precision = Precision(rawValue: String(part)) else {
@@ -74,15 +80,15 @@ enum KernelsCommand {
                 precisions.insert(precision)
             }
         }
-        let filter = options.string("--filter")
-        let verifyOnly = options.has("--verify-only")
+        let filter = options.value(o.filter)
+        let verifyOnly = options.has(o.verifyOnly)
         var catalog = verifyOnly ? KernelCatalog.verification() : KernelCatalog.standard()
-        if let text = options.string("--shape") {
+        if let text = options.value(o.shape) {
             let shapes = try dimensions(text, option: "--shape", form: "MxNxK", count: 3, example: "e.g. 1x4096x14336")
             catalog = KernelCatalog.shapes(shapes.map { (m: $0.values[0], n: $0.values[1], k: $0.values[2]) })
         }
-        if let text = options.string("--attention") {
-            if options.string("--shape") == nil { catalog = [] }
+        if let text = options.value(o.attention) {
+            if options.value(o.shape) == nil { catalog = [] }
             let example = "e.g. 1x4096x32x8x128 for one decode query against 4096 keys with 32 heads, 8 KV heads and d = 128"
             for (part, v) in try dimensions(text, option: "--attention", form: "TxLxHxKVxD", count: 5, example: example) {
                 do {
@@ -94,18 +100,18 @@ enum KernelsCommand {
         }
         let cases = catalog
             .filter { precisions.contains($0.precision) && (filter.map($0.name.contains) ?? true) }
-        if options.has("--list") {
+        if options.has(o.list) {
             for kernel in cases { context.stdout.line(kernel.name) }
             return .success
         }
         guard !cases.isEmpty else {
             throw UsageError(message: "no kernel case matches --filter/--precision (see perwatt kernels --list)", command: "kernels")
         }
-        if let warning = try MemoryCheck.check(cases, threads: threads, force: options.has("--force"), availableBytes: context.availableMemoryBytes()) {
+        if let warning = try MemoryCheck.check(cases, threads: threads, force: options.has(o.force), availableBytes: context.availableMemoryBytes()) {
             context.stderr.line("perwatt kernels: warning: \(warning)")
         }
         OpenBLAS.setThreads(threads)
-        if verifyOnly { return try verify(cases, threads: threads, json: options.has("--json"), context: context) }
+        if verifyOnly { return try verify(cases, threads: threads, json: options.has(o.json), context: context) }
 
         // Energy first, so a permission problem stops us before minutes of measurement.
         let (meter, noneReason) = try energy.makeMeter(context: context)
@@ -132,7 +138,7 @@ enum KernelsCommand {
         let report = Report(threads: threads, minTimeSeconds: minTime, repetitions: repetitions, peakF32FlopsPerSecond: peak,
                             triadBytesPerSecond: triad, energyBasis: meter?.plan.basis, energyUnavailableReason: noneReason,
                             kernels: results, fingerprint: context.fingerprint())
-        if options.has("--json") {
+        if options.has(o.json) {
             context.stdout.line(try JSON.encode(report))
         } else {
             context.stdout.write(render(report))

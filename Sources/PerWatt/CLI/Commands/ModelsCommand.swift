@@ -3,12 +3,19 @@ import Foundation
 import KernelBench
 
 /// `perwatt models [--json]` and `perwatt models import FILE [--id ID]`.
-enum ModelsCommand {
-    static let specs = [
-        OptionSpec(name: "--json", value: nil, help: "print the specs as JSON"),
-        OptionSpec(name: "--id", value: "ID", help: "import: the id to give the model (default: the config file's folder name)"),
-        OptionSpec(name: "--help", value: nil, help: "show this help"),
-    ]
+enum ModelsCommand: Command {
+    static let name = "models"
+    static let summary = "list model specs (parameters, memory per precision); import a Hugging Face config.json"
+
+    /// Every option of the command, declared once: the parser and the help come from here.
+    struct Options: OptionGroup {
+        let json = Flag("--json", help: "print the specs as JSON")
+        let id = Option<String>.text("--id", "ID", help: "import: the id to give the model (default: the config file's folder name)")
+        let helpFlag = Flag("--help", help: "show this help")
+    }
+
+    static let o = Options()
+    static var specs: [OptionSpec] { Options.specs }
 
     static let help = """
         Usage: perwatt models [--json]
@@ -33,16 +40,16 @@ enum ModelsCommand {
 
     static func run(_ arguments: [String], context: CLIContext) throws -> ExitCode {
         let options = try parseOptions(arguments, specs: specs, command: "models", stopAtPositional: false, collectPositionals: true)
-        if options.has("--help") {
+        if options.has(o.helpFlag) {
             context.stdout.write(help)
             return .success
         }
         if let subcommand = options.positionals.first {
             guard subcommand == "import" else { throw UsageError(message: "unknown subcommand '\(shown(subcommand))'", command: "models") }
-            return try importModel(Array(options.positionals.dropFirst()), id: options.string("--id"), context: context)
+            return try importModel(Array(options.positionals.dropFirst()), id: options.value(o.id), context: context)
         }
         let (models, invalid) = ModelRegistry.catalog(context.environment)
-        if options.has("--json") {
+        if options.has(o.json) {
             struct Listed: Encodable {
                 var spec: ModelSpec
                 var parameters: Int

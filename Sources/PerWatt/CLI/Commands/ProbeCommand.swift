@@ -2,14 +2,22 @@ import PerWattCore
 import PowerProbe
 
 /// `perwatt probe`: what energy sources this machine has and which basis a measurement would use.
-enum ProbeCommand {
-    static let specs = [
-        OptionSpec(name: "--json", value: nil, help: "print one JSON object (schema perwatt.probe/1)"),
-        OptionSpec(name: "--watch", value: nil, help: "then print live power per zone every second until Ctrl-C"),
-        OptionSpec(name: "--count", value: "N", help: "with --watch: stop after N lines"),
-        OptionSpec(name: "--ceiling", value: "WATTS", help: "power at which wrap times are stated (default 1000)"),
-        OptionSpec(name: "--help", value: nil, help: "show this help"),
-    ] + EnergyOptions.specs
+enum ProbeCommand: Command {
+    static let name = "probe"
+    static let summary = "list every energy source (RAPL, hwmon, NVML), its zones and the basis that would be used"
+
+    /// Every option of the command, declared once: the parser and the help come from here.
+    struct Options: OptionGroup {
+        let json = Flag("--json", help: "print one JSON object (schema perwatt.probe/1)")
+        let watch = Flag("--watch", help: "then print live power per zone every second until Ctrl-C")
+        let count = Option<Int>.int("--count", "N", in: 1...Int(Int32.max), help: "with --watch: stop after N lines")
+        let ceiling = Option<Double>.number("--ceiling", "WATTS", in: 1...1_000_000, unit: "watts", help: "power at which wrap times are stated (default 1000)")
+        let helpFlag = Flag("--help", help: "show this help")
+        let energy = EnergyOptionGroup()
+    }
+
+    static let o = Options()
+    static var specs: [OptionSpec] { Options.specs }
 
     static let help = """
         Usage: perwatt probe [--json] [--watch [--count N]] [--energy SOURCE] [--powercap-root DIR] [--hwmon-root DIR]
@@ -30,9 +38,9 @@ enum ProbeCommand {
     static func run(_ arguments: [String], context: CLIContext) throws -> ExitCode {
         guard let (options, energy) = try parseCommand(arguments, specs: specs, command: "probe", help: help,
                                                        stopAtPositional: false, context: context) else { return .success }
-        let ceiling = try options.double("--ceiling", command: "probe", in: 1...1_000_000, unit: "watts") ?? 1000
-        let count = try options.int("--count", command: "probe", in: 1...Int(Int32.max))
-        if count != nil && !options.has("--watch") {
+        let ceiling = try options.value(o.ceiling) ?? 1000
+        let count = try options.value(o.count)
+        if count != nil && !options.has(o.watch) {
             throw UsageError(message: "--count goes with --watch", command: "probe")
         }
         let environment = context.makeProbeEnvironment(energy.powercapRoot, energy.hwmonRoot)
@@ -42,26 +50,26 @@ enum ProbeCommand {
         do { plan = try inventory.plan(for: energy.selection) } catch let error as ProbeError { failure = error }
         let fingerprint = context.fingerprint()
 
-        if options.has("--json") {
+        if options.has(o.json) {
             let report = ProbeReport(inventory: inventory, selection: energy.selection, plan: plan, failure: failure,
                                      ceilingWatts: ceiling, fingerprint: fingerprint)
-            context.stdout.line(try JSON.encode(report, pretty: !options.has("--watch")))
+            context.stdout.line(try JSON.encode(report, pretty: !options.has(o.watch)))
         } else {
             context.stdout.write(render(inventory: inventory, selection: energy.selection, plan: plan,
                                         failure: failure, ceiling: ceiling, fingerprint: fingerprint))
         }
         if let failure {
-            if !options.has("--json") { context.stderr.line("perwatt probe: \(failure)") }
+            if !options.has(o.json) { context.stderr.line("perwatt probe: \(failure)") }
             return failure.isPermissionError ? .permissionDenied : .energyUnavailable
         }
-        guard options.has("--watch") else { return .success }
+        guard options.has(o.watch) else { return .success }
         guard let plan else {
             context.stderr.line("perwatt probe: --watch has nothing to watch: \(energy.selection == .none ? "--energy none" : noneReason(inventory))")
             return .energyUnavailable
         }
         var configuration = MeterConfiguration(intervalSeconds: energy.intervalSeconds, ceilingWatts: ceiling)
         configuration.traceCapacity = 100_000
-        return watch(plan: plan, configuration: configuration, count: count, json: options.has("--json"), context: context)
+        return watch(plan: plan, configuration: configuration, count: count, json: options.has(o.json), context: context)
     }
 
     /// Why energy would be `none` under `auto`, one clause per source.

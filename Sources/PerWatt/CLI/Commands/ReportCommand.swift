@@ -2,13 +2,20 @@ import PerWattCore
 import Foundation
 
 /// `perwatt report RESULT... [--format text|markdown|json|csv|html] [--out FILE]`.
-enum ReportCommand {
-    static let specs = [
-        OptionSpec(name: "--format", value: "FORMAT", help: "text (default), markdown, json, csv, or html"),
-        OptionSpec(name: "--out", value: "FILE", help: "write the report here (atomically) instead of stdout"),
-        ColorOption.spec,
-        OptionSpec(name: "--help", value: nil, help: "show this help"),
-    ]
+enum ReportCommand: Command {
+    static let name = "report"
+    static let summary = "report results as text, Markdown, JSON, CSV, or an HTML page with plots"
+
+    /// Every option of the command, declared once: the parser and the help come from here.
+    struct Options: OptionGroup {
+        let format = Option<String>.text("--format", "FORMAT", help: "text (default), markdown, json, csv, or html")
+        let out = Option<String>.text("--out", "FILE", help: "write the report here (atomically) instead of stdout")
+        let color = ColorOption.declaration
+        let helpFlag = Flag("--help", help: "show this help")
+    }
+
+    static let o = Options()
+    static var specs: [OptionSpec] { Options.specs }
 
     static let help = """
         Usage: perwatt report RESULT.json|EVAL.json... [--format text|markdown|json|csv|html] [--out FILE] [--color auto|always|never]
@@ -33,16 +40,16 @@ enum ReportCommand {
 
     static func run(_ arguments: [String], context: CLIContext) throws -> ExitCode {
         let options = try parseOptions(arguments, specs: specs, command: "report", stopAtPositional: false, collectPositionals: true)
-        if options.has("--help") {
+        if options.has(o.helpFlag) {
             context.stdout.write(help)
             return .success
         }
         guard !options.positionals.isEmpty else { throw UsageError(message: "takes one or more result files", command: "report") }
-        let formatText = options.string("--format") ?? "text"
+        let formatText = options.value(o.format) ?? "text"
         guard let format = Format(rawValue: formatText) else {
             throw UsageError(message: "--format takes \(Format.allCases.map(\.rawValue).joined(separator: ", ")); not '\(shown(formatText))'", command: "report")
         }
-        let color = try ColorOption.enabled(options, context: context, command: "report", toFile: options.string("--out") != nil)
+        let color = try ColorOption.enabled(options, context: context, command: "report", toFile: options.value(o.out) != nil)
         var results: [(name: String, result: RunResult)] = []
         var evals: [EvalReport.Input] = []
         /// Each input as read, in the order given (for --format json).
@@ -68,7 +75,7 @@ enum ReportCommand {
         case .csv: text = csv(results) + EvalReport.csv(rows)
         case .html: text = HTMLReport.render(results, evals: rows)
         }
-        return context.emit(text, to: options.string("--out"), command: "report") ?? .success
+        return context.emit(text, to: options.value(o.out), command: "report") ?? .success
     }
 
     static func markdown(_ name: String, _ r: RunResult) -> String {

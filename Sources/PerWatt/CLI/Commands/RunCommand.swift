@@ -5,28 +5,36 @@ import PowerProbe
 
 /// `perwatt run`: measure a suite's workloads, join them with accuracy fixtures, and score
 /// accuracy per joule and per watt.
-enum RunCommand {
-    static let specs = [
-        OptionSpec(name: "--suite", value: "NAME|FILE", help: "workstation (default), quick, quantization, or a perwatt.suite/1 file"),
-        OptionSpec(name: "--model", value: "ID[,…]", help: "measure these models (ids from perwatt models, or spec/config.json paths) instead of the suite's"),
-        OptionSpec(name: "--quantization", value: "LIST", help: "only these quantizations (with --model: these for each model)"),
-        OptionSpec(name: "--fixture", value: "FILE[,…]", help: "accuracy fixtures (perwatt.fixture/1) beside the built-in ones"),
-        OptionSpec(name: "--prompt-tokens", value: "N", help: "prompt tokens per query where a fixture gives none (default: the suite's)"),
-        OptionSpec(name: "--output-tokens", value: "N", help: "output tokens per query where a fixture gives none (default: the suite's)"),
-        OptionSpec(name: "--idle", value: "S", help: "idle baseline seconds before the workloads (default: the suite's; 0 skips)"),
-        OptionSpec(name: "--min-time", value: "S", help: "each window repeats a kernel for at least S seconds (default: the suite's)"),
-        OptionSpec(name: "--repetitions", value: "N", help: "windows per kernel (default: the suite's)"),
-        OptionSpec(name: "--threads", value: "N", help: "worker threads (default: all online CPUs)"),
-        OptionSpec(name: "--out", value: "FILE", help: "result file (default perwatt-results/<suite>-<UTC time>.json)"),
-        OptionSpec(name: "--json", value: nil, help: "print the perwatt.result/1 object instead of the table"),
-        OptionSpec(name: "--reference", value: "FILE", help: "also print each score as a ratio to this result of the same suite"),
-        OptionSpec(name: "--quiet", value: nil, help: "no progress on stderr"),
-        OptionSpec(name: "--force", value: nil, help: "run even when a kernel is estimated to need more memory than is available"),
-        OptionSpec(name: "--dry-run", value: nil, help: "check the suite, models, fixtures and memory, print what would be measured, measure nothing"),
-        ColorOption.spec,
-        OptionSpec(name: "--list-suites", value: nil, help: "print the built-in suites (with --json, their perwatt.suite/1 definitions) and exit"),
-        OptionSpec(name: "--help", value: nil, help: "show this help"),
-    ] + EnergyOptions.specs
+enum RunCommand: Command {
+    static let name = "run"
+    static let summary = "measure model workloads and score accuracy per joule and per watt (the main job)"
+
+    /// Every option of the command, declared once: the parser and the help come from here.
+    struct Options: OptionGroup {
+        let suite = Option<String>.text("--suite", "NAME|FILE", help: "workstation (default), quick, quantization, or a perwatt.suite/1 file")
+        let model = Option<String>.text("--model", "ID[,…]", help: "measure these models (ids from perwatt models, or spec/config.json paths) instead of the suite's")
+        let quantization = Option<String>.text("--quantization", "LIST", help: "only these quantizations (with --model: these for each model)")
+        let fixture = Option<String>.text("--fixture", "FILE[,…]", help: "accuracy fixtures (perwatt.fixture/1) beside the built-in ones")
+        let promptTokens = Option<Int>.int("--prompt-tokens", "N", in: Suite.Limits.promptTokens, help: "prompt tokens per query where a fixture gives none (default: the suite's)")
+        let outputTokens = Option<Int>.int("--output-tokens", "N", in: Suite.Limits.outputTokens, help: "output tokens per query where a fixture gives none (default: the suite's)")
+        let idle = Option<Double>.number("--idle", "S", in: Suite.Limits.idleSeconds, unit: "seconds", help: "idle baseline seconds before the workloads (default: the suite's; 0 skips)")
+        let minTime = Option<Double>.number("--min-time", "S", in: Suite.Limits.minTimeSeconds, unit: "seconds", help: "each window repeats a kernel for at least S seconds (default: the suite's)")
+        let repetitions = Option<Int>.int("--repetitions", "N", in: Suite.Limits.repetitions, help: "windows per kernel (default: the suite's)")
+        let threads = Option<Int>.int("--threads", "N", in: 1...1024, help: "worker threads (default: all online CPUs)")
+        let out = Option<String>.text("--out", "FILE", help: "result file (default perwatt-results/<suite>-<UTC time>.json)")
+        let json = Flag("--json", help: "print the perwatt.result/1 object instead of the table")
+        let reference = Option<String>.text("--reference", "FILE", help: "also print each score as a ratio to this result of the same suite")
+        let quiet = Flag("--quiet", help: "no progress on stderr")
+        let force = Flag("--force", help: "run even when a kernel is estimated to need more memory than is available")
+        let dryRun = Flag("--dry-run", help: "check the suite, models, fixtures and memory, print what would be measured, measure nothing")
+        let color = ColorOption.declaration
+        let listSuites = Flag("--list-suites", help: "print the built-in suites (with --json, their perwatt.suite/1 definitions) and exit")
+        let helpFlag = Flag("--help", help: "show this help")
+        let energy = EnergyOptionGroup()
+    }
+
+    static let o = Options()
+    static var specs: [OptionSpec] { Options.specs }
 
     static let help = """
         Usage: perwatt run [--suite NAME|FILE] [--model ID,…] [--quantization LIST] [--fixture FILE,…] [--energy SOURCE]
@@ -59,8 +67,8 @@ enum RunCommand {
     static func run(_ arguments: [String], context: CLIContext) throws -> ExitCode {
         guard let (options, energy) = try parseCommand(arguments, specs: specs, command: "run", help: help,
                                                        stopAtPositional: false, context: context) else { return .success }
-        if options.has("--list-suites") {
-            if options.has("--json") {
+        if options.has(o.listSuites) {
+            if options.has(o.json) {
                 context.stdout.line(try JSON.encode(Suite.builtins))
             } else {
                 for suite in Suite.builtins {
@@ -72,24 +80,24 @@ enum RunCommand {
         }
         let started = Date()
         let clockStart = POSIX.monotonicSeconds()
-        var suite = try Suite.resolve(options.string("--suite") ?? "workstation") { id in
+        var suite = try Suite.resolve(options.value(o.suite) ?? "workstation") { id in
             (try? ModelRegistry.resolve(id, environment: context.environment)) != nil
         }
-        let threads = try options.int("--threads", command: "run", in: 1...1024) ?? ProcessInfo.processInfo.activeProcessorCount
-        suite.minTimeSeconds = try options.double("--min-time", command: "run", in: Suite.Limits.minTimeSeconds, unit: "seconds") ?? suite.minTimeSeconds
-        suite.repetitions = try options.int("--repetitions", command: "run", in: Suite.Limits.repetitions) ?? suite.repetitions
-        suite.idleSeconds = try options.double("--idle", command: "run", in: Suite.Limits.idleSeconds, unit: "seconds") ?? suite.idleSeconds
-        suite.promptTokens = try options.int("--prompt-tokens", command: "run", in: Suite.Limits.promptTokens) ?? suite.promptTokens
-        suite.outputTokens = try options.int("--output-tokens", command: "run", in: Suite.Limits.outputTokens) ?? suite.outputTokens
+        let threads = try options.value(o.threads) ?? ProcessInfo.processInfo.activeProcessorCount
+        suite.minTimeSeconds = try options.value(o.minTime) ?? suite.minTimeSeconds
+        suite.repetitions = try options.value(o.repetitions) ?? suite.repetitions
+        suite.idleSeconds = try options.value(o.idle) ?? suite.idleSeconds
+        suite.promptTokens = try options.value(o.promptTokens) ?? suite.promptTokens
+        suite.outputTokens = try options.value(o.outputTokens) ?? suite.outputTokens
 
         // Fixtures: built-in, then files.
         var fixtures = try BuiltinFixtures.all()
-        for path in options.list("--fixture") { fixtures.append(try LoadedFixture.load(path)) }
+        for path in options.list(o.fixture) { fixtures.append(try LoadedFixture.load(path)) }
 
         // Workloads: the suite's, or --model × (--quantization, or each model's fixture quantizations).
         var quantizations: [Precision]?
-        if options.string("--quantization") != nil {
-            quantizations = try options.list("--quantization").map { text in
+        if options.value(o.quantization) != nil {
+            quantizations = try options.list(o.quantization).map { text in
                 guard let precision = Precision(rawValue: text) else {
                     throw UsageError(message: "--quantization takes a list of \(Precision.allCases.map(\.rawValue).joined(separator: ", ")); '\(shown(text))' is not one",
                                      command: "run")
@@ -111,7 +119,7 @@ enum RunCommand {
             models[spec.id] = spec
             return spec
         }
-        let requested = options.list("--model")
+        let requested = options.list(o.model)
         if !requested.isEmpty {
             var entries: [Suite.Entry] = []
             for id in requested {
@@ -152,19 +160,19 @@ enum RunCommand {
             return kernel
         }
         let color = try ColorOption.enabled(options, context: context, command: "run", toFile: false)
-        let reference = try options.string("--reference").map(RunResult.load)
+        let reference = try options.value(o.reference).map(RunResult.load)
         if let reference, reference.suite.sha256 != suite.sha256 {
-            throw InputError(file: options.string("--reference")!, field: "suite.sha256",
+            throw InputError(file: options.value(o.reference)!, field: "suite.sha256",
                              message: "is \(reference.suite.sha256.prefix(12)) (suite \(reference.suite.name)), but this run's suite \(suite.name) is \(suite.sha256.prefix(12)): results of different suites are not compared; run the same suite")
         }
 
         // Sizes next: refuse, with the figures, a kernel that would not fit in the memory available.
         let memoryWarning = try MemoryCheck.check(suiteKernels + workloads.flatMap { $0.parts.map(\.kernel) }, threads: threads,
-                                                  force: options.has("--force"), availableBytes: context.availableMemoryBytes())
+                                                  force: options.has(o.force), availableBytes: context.availableMemoryBytes())
 
         // Energy first, so a permission problem stops us before minutes of measurement.
         let (meter, noneReason) = try energy.makeMeter(context: context)
-        if options.has("--dry-run") {
+        if options.has(o.dryRun) {
             let kernels = Set(suiteKernels + workloads.flatMap { $0.parts.map(\.kernel) })
             let largest = kernels.map { $0.estimatedPeakBytes(threads: threads) }.max() ?? 0
             context.stdout.line("suite \(suite.name) (sha256 \(suite.sha256.prefix(12))): \(workloads.count) workloads, \(kernels.count) distinct kernels, "
@@ -187,9 +195,9 @@ enum RunCommand {
         defer { restoreInterrupt() }
         OpenBLAS.setThreads(threads)
 
-        let progress = !options.has("--quiet") && context.stderr.isTerminal
+        let progress = !options.has(o.quiet) && context.stderr.isTerminal
         func say(_ text: String) { if progress { context.stderr.line(text) } }
-        let out = options.string("--out") ?? defaultOutputPath(suite: suite.name, started: started)
+        let out = options.value(o.out) ?? defaultOutputPath(suite: suite.name, started: started)
         if out.isEmpty { throw UsageError(message: "--out needs a file name", command: "run") }
         let fingerprint = context.fingerprint()
         var warnings: [String] = memoryWarning.map { [$0] } ?? []
@@ -302,7 +310,7 @@ enum RunCommand {
             if let failure = save() { return failure }
         }
         // A fixture given on the command line that scored nothing is said, not silently dropped.
-        for path in options.list("--fixture") where !result.fixtures.contains(where: { $0.origin == path }) {
+        for path in options.list(o.fixture) where !result.fixtures.contains(where: { $0.origin == path }) {
             guard let loaded = fixtures.first(where: { $0.origin == path }) else { continue }
             let f = loaded.fixture
             let why = f.counts.n == 0 ? "it has no graded query yet"
@@ -314,7 +322,7 @@ enum RunCommand {
         result.incompleteReason = result.complete ? nil : "interrupted (Ctrl-C): \(result.workloads.count) of \(workloads.count) workloads finished"
         if let failure = save() { return failure }
 
-        if options.has("--json") {
+        if options.has(o.json) {
             context.stdout.line(try JSON.encode(result))
         } else {
             let report = RunReport.render(result, reference: reference)
