@@ -126,7 +126,7 @@ import Synchronization
         let client = try CompletionClient(settings: .init(endpoint: server.endpoint, api: .chat, model: "m", seed: 0, maxTokens: 4, stream: false,
                                                           timeoutSeconds: 5))
         let query = QuerySet.Query(id: "q", prompt: "2 + 2?", expected: "4", grader: Grader(kind: .numeric))
-        guard case .answered(let record) = EvalCommand.ask(query, client: client, meter: meter, idleWatts: 20, retries: 0, maxTokens: 4,
+        guard case .answered(let record) = EvalSession.ask(query, client: client, meter: meter, idleWatts: 20, retries: 0, maxTokens: 4,
                                                            stop: { false }) else {
             Issue.record("the query was not answered")
             return

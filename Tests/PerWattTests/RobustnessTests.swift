@@ -96,7 +96,7 @@ import ProbeTestSupport
         #expect(OutputFile.safeName("../../escaped") == "_/_/escaped".replacingOccurrences(of: "/", with: "_"))
         #expect(!OutputFile.safeName("a/b\u{1B}[31m").contains("/") && !OutputFile.safeName("a/b\u{1B}").contains("\u{1B}"))
         #expect(OutputFile.safeName("..") == "_" && OutputFile.safeName("") == "unnamed" && OutputFile.safeName(".hidden") == "hidden")
-        let path = RunCommand.defaultOutputPath(suite: "../../escaped", started: Date(timeIntervalSince1970: 0))
+        let path = ResultFiles.defaultPath(name: "../../escaped", started: Date(timeIntervalSince1970: 0))
         #expect(path.hasPrefix("perwatt-results/") && !path.contains("..") && path.split(separator: "/").count == 2, "\(path)")
     }
 

@@ -103,7 +103,7 @@ import ProbeTestSupport
                                suite: .init(name: suite.name, sha256: suite.sha256, definition: suite),
                                settings: .init(threads: 1, minTimeSeconds: 1, repetitions: 1, idleSeconds: 0), fingerprint: .test,
                                energy: .init(basis: "rapl:package"), kernels: [],
-                               workloads: [RunCommand.workloadRecord(workload, memory: nil)], fixtures: [], scores: [score], warnings: [])
+                               workloads: [RunResult.WorkloadRecord(workload, memoryBytes: nil)], fixtures: [], scores: [score], warnings: [])
         var reference = result
         reference.scores[0].ipj?.value = 0.2
         #expect(RunReport.render(result, reference: reference).contains("1.25×"))

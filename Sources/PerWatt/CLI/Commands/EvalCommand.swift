@@ -130,96 +130,41 @@ enum EvalCommand: Command {
             throw UsageError(message: "--quantization '\(shown(quantization))' is not a known quantization; use one of \(quantizations.joined(separator: ", ")) (and --scheme for what was served)", command: "eval")
         }
         let started = Date()
-        let out = options.value(o.out) ?? resumePath ?? RunCommand.defaultOutputPath(suite: "eval-\(set.benchmark)", started: started)
+        let out = options.value(o.out) ?? resumePath ?? ResultFiles.defaultPath(name: "eval-\(set.benchmark)", started: started)
         if out.isEmpty { throw UsageError(message: "--out needs a file name", command: "eval") }
 
         let (meter, noneReason) = try energy.makeMeter(context: context)
-        meter?.start()
-        defer { _ = meter?.stop() }
+        if let previousBasis = previous?.eval?.energy.basis, previousBasis != meter?.plan.basis {
+            throw UsageError(message: "\(resumePath!) was measured on energy basis \(previousBasis), this machine now gives \(meter?.plan.basis ?? "none"); resume on the same basis (--energy) or start a new run", command: "eval")
+        }
+        let progress = !options.has(o.quiet) && context.stderr.isTerminal
+        let session = EvalSession(
+            EvalSession.Settings(
+                querySet: set, client: client, retries: retries, maxTokens: maxTokens,
+                idleSeconds: try options.value(o.idle) ?? (meter == nil ? 0 : 5), previous: previous,
+                fixtureModel: options.value(o.fixtureModel) ?? previous?.model ?? model, quantization: quantization,
+                scheme: options.value(o.scheme) ?? previous?.scheme, fingerprint: context.fingerprint()),
+            meter: meter, noneReason: noneReason)
         let restoreInterrupt = POSIX.catchInterrupt()
         defer { restoreInterrupt() }
         let interrupted = { POSIX.interrupted.load(ordering: .relaxed) }
-        let progress = !options.has(o.quiet) && context.stderr.isTerminal
-        func say(_ text: String) { if progress { context.stderr.line(text) } }
-
-        // Idle power: measured anew (the machine may differ from the first session), else kept from the run resumed.
-        var energyInfo = EvalRun.Energy(basis: meter?.plan.basis, source: meter?.plan.source, measurement: meter?.plan.measurement,
-                                        unavailableReason: noneReason)
-        if let previousBasis = previous?.eval?.energy.basis, previousBasis != energyInfo.basis {
-            throw UsageError(message: "\(resumePath!) was measured on energy basis \(previousBasis), this machine now gives \(energyInfo.basis ?? "none"); resume on the same basis (--energy) or start a new run", command: "eval")
-        }
-        let idleSeconds = try options.value(o.idle) ?? (meter == nil ? 0 : 5)
-        if let meter, idleSeconds > 0 {
-            say("measuring idle power for \(formatNumber(idleSeconds)) s (keep the machine and the server quiet)…")
-            if let idle = IdleBaseline.measure(with: meter, seconds: idleSeconds) {
-                energyInfo.idleWatts = idle.medianWatts
-                energyInfo.idleSeconds = idle.totalSeconds
-            }
-        } else if meter != nil, let kept = previous?.eval?.energy {
-            energyInfo.idleWatts = kept.idleWatts
-            energyInfo.idleSeconds = kept.idleSeconds
-        }
-
-        var fixture = Fixture(benchmark: set.benchmark, model: options.value(o.fixtureModel) ?? previous?.model ?? model,
-                              quantization: quantization, scheme: options.value(o.scheme) ?? previous?.scheme,
-                              source: "perwatt eval of \(model) at \(endpoint), \(set.name) (sha256 \(set.sha256.prefix(12))), temperature 0, seed \(settings.seed), max \(settings.maxTokens) tokens")
-        var graded = Dictionary((previous?.queries ?? []).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-        var failures: [String: EvalRun.Failure] = [:]
-        var run = EvalRun(perwattVersion: PerWattCLI.version, settings: settings,
-                          querySet: .init(name: set.name, sha256: set.sha256, count: set.queries.count, about: set.about),
-                          energy: energyInfo, tokenCounts: "from the server's usage", startedAt: previous?.eval?.startedAt ?? RunCommand.iso8601(started),
-                          durationSeconds: previous?.eval?.durationSeconds ?? 0, complete: false, incompleteReason: nil, failed: [],
-                          fingerprint: context.fingerprint())
-        let clockStart = POSIX.monotonicSeconds()
-        let baseDuration = run.durationSeconds
-        func save() -> ExitCode? {
-            fixture.queries = set.queries.compactMap { graded[$0.id] }
-            run.failed = set.queries.compactMap { failures[$0.id] }
-            run.durationSeconds = baseDuration + POSIX.monotonicSeconds() - clockStart
-            let done = fixture.queries?.count ?? 0
-            run.complete = done == set.queries.count
-            run.incompleteReason = run.complete ? nil
-                : "\(done) of \(set.queries.count) queries graded, \(run.failed.count) failed" + (interrupted() ? "; interrupted (Ctrl-C)" : "")
-            // Over every graded query, this session's and those resumed.
-            let missingUsage = (fixture.queries ?? []).filter { $0.promptTokens == nil || $0.outputTokens == nil }.count
-            run.tokenCounts = missingUsage == 0 ? "from the server's usage" : "absent for \(missingUsage) queries: the server gave no usage"
-            fixture.eval = run
-            do {
-                try JSON.write(fixture, to: out)
-                return nil
-            } catch {
-                context.stderr.line("perwatt eval: \(error)")
-                return .ioError
-            }
-        }
-        if let failure = save() { return failure }
-
-        let todo = set.queries.filter { graded[$0.id] == nil }
-        if previous != nil { say("resuming \(out): \(graded.count) graded, \(todo.count) to ask") }
-        var consecutiveUnreachable = 0
-        var serverGone = false
-        for (index, query) in todo.enumerated() {
-            if interrupted() { break }
-            let outcome = ask(query, client: client, meter: meter, idleWatts: energyInfo.idleWatts, retries: retries,
-                              maxTokens: maxTokens ?? query.maxTokens ?? settings.maxTokens, stop: interrupted)
-            switch outcome {
-            case .answered(let record):
-                graded[query.id] = record
-                failures[query.id] = nil
-                consecutiveUnreachable = 0
-                say("[\(index + 1)/\(todo.count)] \(query.id): \(record.correct ? "correct" : "wrong") (\(fixed(record.latencySeconds ?? 0, 2)) s\(record.energy.map { ", \(fixed($0.joules, 2)) J" } ?? ""))")
-            case .failed(let failure, let unreachable):
-                failures[query.id] = failure
-                consecutiveUnreachable = unreachable ? consecutiveUnreachable + 1 : 0
-                context.stderr.line("perwatt eval: \(query.id): \(failure.error) (after \(failure.attempts) attempt\(failure.attempts == 1 ? "" : "s"))")
-            }
-            if let failure = save() { return failure }
-            if consecutiveUnreachable >= 3 {
-                serverGone = true
-                break
-            }
-        }
-        if let failure = save() { return failure }
+        let outcome = try session.run(
+            started: started,
+            progress: { event in
+                switch event {
+                case .failed(let id, let failure):
+                    context.stderr.line("perwatt eval: \(id): \(failure.error) (after \(failure.attempts) attempt\(failure.attempts == 1 ? "" : "s"))")
+                case .idle(let seconds) where progress:
+                    context.stderr.line("measuring idle power for \(formatNumber(seconds)) s (keep the machine and the server quiet)…")
+                case .resuming(let graded, let todo) where progress:
+                    context.stderr.line("resuming \(out): \(graded) graded, \(todo) to ask")
+                case .answered(let index, let total, let record) where progress:
+                    context.stderr.line("[\(index + 1)/\(total)] \(record.id): \(record.correct ? "correct" : "wrong") (\(fixed(record.latencySeconds ?? 0, 2)) s\(record.energy.map { ", \(fixed($0.joules, 2)) J" } ?? ""))")
+                default: break
+                }
+            },
+            save: { try JSON.write($0, to: out) }, interrupted: interrupted)
+        let fixture = outcome.fixture
 
         if options.has(o.json) {
             context.stdout.line(try JSON.encode(fixture))
@@ -228,77 +173,13 @@ enum EvalCommand: Command {
             context.stdout.line("fixture: \(out)")
         }
         if interrupted() { return .interrupted }
-        if serverGone {
+        if outcome.serverGone {
             context.stderr.line("perwatt eval: stopped: 3 queries in a row could not reach \(endpoint). Check the server, then: perwatt eval --resume \(out)")
             return .unavailable
         }
-        return run.failed.isEmpty ? .success : .unavailable
+        return (fixture.eval?.failed ?? []).isEmpty ? .success : .unavailable
     }
 
-    enum Outcome {
-        case answered(Fixture.Query)
-        /// `unreachable`: the last attempt could not connect or timed out (the server may be gone).
-        case failed(EvalRun.Failure, unreachable: Bool)
-    }
-
-    /// Asks one query, retrying up to `retries` times with a growing pause, and grades the answer.
-    /// The energy charged is that of the attempt that answered, from the request to its last byte.
-    static func ask(_ query: QuerySet.Query, client: CompletionClient, meter: EnergyMeter?, idleWatts: Double?, retries: Int,
-                    maxTokens: Int, stop: () -> Bool) -> Outcome {
-        var attempt = 0
-        var untrustedRetries = 0
-        while true {
-            attempt += 1
-            let mark = meter?.beginWindow()
-            let prefill = Mutex<EnergyWindow?>(nil)
-            let result = client.complete(query, maxTokens: maxTokens) {
-                if let mark, let meter { prefill.withLock { $0 = meter.endWindow(mark) } }
-            }
-            let window = mark.flatMap { meter?.endWindow($0) }
-            switch result {
-            case .success(let response):
-                if let window, window.untrusted, untrustedRetries < KernelMeasurement.untrustedRetries, !stop() {
-                    // Asked again (temperature 0: the same answer): its energy window could not be trusted.
-                    untrustedRetries += 1
-                    continue
-                }
-                var record = Fixture.Query(id: query.id, correct: false, promptTokens: response.promptTokens, outputTokens: response.completionTokens)
-                let verdict = query.grader.grade(response.text, expected: query.expected)
-                record.correct = verdict.correct
-                record.extracted = verdict.extracted
-                record.answer = response.text
-                record.expected = query.expected
-                record.grader = query.grader
-                record.finishReason = response.finishReason
-                record.cachedPromptTokens = response.cachedPromptTokens
-                record.attempts = attempt
-                record.latencySeconds = response.endedAt - response.sentAt
-                record.timeToFirstTokenSeconds = response.firstTokenAt.map { $0 - response.sentAt }
-                if let window, let joules = window.basisJoules {
-                    let prefillJoules = prefill.withLock { $0 }?.basisJoules
-                    record.energy = .init(joules: joules, windowSeconds: window.durationSeconds,
-                                          netJoules: idleWatts.map { joules - $0 * window.durationSeconds },
-                                          prefillJoules: prefillJoules, decodeJoules: prefillJoules.map { max(0, joules - $0) },
-                                          warnings: window.warnings.isEmpty ? nil : window.warnings,
-                                          untrusted: window.untrusted ? true : nil)
-                }
-                return .answered(record)
-            case .failure(let failure):
-                let unreachable: Bool
-                switch failure {
-                case .connection, .timeout: unreachable = true
-                default: unreachable = false
-                }
-                if !failure.retryable || attempt > retries || stop() {
-                    return .failed(.init(id: query.id, error: failure.description, attempts: attempt), unreachable: unreachable)
-                }
-                // 0.5 s, 1 s, 2 s, … capped at 8 s: a restarting server gets time to come back.
-                _ = POSIX.sleep(seconds: min(8, 0.5 * Double(1 << min(attempt - 1, 4))))
-            }
-        }
-    }
-
-    /// Grades the recorded answers again with the recorded graders (no server, no energy).
     static func regrade(_ path: String, options: ParsedOptions, context: CLIContext) throws -> ExitCode {
         var fixture = try LoadedFixture.load(path).fixture
         guard var run = fixture.eval, var queries = fixture.queries else {
@@ -313,7 +194,7 @@ enum EvalCommand: Command {
             queries[index].extracted = verdict.extracted
         }
         fixture.queries = queries
-        run.regradedAt = RunCommand.iso8601(Date())
+        run.regradedAt = ResultFiles.iso8601(Date())
         fixture.eval = run
         let out = options.value(o.out) ?? path
         do {

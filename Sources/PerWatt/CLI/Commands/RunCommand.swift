@@ -79,7 +79,6 @@ enum RunCommand: Command {
             return .success
         }
         let started = Date()
-        let clockStart = POSIX.monotonicSeconds()
         var suite = try Suite.resolve(options.value(o.suite) ?? "workstation") { id in
             (try? ModelRegistry.resolve(id, environment: context.environment)) != nil
         }
@@ -189,138 +188,19 @@ enum RunCommand: Command {
             return .success
         }
 
-        meter?.start()
-        defer { meter?.stop() }
+        let out = options.value(o.out) ?? ResultFiles.defaultPath(name: suite.name, started: started)
+        if out.isEmpty { throw UsageError(message: "--out needs a file name", command: "run") }
+        let progress = !options.has(o.quiet) && context.stderr.isTerminal
+        let settings = RunSession.Settings(
+            suite: suite, workloads: workloads, suiteKernels: suiteKernels, fixtures: fixtures, givenFixturePaths: options.list(o.fixture),
+            threads: threads, fingerprint: context.fingerprint(), machineLimits: context.machineLimits,
+            warnings: memoryWarning.map { [$0] } ?? [])
         let restoreInterrupt = POSIX.catchInterrupt()
         defer { restoreInterrupt() }
-        OpenBLAS.setThreads(threads)
-
-        let progress = !options.has(o.quiet) && context.stderr.isTerminal
-        func say(_ text: String) { if progress { context.stderr.line(text) } }
-        let out = options.value(o.out) ?? defaultOutputPath(suite: suite.name, started: started)
-        if out.isEmpty { throw UsageError(message: "--out needs a file name", command: "run") }
-        let fingerprint = context.fingerprint()
-        var warnings: [String] = memoryWarning.map { [$0] } ?? []
-        var result = RunResult(
-            perwattVersion: PerWattCLI.version, complete: false,
-            incompleteReason: "unfinished: the run stopped (or was still running) before every workload was measured", startedAt: iso8601(started),
-            durationSeconds: 0, suite: .init(name: suite.name, sha256: suite.sha256, definition: suite),
-            settings: .init(threads: threads, minTimeSeconds: suite.minTimeSeconds, repetitions: suite.repetitions, idleSeconds: suite.idleSeconds),
-            fingerprint: fingerprint,
-            energy: .init(basis: meter?.plan.basis, source: meter?.plan.source, measurement: meter?.plan.measurement,
-                          unavailableReason: noneReason, channels: meter?.plan.channels.map(\.channel.id), idle: nil),
-            machineLimits: nil, kernels: [], workloads: [], fixtures: [], scores: [], warnings: [])
-        // One window over the whole run: its total and its power trace (for plots), kept current.
-        let runMark = meter?.beginWindow()
-        func save() -> ExitCode? {
-            result.durationSeconds = POSIX.monotonicSeconds() - clockStart
-            if let runMark, let window = meter?.endWindow(runMark) {
-                result.energy.runJoules = window.basisJoules
-                result.energy.runAverageWatts = window.averageWatts
-                result.energy.trace = window.trace
-            }
-            result.warnings = warnings
-            do {
-                try JSON.write(result, to: out)
-                return nil
-            } catch {
-                context.stderr.line("perwatt run: \(error)")
-                return .ioError
-            }
-        }
-        let interrupted = { POSIX.interrupted.load(ordering: .relaxed) }
-
-        if suite.machineLimits {
-            say("measuring machine limits…")
-            let (peak, triad) = context.machineLimits(threads, min(suite.minTimeSeconds, 0.5), min(suite.repetitions, 5))
-            result.machineLimits = .init(peakF32FlopsPerSecond: peak, triadBytesPerSecond: triad)
-        }
-        var idleWatts: Double?
-        if let meter, suite.idleSeconds > 0, !interrupted() {
-            say("measuring idle power for \(formatNumber(suite.idleSeconds)) s (keep the machine quiet)…")
-            if let idle = IdleBaseline.measure(with: meter, seconds: suite.idleSeconds) {
-                idleWatts = idle.medianWatts
-                result.energy.idle = .init(seconds: idle.totalSeconds, medianWatts: idle.medianWatts, windowWatts: idle.windowWatts)
-            } else {
-                warnings.append("the idle baseline could not be measured (a basis counter failed): no net-of-idle figures")
-            }
-        } else if meter == nil && suite.idleSeconds > 0 {
-            warnings.append("no idle baseline: there is no energy source")
-        }
-
-        // Measure each distinct kernel once; workloads share them.
-        var measured: [KernelCase: KernelSamples] = [:]
-        var failedKernels = Set<String>()
-        func measure(_ kernel: KernelCase) throws {
-            guard measured[kernel] == nil, !failedKernels.contains(kernel.name), !interrupted() else { return }
-            say("  \(kernel.name)…")
-            let prepared = try KernelCatalog.prepare(kernel, threads: threads)
-            let outcome = try KernelMeasurement.run(prepared, minTime: suite.minTimeSeconds, repetitions: suite.repetitions, meter: meter,
-                                                    interrupted: interrupted)
-            var record = KernelResult(kernel, outcome.verification)
-            if !outcome.verification.passed {
-                failedKernels.insert(kernel.name)
-                warnings.append("\(kernel.name) FAILED verification (\(outcome.verification)): not timed, its workloads not scored")
-            } else if !outcome.interrupted {
-                record.record(outcome, kernel: kernel, peakFlopsPerSecond: result.machineLimits?.peakF32FlopsPerSecond)
-                record.windows = outcome.windows
-                if let reason = record.energyUnavailableReason { warnings.append("\(kernel.name): \(reason); its workloads get no energy scores") }
-                measured[kernel] = KernelSamples(secondsPerCall: outcome.secondsPerCall, joulesPerCall: outcome.joulesPerCall)
-            }
-            if !outcome.interrupted { result.kernels.append(record) }
-        }
-
-        if !suiteKernels.isEmpty { say("kernels:") }
-        for kernel in suiteKernels { try measure(kernel) }
-        let memory = fingerprint.memoryBytes.map { Double($0) }
-        for workload in workloads {
-            if interrupted() { break }
-            let spec = workload.model
-            say("\(spec.id) \(workload.precision.rawValue): \(workload.parts.count) kernels, \(spec.layers) layers")
-            for part in workload.parts { try measure(part.kernel) }
-            if interrupted() { break }
-            var record = workloadRecord(workload, memory: memory)
-            let time = WorkloadCost.project(workload) { measured[$0].map { PowerProbe.median($0.secondsPerCall) } }
-            let joules = WorkloadCost.project(workload) { measured[$0]?.joulesPerCall.map(PowerProbe.median) }
-            record.prefillSeconds = time?.prefill
-            record.decodeSecondsPerToken = time?.decode
-            record.prefillJoules = joules?.prefill
-            record.decodeJoulesPerToken = joules?.decode
-            if time == nil {
-                record.notMeasuredReason = "a kernel failed verification: " + workload.parts.map(\.kernel.name).filter(failedKernels.contains).joined(separator: ", ")
-            }
-            result.workloads.append(record)
-            // A fixture with no graded query (an eval that has not answered yet) has no accuracy to score.
-            let matching = fixtures.filter { $0.fixture.model == spec.id && $0.fixture.precision == workload.precision && $0.fixture.counts.n > 0 }
-            if matching.isEmpty { warnings.append("\(spec.id) \(workload.precision.rawValue): no fixture, so no accuracy scores (time and energy per token are in workloads)") }
-            if time != nil {
-                for fixture in matching {
-                    if let score = Scoring.score(workload: workload, samples: measured, fixture: fixture, idleWatts: idleWatts,
-                                                 energyBasis: meter?.plan.basis, energyReason: noneReason) {
-                        result.scores.append(score)
-                    }
-                }
-            }
-            for fixture in matching where !result.fixtures.contains(where: { $0.origin == fixture.origin }) {
-                let f = fixture.fixture
-                result.fixtures.append(.init(origin: fixture.origin, sha256: fixture.sha256, benchmark: f.benchmark, model: f.model,
-                                             quantization: f.quantization, scheme: f.scheme, source: f.source, n: f.counts.n, accuracy: f.accuracy,
-                                             correctByQuery: f.queries.map { Dictionary($0.map { ($0.id, $0.correct) }, uniquingKeysWith: { a, _ in a }) }))
-            }
-            if let failure = save() { return failure }
-        }
-        // A fixture given on the command line that scored nothing is said, not silently dropped.
-        for path in options.list(o.fixture) where !result.fixtures.contains(where: { $0.origin == path }) {
-            guard let loaded = fixtures.first(where: { $0.origin == path }) else { continue }
-            let f = loaded.fixture
-            let why = f.counts.n == 0 ? "it has no graded query yet"
-                : f.precision == nil ? "perwatt has no kernels for \(f.quantization)"
-                : "this run has no workload \(f.model) at \(f.quantization) (add --model \(f.model))"
-            warnings.append("fixture \(path) (\(f.model), \(f.quantization), \(f.benchmark)) scored nothing: \(why)")
-        }
-        result.complete = !interrupted()
-        result.incompleteReason = result.complete ? nil : "interrupted (Ctrl-C): \(result.workloads.count) of \(workloads.count) workloads finished"
-        if let failure = save() { return failure }
+        let outcome = try RunSession(settings, meter: meter, noneReason: noneReason).run(
+            started: started, progress: { if progress { context.stderr.line($0) } }, save: { try JSON.write($0, to: out) },
+            interrupted: { POSIX.interrupted.load(ordering: .relaxed) })
+        let result = outcome.result
 
         if options.has(o.json) {
             context.stdout.line(try JSON.encode(result))
@@ -330,34 +210,6 @@ enum RunCommand: Command {
             context.stdout.line("result: \(out)")
         }
         if !result.complete { return .interrupted }
-        return failedKernels.isEmpty ? .success : .verificationFailed
-    }
-
-    static func workloadRecord(_ workload: Workload, memory: Double?) -> RunResult.WorkloadRecord {
-        let spec = workload.model
-        let weights = spec.weightBytes(workload.precision)
-        let cache = spec.kvCacheBytes(tokens: workload.promptTokens + workload.outputTokens)
-        return RunResult.WorkloadRecord(
-            model: spec.id, modelName: spec.name, quantization: workload.precision.rawValue, layers: spec.layers,
-            parameters: spec.parameters, activeParameters: spec.activeParameters, weightBytes: weights, kvCacheBytes: cache,
-            memoryBytes: memory, fitsInMemory: memory.map { weights + cache <= $0 }, promptTokens: workload.promptTokens,
-            outputTokens: workload.outputTokens, decodeContext: workload.decodeContext, projected: true,
-            projection: "one layer's kernels measured at full size, × \(spec.layers) layers, + the LM head; elementwise ops (norms, RoPE, activations) not counted",
-            parts: workload.parts.map {
-                .init(phase: $0.phase.rawValue, role: $0.role, kernel: $0.kernel.name, callsPerLayer: $0.perLayer ? $0.calls : nil,
-                      callsPerPass: workload.callsPerPass($0))
-            },
-            prefillFlops: workload.flops(.prefill), decodeFlopsPerToken: workload.flops(.decode))
-    }
-
-    static func iso8601(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: date)
-    }
-
-    static func defaultOutputPath(suite: String, started: Date) -> String {
-        let stamp = iso8601(started).replacingOccurrences(of: ":", with: "")
-        return "perwatt-results/\(OutputFile.safeName(suite))-\(stamp).json"
+        return outcome.failedKernels.isEmpty ? .success : .verificationFailed
     }
 }

@@ -238,3 +238,51 @@ package struct RunResult: Codable, Sendable {
         self.warnings = warnings
     }
 }
+
+extension RunResult {
+    /// A result that has measured nothing yet: marked incomplete until the run says otherwise.
+    package static func begin(suite: Suite, threads: Int, started: Date, fingerprint: Fingerprint, meter: EnergyMeter?,
+                              noneReason: String?) -> RunResult {
+        RunResult(
+            perwattVersion: PerWattRelease.version, complete: false,
+            incompleteReason: "unfinished: the run stopped (or was still running) before every workload was measured",
+            startedAt: ResultFiles.iso8601(started), durationSeconds: 0,
+            suite: .init(name: suite.name, sha256: suite.sha256, definition: suite),
+            settings: .init(threads: threads, minTimeSeconds: suite.minTimeSeconds, repetitions: suite.repetitions,
+                            idleSeconds: suite.idleSeconds),
+            fingerprint: fingerprint,
+            energy: .init(basis: meter?.plan.basis, source: meter?.plan.source, measurement: meter?.plan.measurement,
+                          unavailableReason: noneReason, channels: meter?.plan.channels.map(\.channel.id), idle: nil),
+            machineLimits: nil, kernels: [], workloads: [], fixtures: [], scores: [], warnings: [])
+    }
+}
+
+extension RunResult.WorkloadRecord {
+    /// A workload's shape and sizes, not yet measured; `memoryBytes` is the machine's, to say whether it fits.
+    package init(_ workload: Workload, memoryBytes memory: Double?) {
+        let spec = workload.model
+        let weights = spec.weightBytes(workload.precision)
+        let cache = spec.kvCacheBytes(tokens: workload.promptTokens + workload.outputTokens)
+        self.init(
+            model: spec.id, modelName: spec.name, quantization: workload.precision.rawValue, layers: spec.layers,
+            parameters: spec.parameters, activeParameters: spec.activeParameters, weightBytes: weights, kvCacheBytes: cache,
+            memoryBytes: memory, fitsInMemory: memory.map { weights + cache <= $0 }, promptTokens: workload.promptTokens,
+            outputTokens: workload.outputTokens, decodeContext: workload.decodeContext, projected: true,
+            projection: "one layer's kernels measured at full size, × \(spec.layers) layers, + the LM head; elementwise ops (norms, RoPE, activations) not counted",
+            parts: workload.parts.map {
+                .init(phase: $0.phase.rawValue, role: $0.role, kernel: $0.kernel.name, callsPerLayer: $0.perLayer ? $0.calls : nil,
+                      callsPerPass: workload.callsPerPass($0))
+            },
+            prefillFlops: workload.flops(.prefill), decodeFlopsPerToken: workload.flops(.decode))
+    }
+}
+
+extension RunResult.FixtureRecord {
+    /// What a result keeps of a fixture it scored: its origin and hash, its identity, and per-query verdicts.
+    package init(_ loaded: LoadedFixture) {
+        let f = loaded.fixture
+        self.init(origin: loaded.origin, sha256: loaded.sha256, benchmark: f.benchmark, model: f.model,
+                  quantization: f.quantization, scheme: f.scheme, source: f.source, n: f.counts.n, accuracy: f.accuracy,
+                  correctByQuery: f.queries.map { Dictionary($0.map { ($0.id, $0.correct) }, uniquingKeysWith: { a, _ in a }) })
+    }
+}
