@@ -7,11 +7,14 @@ import ProbeTestSupport
 
 @Suite(.serialized) struct ExecCommandTests {
     /// package-0 at 30 W wrapping every 0.5 s (15 J range), dram at 6 W, core at 20 W (inside the package).
-    func knownPowerTree() -> FakeSysfs {
+    /// 30 W package + 6 W DRAM (+ 20 W core, inside the package). The default 15 J range wraps every
+    /// 0.5 s, so the wrap-safe gap is 15 ms: a test that needs no wraps takes a wide range, so that a
+    /// loaded machine's scheduling pauses cannot make its windows untrusted.
+    func knownPowerTree(packageRange: UInt64 = 15_000_000) -> FakeSysfs {
         let sysfs = FakeSysfs()
-        for (id, name, watts, range) in [("intel-rapl:0", "package-0", 30.0, UInt64(15_000_000)),
+        for (id, name, watts, range) in [("intel-rapl:0", "package-0", 30.0, packageRange),
                                          ("intel-rapl:0:0", "dram", 6.0, UInt64(65_712_999_613)),
-                                         ("intel-rapl:0:1", "core", 20.0, UInt64(15_000_000))] {
+                                         ("intel-rapl:0:1", "core", 20.0, packageRange)] {
             sysfs.set("/pc/\(id)/name", text: name + "\n")
             sysfs.set("/pc/\(id)/max_energy_range_uj", text: "\(range)\n")
             sysfs.set("/pc/\(id)/energy_uj", .counter(ClockCounter(watts: watts, rangeMicrojoules: range, startMicrojoules: range - 1_000_000)))
@@ -48,7 +51,8 @@ import ProbeTestSupport
     }
 
     @Test func idleBaselineGivesNetEnergy() throws {
-        let result = CLIHarness.run(["exec", "--json", "--idle", "0.6", "--powercap-root", "/pc", "--", "sleep", "0.5"], sysfs: knownPowerTree())
+        let result = CLIHarness.run(["exec", "--json", "--idle", "0.6", "--powercap-root", "/pc", "--", "sleep", "0.5"],
+                                    sysfs: knownPowerTree(packageRange: 65_712_999_613))
         let energy = try #require(try parseJSON(result.stdout)["energy"] as? [String: Any])
         let idle = try #require(energy["idle"] as? [String: Any])
         #expect(abs((idle["medianWatts"] as? Double ?? 0) - 36) / 36 < 0.02)

@@ -57,55 +57,23 @@ enum ExecCommand: Command {
         if meter == nil && idleSeconds > 0 {
             context.stderr.line("perwatt exec: --idle ignored: there is no energy source to measure idle power with.")
         }
-        meter?.start()
-        var idle: IdleBaseline?
-        if let meter, idleSeconds > 0 {
-            idle = IdleBaseline.measure(with: meter, seconds: idleSeconds)
-            if idle == nil {
-                context.stderr.line("perwatt exec: the idle baseline could not be measured (a basis counter failed, or every idle window was untrusted); reporting gross energy only.")
-            }
+        let session = ExecSession(command: command, stdoutToStderr: json, idleSeconds: idleSeconds,
+                                  requestedIntervalSeconds: energy.intervalSeconds)
+        let report: ExecReport
+        switch session.run(meter: meter, noneReason: noneReason, fingerprint: context.fingerprint(),
+                           notice: { context.stderr.line("perwatt exec: \($0)") }) {
+        case .success(let finished): report = finished
+        case .failure(.notFound(let name)):
+            context.stderr.line("perwatt exec: \(name): command not found (searched PATH). Give the full path or check the spelling.")
+            return .commandNotFound
+        case .failure(.notExecutable(let name, let code)):
+            context.stderr.line("perwatt exec: \(name): cannot execute (\(POSIX.describe(code))). Check that it is a program with execute permission.")
+            return .cannotExecute
+        case .failure(.failed(let name, let code)):
+            context.stderr.line("perwatt exec: \(name): could not start (\(POSIX.describe(code))).")
+            return .cannotExecute
         }
-
-        let restoreSignals = POSIX.ignoreInterrupts()
-        let mark = meter?.beginWindow()
-        let start = POSIX.monotonicSeconds()
-        let pid: Int32
-        switch POSIX.spawn(command, stdoutToStderr: json) {
-        case .success(let child): pid = child
-        case .failure(let error):
-            restoreSignals()
-            meter?.stop()
-            switch error {
-            case .notFound(let name):
-                context.stderr.line("perwatt exec: \(name): command not found (searched PATH). Give the full path or check the spelling.")
-                return .commandNotFound
-            case .notExecutable(let name, let code):
-                context.stderr.line("perwatt exec: \(name): cannot execute (\(POSIX.describe(code))). Check that it is a program with execute permission.")
-                return .cannotExecute
-            case .failed(let name, let code):
-                context.stderr.line("perwatt exec: \(name): could not start (\(POSIX.describe(code))).")
-                return .cannotExecute
-            }
-        }
-        let termination = POSIX.wait(pid)
-        let duration = POSIX.monotonicSeconds() - start
-        let window = mark.flatMap { meter?.endWindow($0) }
-        restoreSignals()
-        let statistics = meter?.stop()
-
-        var report = ExecReport(command: command, exitStatus: termination.shellStatus, terminatedBySignal: nil,
-                                durationSeconds: window?.durationSeconds ?? duration, energy: nil,
-                                energyUnavailableReason: noneReason, sampler: nil, fingerprint: context.fingerprint())
-        if case .signaled(let signal) = termination { report.terminatedBySignal = signal }
-        if let window { report.energy = ExecReport.Energy(window: window, idle: idle) }
-        if let statistics {
-            report.sampler = ExecReport.Sampler(intervalSeconds: statistics.intervalSeconds,
-                                                requestedIntervalSeconds: energy.intervalSeconds, samples: statistics.samples,
-                                                cpuSeconds: statistics.cpuSeconds, wallSeconds: statistics.wallSeconds,
-                                                coreFraction: statistics.coreFraction,
-                                                meanReadMicroseconds: statistics.meanReadMicroseconds)
-        }
-        let status = ExitCode(termination.shellStatus)
+        let status = ExitCode(report.exitStatus)
         let encoded = try JSON.encode(report)
         if let outPath {
             do { try OutputFile.write(encoded + "\n", to: outPath) } catch {

@@ -50,19 +50,6 @@ enum KernelsCommand: Command {
 
         """
 
-    struct Report: Encodable {
-        var schema = "perwatt.kernels/1"
-        var threads: Int
-        var minTimeSeconds: Double
-        var repetitions: Int
-        var peakF32FlopsPerSecond: Double?
-        var triadBytesPerSecond: Double?
-        var energyBasis: String?
-        var energyUnavailableReason: String?
-        var kernels: [KernelResult]
-        var fingerprint: Fingerprint
-    }
-
     static func run(_ arguments: [String], context: CLIContext) throws -> ExitCode {
         guard let (options, energy) = try parseCommand(arguments, specs: specs, command: "kernels", help: help,
                                                        stopAtPositional: false, context: context) else { return .success }
@@ -110,40 +97,20 @@ enum KernelsCommand: Command {
         if let warning = try MemoryCheck.check(cases, threads: threads, force: options.has(o.force), availableBytes: context.availableMemoryBytes()) {
             context.stderr.line("perwatt kernels: warning: \(warning)")
         }
-        OpenBLAS.setThreads(threads)
-        if verifyOnly { return try verify(cases, threads: threads, json: options.has(o.json), context: context) }
+        let session = KernelsSession(cases: cases, threads: threads, minTimeSeconds: minTime, repetitions: repetitions)
+        if verifyOnly { return try verify(session, json: options.has(o.json), context: context) }
 
         // Energy first, so a permission problem stops us before minutes of measurement.
         let (meter, noneReason) = try energy.makeMeter(context: context)
-        meter?.start()
-        defer { meter?.stop() }
         let progress = context.stderr.isTerminal
-        if progress { context.stderr.line("measuring machine limits…") }
-        let (peak, triad) = context.machineLimits(threads, min(minTime, 0.5), repetitions)
-        var results: [KernelResult] = []
-        var failed = false
-        for kernel in cases {
-            if progress { context.stderr.line("\(kernel.name)…") }
-            let prepared = try KernelCatalog.prepare(kernel, threads: threads)
-            let outcome = try KernelMeasurement.run(prepared, minTime: minTime, repetitions: repetitions, meter: meter)
-            var result = KernelResult(kernel, outcome.verification)
-            guard outcome.verification.passed else {
-                failed = true
-                results.append(result)
-                continue
-            }
-            result.record(outcome, kernel: kernel, peakFlopsPerSecond: peak)
-            results.append(result)
-        }
-        let report = Report(threads: threads, minTimeSeconds: minTime, repetitions: repetitions, peakF32FlopsPerSecond: peak,
-                            triadBytesPerSecond: triad, energyBasis: meter?.plan.basis, energyUnavailableReason: noneReason,
-                            kernels: results, fingerprint: context.fingerprint())
+        let report = try session.run(meter: meter, noneReason: noneReason, fingerprint: context.fingerprint(),
+                                     machineLimits: context.machineLimits, progress: { if progress { context.stderr.line($0) } })
         if options.has(o.json) {
             context.stdout.line(try JSON.encode(report))
         } else {
             context.stdout.write(render(report))
         }
-        return failed ? .verificationFailed : .success
+        return report.anyFailed ? .verificationFailed : .success
     }
 
     /// Parses a comma-separated list of `AxBx…` with `count` whole numbers from 1 to 1000000 each.
@@ -160,33 +127,25 @@ enum KernelsCommand: Command {
         }
     }
 
-    static func verify(_ cases: [KernelCase], threads: Int, json: Bool, context: CLIContext) throws -> ExitCode {
-        var table = Table(["KERNEL", "MAX ERROR", "RMS ERROR", "OF TOLERANCE", "RESULT"], rightAligned: [1, 2, 3])
-        var results: [KernelResult] = []
-        var failed = 0
-        for kernel in cases {
-            let verification = try KernelCatalog.prepare(kernel, threads: threads).verify()
-            if !verification.passed { failed += 1 }
-            table.add([kernel.name, String(format: "%.2e", verification.maxAbsoluteError), String(format: "%.2e", verification.rmsError),
-                       String(format: "%.3f", verification.worstRatio), verification.passed ? "ok" : "MISMATCH"])
-            results.append(KernelResult(kernel, verification))
-        }
+    static func verify(_ session: KernelsSession, json: Bool, context: CLIContext) throws -> ExitCode {
+        let verification = try session.verify()
         if json {
-            struct VerifyReport: Encodable {
-                var schema = "perwatt.kernels.verify/1"
-                var threads: Int
-                var kernels: [KernelResult]
-            }
-            context.stdout.line(try JSON.encode(VerifyReport(threads: threads, kernels: results)))
+            context.stdout.line(try JSON.encode(verification))
         } else {
+            var table = Table(["KERNEL", "MAX ERROR", "RMS ERROR", "OF TOLERANCE", "RESULT"], rightAligned: [1, 2, 3])
+            for result in verification.kernels {
+                table.add([result.name, String(format: "%.2e", result.maxAbsoluteError), String(format: "%.2e", result.rmsError),
+                           String(format: "%.3f", result.worstToleranceRatio), result.verified ? "ok" : "MISMATCH"])
+            }
             context.stdout.write(table.render())
-            context.stdout.line(failed == 0 ? "\nAll \(cases.count) kernels match their references."
-                                            : "\n\(failed) of \(cases.count) kernels do NOT match their references.")
+            let count = verification.kernels.count
+            context.stdout.line(verification.failures == 0 ? "\nAll \(count) kernels match their references."
+                                                          : "\n\(verification.failures) of \(count) kernels do NOT match their references.")
         }
-        return failed == 0 ? .success : .verificationFailed
+        return verification.failures == 0 ? .success : .verificationFailed
     }
 
-    static func render(_ report: Report) -> String {
+    static func render(_ report: KernelsReport) -> String {
         var out = String(format: "machine limits (measured now, %d threads): f32 FMA peak %.1f GFLOP/s, triad bandwidth %.1f GB/s\n",
                          report.threads, (report.peakF32FlopsPerSecond ?? 0) / 1e9, (report.triadBytesPerSecond ?? 0) / 1e9)
         out += "energy: \(report.energyBasis ?? "none (\(report.energyUnavailableReason ?? "no source"))")\n\n"
