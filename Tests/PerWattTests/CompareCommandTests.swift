@@ -13,7 +13,7 @@ import PowerProbe
         let kernel = KernelCase(.perwatt, .q8_0, m: 1, n: 64, k: 64)
         var record = KernelResult(kernel, Verification(count: 1, maxAbsoluteError: 0, rmsError: 0, worstRatio: 0, worstIndex: 0))
         record.secondsPerCall = times
-        record.medianSecondsPerCall = PowerProbe.median(times)
+        record.medianSecondsPerCall = Statistics.median(times)
         let workload = RunResult.WorkloadRecord(
             model: "tiny", modelName: "Tiny", quantization: "q8_0", layers: 2, parameters: 1, activeParameters: 1, weightBytes: 1,
             kvCacheBytes: 1, promptTokens: 4, outputTokens: 1, decodeContext: 4, projected: true, projection: "test",

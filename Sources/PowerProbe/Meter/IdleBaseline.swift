@@ -44,7 +44,7 @@ public struct IdleBaseline: Sendable, Hashable {
 }
 
 /// Median of a non-empty sample (mean of the two middle values for an even count).
-public func median(_ values: [Double]) -> Double {
+func median(_ values: [Double]) -> Double {
     precondition(!values.isEmpty, "median of an empty sample")
     let sorted = values.sorted()
     let middle = sorted.count / 2

@@ -228,7 +228,7 @@ package struct Comparison: Codable, Sendable {
         for (index, item) in pending.enumerated() where !item.base.isEmpty && !item.new.isEmpty {
             let ratio = item.ratio ?? CompareStatistics.ratioOfMedians(base: item.base, new: item.new, baseRuns: baseRuns, newRuns: newRuns)
             rows.append(Row(name: item.name, metric: item.metric, unit: item.unit, direction: item.direction,
-                            baseMedian: PowerProbe.median(item.base), newMedian: PowerProbe.median(item.new),
+                            baseMedian: Statistics.median(item.base), newMedian: Statistics.median(item.new),
                             baseSamples: item.base.count, newSamples: item.new.count, ratio: ratio, p: pValues[index],
                             adjustedP: adjusted[index], band: item.band,
                             verdict: CompareStatistics.verdict(ratio: ratio, adjustedP: adjusted[index], direction: item.direction,

@@ -39,16 +39,16 @@ package struct EvalScores: Codable, Sendable {
         accuracy = Statistics.wilson(correct: right, n: n)
         let latencies = queries.compactMap(\.latencySeconds)
         if !latencies.isEmpty {
-            medianLatencySeconds = PowerProbe.median(latencies)
+            medianLatencySeconds = Statistics.median(latencies)
             p90LatencySeconds = Statistics.quantile(latencies, 0.9)
         }
         let ttft = queries.compactMap(\.timeToFirstTokenSeconds)
-        if !ttft.isEmpty { medianTimeToFirstTokenSeconds = PowerProbe.median(ttft) }
+        if !ttft.isEmpty { medianTimeToFirstTokenSeconds = Statistics.median(ttft) }
         let decodeRates = queries.compactMap { q -> Double? in
             guard let tokens = q.outputTokens, tokens > 1, let latency = q.latencySeconds, let first = q.timeToFirstTokenSeconds, latency > first else { return nil }
             return Double(tokens - 1) / (latency - first)
         }
-        if !decodeRates.isEmpty { medianDecodeTokensPerSecond = PowerProbe.median(decodeRates) }
+        if !decodeRates.isEmpty { medianDecodeTokensPerSecond = Statistics.median(decodeRates) }
         let prompts = queries.compactMap(\.promptTokens), outputs = queries.compactMap(\.outputTokens)
         if prompts.count == queries.count && !prompts.isEmpty { meanPromptTokens = Double(prompts.reduce(0, +)) / Double(prompts.count) }
         if outputs.count == queries.count && !outputs.isEmpty { meanOutputTokens = Double(outputs.reduce(0, +)) / Double(outputs.count) }
@@ -90,8 +90,7 @@ package struct EvalScores: Codable, Sendable {
             draws.append(figures((0..<samples.count).map { _ in samples[Int(generator.next() % UInt64(samples.count))] }))
         }
         func estimate(_ value: Double, _ values: [Double]) -> Estimate {
-            let finite = values.filter(\.isFinite)
-            return Estimate(value: value, low: Statistics.quantile(finite, 0.025), high: Statistics.quantile(finite, 0.975))
+            return Statistics.percentileInterval(value, draws: values)
         }
         joulesPerQuery = estimate(point.j, draws.map(\.j))
         if let net = point.net { netJoulesPerQuery = estimate(net, draws.compactMap(\.net)) }

@@ -219,7 +219,7 @@ package struct KernelResult: Codable, Sendable {
     /// Fills the timing and energy figures from a measurement that verified.
     package mutating func record(_ outcome: KernelMeasurement.Outcome, kernel: KernelCase, peakFlopsPerSecond: Double?) {
         guard !outcome.secondsPerCall.isEmpty else { return }
-        let median = PowerProbe.median(outcome.secondsPerCall)
+        let median = Statistics.median(outcome.secondsPerCall)
         secondsPerCall = outcome.secondsPerCall
         medianSecondsPerCall = median
         gflopsPerSecond = kernel.flops / median / 1e9
@@ -231,7 +231,7 @@ package struct KernelResult: Codable, Sendable {
             energyUnavailableReason = "\(outcome.untrustedWindows) of \(outcome.secondsPerCall.count) windows stayed untrusted after \(KernelMeasurement.untrustedRetries) re-measurements each: no energy figure"
         }
         if let joules = outcome.joulesPerCall {
-            let perCall = PowerProbe.median(joules)
+            let perCall = Statistics.median(joules)
             joulesPerCall = perCall
             joulesPerCallByRepetition = joules
             joulesPerGFLOP = perCall / (kernel.flops / 1e9)

@@ -180,8 +180,8 @@ package enum Scoring {
             for kernel in kernels {
                 let s = samples[kernel]!
                 let indices = pick(s)
-                result[kernel] = (PowerProbe.median(indices.map { s.secondsPerCall[$0] }),
-                                  s.joulesPerCall.map { joules in PowerProbe.median(indices.map { joules[$0] }) })
+                result[kernel] = (Statistics.median(indices.map { s.secondsPerCall[$0] }),
+                                  s.joulesPerCall.map { joules in Statistics.median(indices.map { joules[$0] }) })
             }
             return result
         }
@@ -216,8 +216,7 @@ package enum Scoring {
             draws.append(figures(accuracy: drawAccuracy, tokens: drawTokens, perCall: perCall))
         }
         func estimate(_ value: Double, _ key: (Figures) -> Double) -> Estimate {
-            let values = draws.map(key).filter(\.isFinite)
-            return Estimate(value: value, low: Statistics.quantile(values, 0.025), high: Statistics.quantile(values, 0.975))
+            Statistics.percentileInterval(value, draws: draws.map(key))
         }
         var score = Score(model: f.model, quantization: f.quantization, benchmark: f.benchmark, fixture: fixture.origin, scheme: f.scheme, n: n,
                           accuracy: Statistics.wilson(correct: right, n: n), tokenCounts: source,

@@ -132,8 +132,8 @@ package struct RunSession {
             for part in workload.parts { try measure(part.kernel) }
             if interrupted() { break }
             var record = RunResult.WorkloadRecord(workload, memoryBytes: memory)
-            let time = WorkloadCost.project(workload) { measured[$0].map { median($0.secondsPerCall) } }
-            let joules = WorkloadCost.project(workload) { measured[$0]?.joulesPerCall.map(median) }
+            let time = WorkloadCost.project(workload) { measured[$0].map { Statistics.median($0.secondsPerCall) } }
+            let joules = WorkloadCost.project(workload) { measured[$0]?.joulesPerCall.map(Statistics.median) }
             record.prefillSeconds = time?.prefill
             record.decodeSecondsPerToken = time?.decode
             record.prefillJoules = joules?.prefill

@@ -14,7 +14,7 @@ package enum CompareStatistics {
     /// them as independent would hide the drift between runs and make the interval too narrow.
     package static func ratioOfMedians(base: [Double], new: [Double], baseRuns: [Int]? = nil, newRuns: [Int]? = nil,
                                draws: Int = 2000, seed: UInt64 = 0xC0FFEE) -> Estimate {
-        let point = PowerProbe.median(new) / PowerProbe.median(base)
+        let point = Statistics.median(new) / Statistics.median(base)
         var generator = SplitMix64(seed: seed)
         let (baseClusters, newClusters) = (clusters(base, baseRuns), clusters(new, newRuns))
         var ratios: [Double] = []
@@ -24,8 +24,7 @@ package enum CompareStatistics {
             let n = resampledMedian(newClusters, using: &generator)
             ratios.append(n / b)
         }
-        let finite = ratios.filter(\.isFinite)
-        return Estimate(value: point, low: Statistics.quantile(finite, 0.025), high: Statistics.quantile(finite, 0.975))
+        return Statistics.percentileInterval(point, draws: ratios)
     }
 
     /// IPJ (or IPW) of NEW over BASE, accuracy / median cost per query on each side, when both sides
@@ -40,8 +39,8 @@ package enum CompareStatistics {
                                       baseRuns: [Int]? = nil, newRuns: [Int]? = nil, draws: Int = 2000, seed: UInt64 = 0x1B7) -> Estimate {
         let n = min(baseCorrect.count, newCorrect.count)
         func accuracy(_ hits: Int) -> Double { Double(hits) / Double(n) }
-        let point = accuracy(newCorrect.prefix(n).filter { $0 }.count) / PowerProbe.median(newCost)
-            / (accuracy(baseCorrect.prefix(n).filter { $0 }.count) / PowerProbe.median(baseCost))
+        let point = accuracy(newCorrect.prefix(n).filter { $0 }.count) / Statistics.median(newCost)
+            / (accuracy(baseCorrect.prefix(n).filter { $0 }.count) / Statistics.median(baseCost))
         var generator = SplitMix64(seed: seed)
         let (baseClusters, newClusters) = (clusters(baseCost, baseRuns), clusters(newCost, newRuns))
         var ratios: [Double] = []
@@ -59,7 +58,7 @@ package enum CompareStatistics {
         }
         let finite = ratios.filter(\.isFinite)
         guard n > 0, !finite.isEmpty else { return Estimate(value: point, low: .nan, high: .nan) }
-        return Estimate(value: point, low: Statistics.quantile(finite, 0.025), high: Statistics.quantile(finite, 0.975))
+        return Statistics.percentileInterval(point, draws: finite)
     }
 
     /// `values` split into consecutive groups of `sizes` (one per pooled run), or one group when the
@@ -81,7 +80,7 @@ package enum CompareStatistics {
             let cluster = clusters.count == 1 ? clusters[0] : clusters[Int.random(in: 0..<clusters.count, using: &generator)]
             for _ in cluster.indices { values.append(cluster[Int.random(in: 0..<cluster.count, using: &generator)]) }
         }
-        return PowerProbe.median(values)
+        return Statistics.median(values)
     }
 
     /// Mann–Whitney U test (two-sided) of `x` against `y`: U of x (ties get average ranks) and the

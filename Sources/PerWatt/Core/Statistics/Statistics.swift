@@ -13,6 +13,8 @@ package struct Estimate: Codable, Sendable, Hashable {
     }
 }
 
+/// The one home of perwatt's statistics: estimates and intervals here, the tests and bootstraps that
+/// compare two results in `CompareStatistics`, the seeded generator in `SplitMix64`.
 package enum Statistics {
     /// z for a two-sided 95% interval.
     package static let z95 = 1.959963984540054
@@ -30,6 +32,21 @@ package enum Statistics {
         return Estimate(value: p, low: max(0, center - half), high: min(1, center + half))
     }
 
+    /// Median of a non-empty sample (mean of the two middle values for an even count).
+    package static func median(_ values: [Double]) -> Double {
+        precondition(!values.isEmpty, "median of an empty sample")
+        let sorted = values.sorted()
+        let middle = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+    }
+
+    /// `value` with the percentile 95% interval (2.5% and 97.5% quantiles) of its bootstrap `draws`;
+    /// draws that are not finite (a resample with zero cost) are left out.
+    package static func percentileInterval(_ value: Double, draws: [Double]) -> Estimate {
+        let finite = draws.filter(\.isFinite)
+        return Estimate(value: value, low: quantile(finite, 0.025), high: quantile(finite, 0.975))
+    }
+
     /// The q-quantile (0…1) of a sample, linear between order statistics.
     package static func quantile(_ values: [Double], _ q: Double) -> Double {
         let sorted = values.sorted()
@@ -38,18 +55,5 @@ package enum Statistics {
         let lower = Int(position.rounded(.down))
         let upper = min(lower + 1, sorted.count - 1)
         return sorted[lower] + (sorted[upper] - sorted[lower]) * (position - Double(lower))
-    }
-}
-
-/// A small deterministic generator (SplitMix64) so bootstrap intervals repeat run to run.
-package struct SplitMix64: RandomNumberGenerator {
-    package var state: UInt64
-    package init(seed: UInt64) { state = seed }
-    package mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
