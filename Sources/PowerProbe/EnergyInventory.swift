@@ -48,7 +48,7 @@ public struct EnergyInventory: Sendable {
         case .sources(let kinds)?: kinds.contains(.nvml)
         }
         guard needsNVML else {
-            let nvml = NVMLInventory(unavailableReason: "not queried: --energy \(selection.map { "\($0)" } ?? "") is decided without it",
+            let nvml = NVMLInventory(unavailableReason: "not queried: the selection \(selection.map { "\($0)" } ?? "") is decided without it",
                                      gpus: [], visibilityNote: nil)
             return EnergyInventory(environment: environment, powercap: powercap, hwmon: hwmon, nvml: nvml, nvmlLibrary: nil)
         }

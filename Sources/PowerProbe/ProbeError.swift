@@ -69,7 +69,6 @@ public enum ProbeError: Error, Sendable, Hashable, CustomStringConvertible {
                       or, for a group instead of everyone: sudo chgrp GROUP ... && sudo chmod g+r ...
                     - make that permanent with a udev rule, e.g. in /etc/udev/rules.d/70-perwatt-rapl.rules:
                         SUBSYSTEM=="powercap", ACTION=="add", RUN+="/bin/chmod o+r /sys%p/energy_uj"
-                    - or measure without energy: --energy none (time and FLOP figures still work).
                 """
         case .missingFile(let path):
             return "\(path) does not exist; the zone or sensor is incomplete (is the driver loaded?)."
@@ -85,18 +84,18 @@ public enum ProbeError: Error, Sendable, Hashable, CustomStringConvertible {
             default:
                 why = errno.description
             }
-            return "cannot read \(path): \(why). Use --energy none to measure without energy, or choose another source with --energy."
+            return "cannot read \(path): \(why)."
         case .malformed(let path, let content, let expected):
             let shown = content.count > 40 ? String(content.prefix(40)) + "…" : content
-            return "\(path) holds \"\(shown)\", expected \(expected). The file is not what the kernel documents; check the --powercap-root/--hwmon-root you gave, or report the driver."
+            return "\(path) holds \"\(shown)\", expected \(expected). The file is not what the kernel documents."
         case .notRegularFile(let path, let kind):
-            return "\(path) is \(kind), not a regular file: sysfs energy and power attributes are regular files, so this tree is not the kernel's. Check the --powercap-root/--hwmon-root you gave."
+            return "\(path) is \(kind), not a regular file: sysfs energy and power attributes are regular files, so this tree is not the kernel's."
         case .counterAboveRange(let path, let value, let range):
-            return "\(path) read \(value) µJ, above its max_energy_range_uj of \(range); the counter cannot be trusted. Use another --energy source."
+            return "\(path) read \(value) µJ, above its max_energy_range_uj of \(range); the counter cannot be trusted."
         case .sourceUnavailable(let source, let reason):
-            return "energy source \(source.rawValue) was asked for but is not available: \(reason). Use --energy auto to take what is present, or --energy none."
+            return "energy source \(source.rawValue) was asked for but is not available: \(reason)."
         case .nvml(let function, let code, let message):
-            return "NVML \(function) failed with code \(code) (\(message)). Check the NVIDIA driver (nvidia-smi), or use --energy none."
+            return "NVML \(function) failed with code \(code) (\(message)). Check the NVIDIA driver (nvidia-smi)."
         }
     }
 }

@@ -143,7 +143,7 @@ public enum PerWattCLI {
 
     /// Maps a probe error to its exit status and prints it.
     static func report(_ error: ProbeError, command: String, context: CLIContext) -> ExitCode {
-        context.stderr.line(Message.sanitized("perwatt \(command): \(error)"))
+        context.stderr.line(Message.sanitized("perwatt \(command): \(error.explained)"))
         switch error {
         case .permissionDenied: return .permissionDenied
         default: return .energyUnavailable

@@ -1,8 +1,5 @@
-#if canImport(Glibc)
+// Linux with glibc only (the sysfs and /proc paths read here are Linux's; Musl is not a target).
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// An error number from a failed system call.
 public struct Errno: Error, Hashable, Sendable, CustomStringConvertible {

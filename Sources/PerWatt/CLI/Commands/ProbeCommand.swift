@@ -59,7 +59,7 @@ enum ProbeCommand: Command {
                                         failure: failure, ceiling: ceiling, fingerprint: fingerprint))
         }
         if let failure {
-            if !options.has(o.json) { context.stderr.line("perwatt probe: \(failure)") }
+            if !options.has(o.json) { context.stderr.line("perwatt probe: \(failure.explained)") }
             return failure.isPermissionError ? .permissionDenied : .energyUnavailable
         }
         guard options.has(o.watch) else { return .success }
@@ -191,7 +191,7 @@ enum ProbeCommand: Command {
         if !problems.isEmpty {
             out += "\nProblems\n"
             for (id, problem) in problems {
-                let first = "\(problem)".split(separator: "\n").first.map(String.init) ?? ""
+                let first = problem.explained.split(separator: "\n").first.map(String.init) ?? ""
                 out += "  \(id): \(first)\n"
             }
         }

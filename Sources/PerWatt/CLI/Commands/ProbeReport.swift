@@ -83,7 +83,7 @@ struct ProbeReport: Encodable {
         basis = plan?.basis
         source = plan?.source
         if let failure {
-            energyUnavailableReason = "\(failure)"
+            energyUnavailableReason = failure.explained
         } else if plan == nil {
             energyUnavailableReason = selection == .none ? "--energy none" : ProbeCommand.noneReason(inventory)
         }
@@ -96,21 +96,21 @@ struct ProbeReport: Encodable {
                  parent: zone.parentID, path: zone.directory, rangeMicrojoules: zone.rangeMicrojoules,
                  energyMicrojoules: zone.energyMicrojoules,
                  wrapSecondsAtCeiling: zone.rangeMicrojoules.map { Double($0) / 1e6 / ceilingWatts },
-                 readable: zone.isReadable, error: zone.problem.map { "\($0)" }, role: zone.role.description,
+                 readable: zone.isReadable, error: zone.problem.map(\.explained), role: zone.role.description,
                  inBasis: zone.role == .basis)
         })
         hwmon = HwmonReport(root: inventory.hwmon.root, rootExists: inventory.hwmon.rootExists, basis: inventory.hwmon.basis,
                             noBasisReason: inventory.hwmon.noBasisReason, sensors: inventory.hwmon.sensors.map { sensor in
             Sensor(id: sensor.id, chip: sensor.chip, kind: sensor.kind.rawValue, label: sensor.label, path: sensor.file,
                    value: sensor.value, unit: sensor.kind == .energy ? "µJ" : "µW", readable: sensor.problem == nil,
-                   error: sensor.problem.map { "\($0)" }, inBasis: sensor.inBasis)
+                   error: sensor.problem.map(\.explained), inBasis: sensor.inBasis)
         })
         nvml = NVMLReport(available: inventory.nvml.unavailableReason == nil,
                           unavailableReason: inventory.nvml.unavailableReason,
                           visibilityNote: inventory.nvml.visibilityNote, basis: inventory.nvml.basis,
                           gpus: inventory.nvml.gpus.map { gpu in
             GPU(index: gpu.index, name: gpu.name, uuid: gpu.uuid,
-                measurement: gpu.hasEnergyCounter ? "energy-counter" : "integrated-power", error: gpu.problem.map { "\($0)" })
+                measurement: gpu.hasEnergyCounter ? "energy-counter" : "integrated-power", error: gpu.problem.map(\.explained))
         })
     }
 }

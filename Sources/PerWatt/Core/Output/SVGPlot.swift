@@ -133,9 +133,3 @@ package struct SVGPlot {
 
     private func f(_ value: Double) -> String { String(format: "%.1f", value.isFinite ? value : 0) }
 }
-
-/// Escapes text for HTML and SVG.
-package func escape(_ text: String) -> String {
-    text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-        .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
-}

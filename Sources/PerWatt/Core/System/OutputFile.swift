@@ -1,9 +1,6 @@
 import Foundation
-#if canImport(Glibc)
+// Linux with glibc only (the sysfs and /proc paths read here are Linux's; Musl is not a target).
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// A result that could not be written: the path and a plain sentence saying why (exit 74).
 package struct OutputError: Error, Sendable, CustomStringConvertible {

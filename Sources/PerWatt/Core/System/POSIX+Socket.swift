@@ -1,8 +1,5 @@
-#if canImport(Glibc)
+// Linux with glibc only (the sysfs and /proc paths read here are Linux's; Musl is not a target).
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// TCP client sockets for `perwatt eval`'s HTTP client: blocking I/O bounded by `poll` deadlines,
 /// so a request that waits on the server costs no CPU here.

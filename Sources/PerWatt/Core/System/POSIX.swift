@@ -1,8 +1,5 @@
-#if canImport(Glibc)
+// Linux with glibc only (the sysfs and /proc paths read here are Linux's; Musl is not a target).
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import Synchronization
 
 /// Every libc call the PerWatt target makes goes through here.
