@@ -2,6 +2,8 @@ import Foundation
 import Testing
 import ProbeTestSupport
 
+@testable import PerWattCore
+
 /// A few runs of the built `perwatt` binary, checking exit codes and stream separation.
 @Suite(.serialized) struct BinaryTests {
     static let binary: String = {
@@ -39,8 +41,12 @@ import ProbeTestSupport
         process.waitUntilExit()
     }
 
-    @Test func binaryExists() {
+    @Test func theBuiltBinaryRunsAndNamesItsVersionAndTarget() throws {
         #expect(FileManager.default.isExecutableFile(atPath: Self.binary), "perwatt not built at \(Self.binary)")
+        let result = try run(["--version"])
+        #expect(result.status == 0)
+        #expect(result.stdout.hasPrefix("perwatt \(PerWattRelease.version) (kernels built for "), "\(result.stdout)")
+        #expect(try run(["no-such-command"]).status == 64)
     }
 
     @Test func probeOnAFakeTree() throws {

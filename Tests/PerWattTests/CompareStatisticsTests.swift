@@ -35,19 +35,24 @@ import Testing
 
     @Test func mcNemarExact() {
         // b = 1, c = 9: P[X ≤ 1] for Binomial(10, ½) = 11/1024; two-sided 22/1024.
-        #expect(abs(CompareStatistics.mcNemarExact(b: 1, c: 9) - 22.0 / 1024) < 1e-12)
+        expectClose(CompareStatistics.mcNemarExact(b: 1, c: 9), 22.0 / 1024)
         #expect(CompareStatistics.mcNemarExact(b: 5, c: 5) == 1)
         #expect(CompareStatistics.mcNemarExact(b: 0, c: 0) == 1)
         // b = 0, c = 6: 2 · (½)⁶.
-        #expect(abs(CompareStatistics.mcNemarExact(b: 0, c: 6) - 2.0 / 64) < 1e-12)
+        expectClose(CompareStatistics.mcNemarExact(b: 0, c: 6), 2.0 / 64)
     }
 
     @Test func bootstrapRatioIsSeededAndExactForConstantSamples() {
         let constant = CompareStatistics.ratioOfMedians(base: [1, 1, 1], new: [1.1, 1.1, 1.1])
-        #expect(abs(constant.value - 1.1) < 1e-12 && abs(constant.low - 1.1) < 1e-12 && abs(constant.high - 1.1) < 1e-12)
+        for endpoint in [constant.value, constant.low, constant.high] { expectClose(endpoint, 1.1) }
         let base = [1.00, 1.02, 0.98, 1.01, 0.99], new = [0.99, 1.01, 1.00, 1.02, 0.98]
         let first = CompareStatistics.ratioOfMedians(base: base, new: new)
-        #expect(first == CompareStatistics.ratioOfMedians(base: base, new: new))
+        // The seed decides the draws: another seed gives another interval (same point).
+        // (Twenty spread values, so that the percentile endpoints are not pinned to a few order statistics.)
+        let wideBase = (0..<20).map { 1 + Double($0 * 7 % 20) * 0.003 }, wideNew = (0..<20).map { 1.01 + Double($0 * 3 % 20) * 0.004 }
+        let seeded = CompareStatistics.ratioOfMedians(base: wideBase, new: wideNew)
+        let other = CompareStatistics.ratioOfMedians(base: wideBase, new: wideNew, seed: 1)
+        #expect(other.value == seeded.value && (other.low, other.high) != (seeded.low, seeded.high))
         // Resampled medians stay within each sample's range, so the ratio does too.
         #expect(first.low >= 0.98 / 1.02 - 1e-12 && first.high <= 1.02 / 0.98 + 1e-12 && first.value == 1)
     }
@@ -102,8 +107,9 @@ import Testing
         }
         let result = CompareStatistics.pairedEfficiency(correct, cost)
         let ratio: Estimate = result.0, p: Double = result.1
-        #expect(abs(ratio.value - 2) < 1e-12 && abs(ratio.low - 2) < 1e-12 && abs(ratio.high - 2) < 1e-12)
-        #expect(abs(p - 2.0 / 2001) < 1e-15 && abs(result.3 / result.2 - 2) < 1e-12)
+        for endpoint in [ratio.value, ratio.low, ratio.high] { expectClose(endpoint, 2) }
+        expectClose(p, 2.0 / 2001, "p")
+        expectClose(result.3 / result.2, 2)
     }
 
     @Test func noiseIsNeverARegressionAndATenPercentSlowdownIs() {
@@ -113,7 +119,9 @@ import Testing
         let noiseRatio = CompareStatistics.ratioOfMedians(base: base, new: noise)
         let noiseP = CompareStatistics.mannWhitney(base, noise).p
         let quiet = CompareStatistics.verdict(ratio: noiseRatio, adjustedP: noiseP, direction: .smallerIsBetter, band: 0.03, samples: (5, 5))
-        #expect(quiet == .unchanged || quiet == .inconclusive, "\(quiet)")
+        // Seeded, so one verdict: the interval of the ratio does not lie inside the 3% band with five
+        // repetitions, and nothing is significant, so it is inconclusive, never regressed.
+        #expect(quiet == .inconclusive, "\(quiet) with interval \(noiseRatio.low)–\(noiseRatio.high), p \(noiseP)")
         // 10% slower (time, smaller is better): significant and wholly beyond the 3% band.
         let slow = base.map { $0 * 1.1 }
         let slowRatio = CompareStatistics.ratioOfMedians(base: base, new: slow)
