@@ -1,3 +1,4 @@
+import Foundation
 // swift-tools-version:6.0
 //
 // perwatt: accuracy per joule and per watt, measured on local hardware.
@@ -20,7 +21,6 @@
 // kernels were compiled to use. Each required extension reaches the code as a
 // `PERWATT_REQUIRE_<FLAG>` compilation condition.
 import PackageDescription
-import Foundation
 
 /// ISA extensions, by their /proc/cpuinfo names, that LLVM may emit for a target CPU.
 /// Keep in sync with `BuildTarget.requiredFlags` in Sources/PerWatt/Core/BuildTarget.swift.
@@ -33,10 +33,16 @@ let isaFlags = [
     "avx512_bf16", "avx512_fp16", "amx_tile", "amx_bf16", "amx_int8",
 ]
 let v2 = ["pni", "ssse3", "sse4_1", "sse4_2", "popcnt", "cx16", "lahf_lm"]
-let v3 = v2 + ["avx", "avx2", "fma", "f16c", "bmi1", "bmi2", "abm", "movbe", "xsave",
-               "aes", "pclmulqdq", "rdrand"]
-let v4 = v3 + ["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl", "adx", "rdseed",
-               "clflushopt", "clwb"]
+let v3 =
+    v2 + [
+        "avx", "avx2", "fma", "f16c", "bmi1", "bmi2", "abm", "movbe", "xsave",
+        "aes", "pclmulqdq", "rdrand",
+    ]
+let v4 =
+    v3 + [
+        "avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl", "adx", "rdseed",
+        "clflushopt", "clwb",
+    ]
 
 struct TargetChoice {
     var name: String
@@ -56,20 +62,21 @@ func hostFlags() -> Set<String> {
 
 func chooseTarget() -> TargetChoice {
     #if arch(x86_64)
-    let requested = ProcessInfo.processInfo.environment["PERWATT_TARGET_CPU"] ?? "native"
-    switch requested {
-    case "native":
-        let host = hostFlags()
-        return TargetChoice(name: "native", llvmCPU: "native", required: isaFlags.filter(host.contains))
-    case "x86-64-v4": return TargetChoice(name: requested, llvmCPU: "skylake-avx512", required: v4)
-    case "x86-64-v3": return TargetChoice(name: requested, llvmCPU: "haswell", required: v3)
-    case "x86-64-v2": return TargetChoice(name: requested, llvmCPU: "nehalem", required: v2)
-    case "baseline": return TargetChoice(name: requested, llvmCPU: nil, required: [])
-    default:
-        fatalError("PERWATT_TARGET_CPU=\(requested) is not one of: native, x86-64-v4, x86-64-v3, x86-64-v2, baseline")
-    }
+        let requested = ProcessInfo.processInfo.environment["PERWATT_TARGET_CPU"] ?? "native"
+        switch requested {
+        case "native":
+            let host = hostFlags()
+            return TargetChoice(name: "native", llvmCPU: "native", required: isaFlags.filter(host.contains))
+        case "x86-64-v4": return TargetChoice(name: requested, llvmCPU: "skylake-avx512", required: v4)
+        case "x86-64-v3": return TargetChoice(name: requested, llvmCPU: "haswell", required: v3)
+        case "x86-64-v2": return TargetChoice(name: requested, llvmCPU: "nehalem", required: v2)
+        case "baseline": return TargetChoice(name: requested, llvmCPU: nil, required: [])
+        default:
+            fatalError(
+                "PERWATT_TARGET_CPU=\(requested) is not one of: native, x86-64-v4, x86-64-v3, x86-64-v2, baseline")
+        }
     #else
-    return TargetChoice(name: "baseline", llvmCPU: nil, required: [])
+        return TargetChoice(name: "baseline", llvmCPU: nil, required: [])
     #endif
 }
 
@@ -136,8 +143,10 @@ let package = Package(
         ),
         .testTarget(name: "PowerProbeTests", dependencies: ["PowerProbe", "ProbeTestSupport"]),
         .testTarget(name: "KernelBenchTests", dependencies: ["KernelBench"], exclude: ["Vectors"]),
-        .testTarget(name: "PerWattTests", dependencies: ["PerWattCore", "PerWattCLI", "PowerProbe", "KernelBench", "ProbeTestSupport"],
-                    exclude: ["Snapshots"]),
+        .testTarget(
+            name: "PerWattTests",
+            dependencies: ["PerWattCore", "PerWattCLI", "PowerProbe", "KernelBench", "ProbeTestSupport"],
+            exclude: ["Snapshots"]),
     ],
     swiftLanguageModes: [.v6]
 )

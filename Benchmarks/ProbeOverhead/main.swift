@@ -23,15 +23,18 @@ if !inventory.isUsable && argument("--powercap-root") == nil {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("perwatt-bench-\(getpid())")
     temporary = dir
     let zones: [(String, String)] = [
-        ("intel-rapl:0", "package-0"), ("intel-rapl:0:0", "core"), ("intel-rapl:0:1", "uncore"), ("intel-rapl:0:2", "dram"),
-        ("intel-rapl:1", "package-1"), ("intel-rapl:1:0", "core"), ("intel-rapl:1:1", "uncore"), ("intel-rapl:1:2", "dram"),
+        ("intel-rapl:0", "package-0"), ("intel-rapl:0:0", "core"), ("intel-rapl:0:1", "uncore"),
+        ("intel-rapl:0:2", "dram"),
+        ("intel-rapl:1", "package-1"), ("intel-rapl:1:0", "core"), ("intel-rapl:1:1", "uncore"),
+        ("intel-rapl:1:2", "dram"),
         ("intel-rapl:2", "psys"),
     ]
     for (id, name) in zones {
         let zone = dir.appendingPathComponent(id)
         try FileManager.default.createDirectory(at: zone, withIntermediateDirectories: true)
         try "\(name)\n".write(to: zone.appendingPathComponent("name"), atomically: true, encoding: .utf8)
-        try "262143328850\n".write(to: zone.appendingPathComponent("max_energy_range_uj"), atomically: true, encoding: .utf8)
+        try "262143328850\n".write(
+            to: zone.appendingPathComponent("max_energy_range_uj"), atomically: true, encoding: .utf8)
         try "123456789\n".write(to: zone.appendingPathComponent("energy_uj"), atomically: true, encoding: .utf8)
     }
     root = dir.path
@@ -52,10 +55,14 @@ for intervalMs in [100.0, 10.0, 1.0] {
     Thread.sleep(forTimeInterval: intervalMs == 100 ? seconds : min(seconds, 3))
     guard let stats = meter.stop() else { fatalError("sampler did not run") }
     results.append((intervalMs, stats.coreFraction))
-    print(String(format: "%6.0f ms  %8d  %9.2f  %17.3f  %12.1f  %13.4f%%", intervalMs, stats.samples, stats.wallSeconds,
-                 stats.cpuSeconds * 1000, stats.meanReadMicroseconds, stats.coreFraction * 100))
+    print(
+        String(
+            format: "%6.0f ms  %8d  %9.2f  %17.3f  %12.1f  %13.4f%%", intervalMs, stats.samples, stats.wallSeconds,
+            stats.cpuSeconds * 1000, stats.meanReadMicroseconds, stats.coreFraction * 100))
 }
 let atDefault = results[0].1 * 100
 print("")
-print(String(format: "overhead at the default 100 ms interval: %.4f%% of one core (target < 0.5%%): %@",
-             atDefault, atDefault < 0.5 ? "met" : "NOT MET"))
+print(
+    String(
+        format: "overhead at the default 100 ms interval: %.4f%% of one core (target < 0.5%%): %@",
+        atDefault, atDefault < 0.5 ? "met" : "NOT MET"))

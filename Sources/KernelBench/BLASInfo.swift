@@ -27,9 +27,10 @@ public struct BLASInfo: Sendable, Hashable, Codable {
         case 2: parallel = "openmp"
         case let other: parallel = "unknown (\(other))"
         }
-        return BLASInfo(config: openblas_get_config().map { String(cString: $0) }?.trimmingCharacters() ?? "",
-                        coreName: openblas_get_corename().map { String(cString: $0) } ?? "",
-                        threads: Int(openblas_get_num_threads()), parallel: parallel)
+        return BLASInfo(
+            config: openblas_get_config().map { String(cString: $0) }?.trimmingCharacters() ?? "",
+            coreName: openblas_get_corename().map { String(cString: $0) } ?? "",
+            threads: Int(openblas_get_num_threads()), parallel: parallel)
     }
 }
 

@@ -60,7 +60,8 @@ public struct KernelCase: Sendable, Hashable {
             let prefix = implementation == .openblas ? "openblas.s\(operationName)" : operationName
             return "\(prefix).\(precision.rawValue).\(m)x\(n)x\(k)"
         case .attention(let s):
-            return "\(operationName).\(precision.rawValue).t\(s.queries).l\(s.keys).h\(s.heads).kv\(s.kvHeads).d\(s.headDim)"
+            return
+                "\(operationName).\(precision.rawValue).t\(s.queries).l\(s.keys).h\(s.heads).kv\(s.kvHeads).d\(s.headDim)"
                 + (s.causal ? "" : ".full")
         }
     }
@@ -101,12 +102,16 @@ public struct KernelCase: Sendable, Hashable {
             let verification = m * verifiedColumns * (16 + 4) + verifiedColumns * rowBytes
             return inputs + outputs + verification + workers * 4 * (64 * k + 64 * 64)
         case .attention(let s):
-            let (t, l, h, hkv, d) = (Double(s.queries), Double(s.keys), Double(s.heads), Double(s.kvHeads), Double(s.headDim))
+            let (t, l, h, hkv, d) = (
+                Double(s.queries), Double(s.keys), Double(s.heads), Double(s.kvHeads), Double(s.headDim)
+            )
             let group = h / max(hkv, 1)
             let inputs = 2 * 4 * t * h * d + 3 * 4 * l * hkv * d
             let outputs = 2 * 4 * t * h * d
             let checkedHeads = min(hkv, 2)
-            let verification = checkedHeads * (2 * 4 * t * group * d + 2 * 4 * l * d + 16 * t * group * d + 8 * l) + 20 * checkedHeads * t * group * d
+            let verification =
+                checkedHeads * (2 * 4 * t * group * d + 2 * 4 * l * d + 16 * t * group * d + 8 * l) + 20 * checkedHeads
+                * t * group * d
             return inputs + outputs + verification + workers * 4 * (2 * l * d + 64 * (d + 64))
         }
     }
@@ -212,12 +217,17 @@ final class PreparedAttention: PreparedKernel, @unchecked Sendable {
     }
 
     func run() {
-        q.withUnsafeBufferPointer { q in k.withUnsafeBufferPointer { k in v.withUnsafeBufferPointer { v in
-            output.withUnsafeMutableBufferPointer { o in
-                AttentionKernel.run(q: q.baseAddress!, k: k.baseAddress!, v: v.baseAddress!, out: o.baseAddress!,
-                                    shape: shape, threads: threads)
+        q.withUnsafeBufferPointer { q in
+            k.withUnsafeBufferPointer { k in
+                v.withUnsafeBufferPointer { v in
+                    output.withUnsafeMutableBufferPointer { o in
+                        AttentionKernel.run(
+                            q: q.baseAddress!, k: k.baseAddress!, v: v.baseAddress!, out: o.baseAddress!,
+                            shape: shape, threads: threads)
+                    }
+                }
             }
-        } } }
+        }
     }
 
     /// Runs the full call, then checks the heads of the first and the last KV head against the
@@ -233,9 +243,14 @@ final class PreparedAttention: PreparedKernel, @unchecked Sendable {
         let (t, l, d, h, hkv) = (shape.queries, shape.keys, shape.headDim, shape.heads, shape.kvHeads)
         let group = h / hkv
         let sub = try AttentionShape(queries: t, keys: l, heads: group, kvHeads: 1, headDim: d, causal: shape.causal)
-        var actual: [Float] = [], values: [Double] = [], magnitudes: [Double] = []
+        var actual: [Float] = []
+        var values: [Double] = []
+        var magnitudes: [Double] = []
         for kvHead in Set([0, hkv - 1]).sorted() {
-            var subQ = [Float](), subK = [Float](), subV = [Float](), subOut = [Float]()
+            var subQ = [Float]()
+            var subK = [Float]()
+            var subV = [Float]()
+            var subOut = [Float]()
             for position in 0..<t {
                 let base = (position * h + kvHead * group) * d
                 subQ += q[base..<(base + group * d)]
@@ -252,8 +267,9 @@ final class PreparedAttention: PreparedKernel, @unchecked Sendable {
             magnitudes += reference.magnitudes
         }
         return actual.withUnsafeBufferPointer {
-            Verification.compare($0, reference: ReferenceResult(values: values, magnitudes: magnitudes),
-                                 tolerance: .attention(keys: l))
+            Verification.compare(
+                $0, reference: ReferenceResult(values: values, magnitudes: magnitudes),
+                tolerance: .attention(keys: l))
         }
     }
 }
@@ -263,8 +279,10 @@ public enum KernelCatalog {
     /// (no GQA), and a decode step against a 4096-long KV cache with 32 query and 8 KV heads
     /// (Llama 3 8B's layout).
     public static func standardAttention() -> [AttentionShape] {
-        [try! AttentionShape(queries: 512, keys: 512, heads: 32, kvHeads: 32, headDim: 128),
-         try! AttentionShape(queries: 1, keys: 4096, heads: 32, kvHeads: 8, headDim: 128)]
+        [
+            try! AttentionShape(queries: 512, keys: 512, heads: 32, kvHeads: 32, headDim: 128),
+            try! AttentionShape(queries: 1, keys: 4096, heads: 32, kvHeads: 8, headDim: 128),
+        ]
     }
 
     /// Cases timed by `perwatt kernels` (and, with more shapes, by perwatt-bench-kernels).
@@ -283,7 +301,9 @@ public enum KernelCatalog {
 
     /// Cases for given shapes: each precision (K rounded up to a whole block for q8_0/q4_0), plus
     /// OpenBLAS beside every f32 case.
-    public static func shapes(_ shapes: [(m: Int, n: Int, k: Int)], precisions: [Precision] = Precision.allCases) -> [KernelCase] {
+    public static func shapes(_ shapes: [(m: Int, n: Int, k: Int)], precisions: [Precision] = Precision.allCases)
+        -> [KernelCase]
+    {
         var cases: [KernelCase] = []
         for shape in shapes {
             for precision in precisions {
@@ -310,10 +330,14 @@ public enum KernelCatalog {
         }
         let attention: [(t: Int, l: Int, h: Int, hkv: Int, d: Int, causal: Bool)] = [
             (1, 1, 1, 1, 1, true), (7, 7, 3, 1, 5, true), (33, 33, 4, 2, 67, true), (17, 17, 2, 2, 128, false),
-            (1, 129, 32, 8, 128, true), (3, 67, 6, 2, 33, true), (1, 255, 5, 5, 64, true), (67, 67, 8, 4, 127, true)]
+            (1, 129, 32, 8, 128, true), (3, 67, 6, 2, 33, true), (1, 255, 5, 5, 64, true), (67, 67, 8, 4, 127, true),
+        ]
         for a in attention {
-            cases.append(KernelCase(attention: try! AttentionShape(queries: a.t, keys: a.l, heads: a.h, kvHeads: a.hkv,
-                                                                  headDim: a.d, causal: a.causal)))
+            cases.append(
+                KernelCase(
+                    attention: try! AttentionShape(
+                        queries: a.t, keys: a.l, heads: a.h, kvHeads: a.hkv,
+                        headDim: a.d, causal: a.causal)))
         }
         return cases
     }
@@ -325,7 +349,8 @@ public enum KernelCatalog {
             let activations = pseudoRandom(count: m * k, seed: UInt64(m * 7919 + k))
             let values = pseudoRandom(count: n * k, seed: UInt64(n * 104_729 + k))
             let weights = try WeightMatrix(values, rows: n, columns: k, precision: kernel.precision)
-            return try PreparedMatmul(kernel: kernel, m: m, n: n, k: k, weights: weights, activations: activations, threads: threads)
+            return try PreparedMatmul(
+                kernel: kernel, m: m, n: n, k: k, weights: weights, activations: activations, threads: threads)
         case .attention(let shape):
             guard kernel.precision == .f32, kernel.implementation == .perwatt else {
                 throw KernelError.invalidShape("attention runs in f32 with perwatt's kernel only; got \(kernel.name)")
@@ -338,7 +363,7 @@ public enum KernelCatalog {
     public static func pseudoRandom(count: Int, seed: UInt64) -> [Float] {
         var state = seed &+ 0x9E37_79B9_7F4A_7C15
         return (0..<count).map { _ in
-            state = state &* 6364136223846793005 &+ 1442695040888963407
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             return Float(Int64(bitPattern: state) >> 40) / Float(1 << 23)
         }
     }
@@ -350,7 +375,8 @@ extension WeightMatrix {
         guard count > 0, count <= other.rows else {
             throw KernelError.invalidShape("cannot take \(count) rows of a \(other.rows)-row matrix")
         }
-        self.init(precision: other.precision, rows: count, columns: other.columns, rowBytes: other.rowBytes,
-                  storage: Array(other.storage[0..<(count * other.rowBytes)]))
+        self.init(
+            precision: other.precision, rows: count, columns: other.columns, rowBytes: other.rowBytes,
+            storage: Array(other.storage[0..<(count * other.rowBytes)]))
     }
 }

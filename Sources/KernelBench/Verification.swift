@@ -43,7 +43,9 @@ public struct Verification: Sendable, Hashable, CustomStringConvertible {
     public var passed: Bool { worstRatio <= 1 }
 
     /// Compares `actual` with `reference`; a NaN or an unwritten element fails.
-    public static func compare(_ actual: UnsafeBufferPointer<Float>, reference: ReferenceResult, tolerance: Tolerance) -> Verification {
+    public static func compare(_ actual: UnsafeBufferPointer<Float>, reference: ReferenceResult, tolerance: Tolerance)
+        -> Verification
+    {
         var maxError = 0.0
         var sumSquares = 0.0
         var worst = 0.0
@@ -61,9 +63,10 @@ public struct Verification: Sendable, Hashable, CustomStringConvertible {
             }
         }
         if actual.count != reference.values.count { worst = .infinity }
-        return Verification(count: reference.values.count, maxAbsoluteError: maxError,
-                            rmsError: (sumSquares / Double(max(reference.values.count, 1))).squareRoot(),
-                            worstRatio: worst, worstIndex: worstIndex)
+        return Verification(
+            count: reference.values.count, maxAbsoluteError: maxError,
+            rmsError: (sumSquares / Double(max(reference.values.count, 1))).squareRoot(),
+            worstRatio: worst, worstIndex: worstIndex)
     }
 
     public var description: String {
@@ -75,13 +78,16 @@ extension Verification {
     /// Freivalds' check of a large `C[M, N] = A[M, K] · W[N, K]ᵀ` in O(MK + NK + MN) instead of O(MNK):
     /// compares C·r with A·(Wᵀ·r) for a pseudo-random vector r, in Double. Returns the worst row's
     /// |C·r − A·(Wᵀ·r)| relative to Σ|A·(Wᵀ·r)| terms; infinity if C holds a NaN or infinity.
-    public static func freivalds(a: [Float], w: [Float], c: [Float], m: Int, n: Int, k: Int, seed: UInt64 = 7) -> Double {
+    public static func freivalds(a: [Float], w: [Float], c: [Float], m: Int, n: Int, k: Int, seed: UInt64 = 7) -> Double
+    {
         let r = KernelCatalog.pseudoRandom(count: n, seed: seed).map(Double.init)
         var wr = [Double](repeating: 0, count: k)
         for j in 0..<n { for p in 0..<k { wr[p] += Double(w[j * k + p]) * r[j] } }
         var worst = 0.0
         for i in 0..<m {
-            var left = 0.0, right = 0.0, scale = 0.0
+            var left = 0.0
+            var right = 0.0
+            var scale = 0.0
             for j in 0..<n { left += Double(c[i * n + j]) * r[j] }
             for p in 0..<k {
                 right += Double(a[i * k + p]) * wr[p]

@@ -13,12 +13,16 @@ public struct WeightMatrix: Sendable {
     /// Encodes `values` (N × K, row-major) with the reference converters and quantizers.
     /// Throws on a shape mismatch, a K that is not a whole number of blocks, or a non-finite value.
     public init(_ values: [Float], rows: Int, columns: Int, precision: Precision) throws {
-        guard rows > 0, columns > 0 else { throw KernelError.invalidShape("a weight matrix needs N > 0 and K > 0, got \(rows) × \(columns)") }
+        guard rows > 0, columns > 0 else {
+            throw KernelError.invalidShape("a weight matrix needs N > 0 and K > 0, got \(rows) × \(columns)")
+        }
         guard values.count == rows * columns else {
             throw KernelError.shapeMismatch(what: "the weight values", expected: rows * columns, actual: values.count)
         }
         if let index = values.firstIndex(where: { !$0.isFinite }) {
-            throw KernelError.invalidShape("weight \(index) (row \(index / columns), column \(index % columns)) is \(values[index]); weights must be finite")
+            throw KernelError.invalidShape(
+                "weight \(index) (row \(index / columns), column \(index % columns)) is \(values[index]); weights must be finite"
+            )
         }
         let rowBytes = try precision.rowBytes(columns: columns)
         var storage = [UInt8](repeating: 0, count: rows * rowBytes)
@@ -26,14 +30,21 @@ public struct WeightMatrix: Sendable {
             storage.withUnsafeMutableBytes { destination in
                 for n in 0..<rows {
                     let row = UnsafeBufferPointer(rebasing: source[(n * columns)..<((n + 1) * columns)])
-                    let out = UnsafeMutableRawBufferPointer(rebasing: destination[(n * rowBytes)..<((n + 1) * rowBytes)])
+                    let out = UnsafeMutableRawBufferPointer(
+                        rebasing: destination[(n * rowBytes)..<((n + 1) * rowBytes)])
                     switch precision {
                     case .f32:
-                        for k in 0..<columns { out.storeBytes(of: row[k].bitPattern.littleEndian, toByteOffset: 4 * k, as: UInt32.self) }
+                        for k in 0..<columns {
+                            out.storeBytes(of: row[k].bitPattern.littleEndian, toByteOffset: 4 * k, as: UInt32.self)
+                        }
                     case .f16:
-                        for k in 0..<columns { out.storeBytes(of: Half.bits(row[k]).littleEndian, toByteOffset: 2 * k, as: UInt16.self) }
+                        for k in 0..<columns {
+                            out.storeBytes(of: Half.bits(row[k]).littleEndian, toByteOffset: 2 * k, as: UInt16.self)
+                        }
                     case .bf16:
-                        for k in 0..<columns { out.storeBytes(of: BFloat16.bits(row[k]).littleEndian, toByteOffset: 2 * k, as: UInt16.self) }
+                        for k in 0..<columns {
+                            out.storeBytes(of: BFloat16.bits(row[k]).littleEndian, toByteOffset: 2 * k, as: UInt16.self)
+                        }
                     case .q8_0:
                         QuantizeReference.q8_0(row, into: out)
                     case .q4_0:
@@ -74,11 +85,20 @@ public struct WeightMatrix: Sendable {
             result.withUnsafeMutableBufferPointer { out in
                 switch precision {
                 case .f32:
-                    for k in 0..<columns { out[k] = Float(bitPattern: UInt32(littleEndian: row.loadUnaligned(fromByteOffset: 4 * k, as: UInt32.self))) }
+                    for k in 0..<columns {
+                        out[k] = Float(
+                            bitPattern: UInt32(littleEndian: row.loadUnaligned(fromByteOffset: 4 * k, as: UInt32.self)))
+                    }
                 case .f16:
-                    for k in 0..<columns { out[k] = Half.float(UInt16(littleEndian: row.loadUnaligned(fromByteOffset: 2 * k, as: UInt16.self))) }
+                    for k in 0..<columns {
+                        out[k] = Half.float(
+                            UInt16(littleEndian: row.loadUnaligned(fromByteOffset: 2 * k, as: UInt16.self)))
+                    }
                 case .bf16:
-                    for k in 0..<columns { out[k] = BFloat16.float(UInt16(littleEndian: row.loadUnaligned(fromByteOffset: 2 * k, as: UInt16.self))) }
+                    for k in 0..<columns {
+                        out[k] = BFloat16.float(
+                            UInt16(littleEndian: row.loadUnaligned(fromByteOffset: 2 * k, as: UInt16.self)))
+                    }
                 case .q8_0:
                     QuantizeReference.dequantizeQ8_0(row, into: out)
                 case .q4_0:

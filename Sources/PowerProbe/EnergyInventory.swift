@@ -11,12 +11,14 @@ public struct ProbeEnvironment: Sendable {
     public static let defaultPowercapRoot = "/sys/class/powercap"
     public static let defaultHwmonRoot = "/sys/class/hwmon"
 
-    public init(powercapRoot: String = defaultPowercapRoot, hwmonRoot: String = defaultHwmonRoot,
-                sysfs: any SysfsAccess = LinuxSysfs(),
-                loadNVML: @escaping @Sendable () -> Result<any NVMLLibrary, ProbeError> = {
-                    DynamicNVML.load().map { $0 as any NVMLLibrary }
-                },
-                cudaVisibleDevices: String? = nil) {
+    public init(
+        powercapRoot: String = defaultPowercapRoot, hwmonRoot: String = defaultHwmonRoot,
+        sysfs: any SysfsAccess = LinuxSysfs(),
+        loadNVML: @escaping @Sendable () -> Result<any NVMLLibrary, ProbeError> = {
+            DynamicNVML.load().map { $0 as any NVMLLibrary }
+        },
+        cudaVisibleDevices: String? = nil
+    ) {
         self.powercapRoot = powercapRoot
         self.hwmonRoot = hwmonRoot
         self.sysfs = sysfs
@@ -38,19 +40,25 @@ public struct EnergyInventory: Sendable {
     /// - Parameter selection: when given, NVML is loaded only if `plan(for: selection)` could use it
     ///   (it is named, or `auto` finds neither RAPL nor hwmon): `nvmlInit` takes hundreds of
     ///   milliseconds on GPU machines. Without it (`perwatt probe`), every source is looked at.
-    public static func discover(_ environment: ProbeEnvironment, for selection: EnergySelection? = nil) throws -> EnergyInventory {
+    public static func discover(_ environment: ProbeEnvironment, for selection: EnergySelection? = nil) throws
+        -> EnergyInventory
+    {
         let powercap = try PowercapInventory.discover(root: environment.powercapRoot, sysfs: environment.sysfs)
         let hwmon = try HwmonInventory.discover(root: environment.hwmonRoot, sysfs: environment.sysfs)
-        let needsNVML: Bool = switch selection {
-        case nil: true
-        case .none?: false
-        case .auto?: !powercap.isPresent && hwmon.basis == nil
-        case .sources(let kinds)?: kinds.contains(.nvml)
-        }
+        let needsNVML: Bool =
+            switch selection {
+            case nil: true
+            case .none?: false
+            case .auto?: !powercap.isPresent && hwmon.basis == nil
+            case .sources(let kinds)?: kinds.contains(.nvml)
+            }
         guard needsNVML else {
-            let nvml = NVMLInventory(unavailableReason: "not queried: the selection \(selection.map { "\($0)" } ?? "") is decided without it",
-                                     gpus: [], visibilityNote: nil)
-            return EnergyInventory(environment: environment, powercap: powercap, hwmon: hwmon, nvml: nvml, nvmlLibrary: nil)
+            let nvml = NVMLInventory(
+                unavailableReason:
+                    "not queried: the selection \(selection.map { "\($0)" } ?? "") is decided without it",
+                gpus: [], visibilityNote: nil)
+            return EnergyInventory(
+                environment: environment, powercap: powercap, hwmon: hwmon, nvml: nvml, nvmlLibrary: nil)
         }
         let library: (any NVMLLibrary)?
         let reason: String?
@@ -62,8 +70,10 @@ public struct EnergyInventory: Sendable {
             library = nil
             if case .sourceUnavailable(_, let why) = error { reason = why } else { reason = "\(error)" }
         }
-        let nvml = NVMLInventory.discover(library: library, reason: reason, cudaVisibleDevices: environment.cudaVisibleDevices)
-        return EnergyInventory(environment: environment, powercap: powercap, hwmon: hwmon, nvml: nvml, nvmlLibrary: library)
+        let nvml = NVMLInventory.discover(
+            library: library, reason: reason, cudaVisibleDevices: environment.cudaVisibleDevices)
+        return EnergyInventory(
+            environment: environment, powercap: powercap, hwmon: hwmon, nvml: nvml, nvmlLibrary: library)
     }
 
     /// Why each source is not usable, for the `none` message.
@@ -73,7 +83,9 @@ public struct EnergyInventory: Sendable {
             let problem = powercap.structuralProblem ?? powercap.basisProblem
             reasons.append((.rapl, problem.map { "\($0)" } ?? powercap.noBasisReason ?? "unusable"))
         }
-        if !hwmon.isUsable { reasons.append((.hwmon, hwmon.basisProblem.map { "\($0)" } ?? hwmon.noBasisReason ?? "unusable")) }
+        if !hwmon.isUsable {
+            reasons.append((.hwmon, hwmon.basisProblem.map { "\($0)" } ?? hwmon.noBasisReason ?? "unusable"))
+        }
         if !nvml.isUsable { reasons.append((.nvml, nvml.unavailableReason ?? "no usable NVIDIA GPU visible")) }
         return reasons
     }
@@ -116,9 +128,10 @@ public struct EnergyInventory: Sendable {
         case .sources(let kinds):
             let plans = try kinds.map { try plan($0) }
             if plans.count == 1 { return plans[0] }
-            return EnergyPlan(source: plans.map(\.source).joined(separator: "+"),
-                              basis: plans.map(\.basis).joined(separator: "+"),
-                              channels: plans.flatMap(\.channels))
+            return EnergyPlan(
+                source: plans.map(\.source).joined(separator: "+"),
+                basis: plans.map(\.basis).joined(separator: "+"),
+                channels: plans.flatMap(\.channels))
         }
     }
 }

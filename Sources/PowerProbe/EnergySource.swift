@@ -73,8 +73,10 @@ public struct Channel: Sendable, Hashable {
     /// Why the channel is or is not in the basis, e.g. "inside package-0".
     public var note: String?
 
-    public init(id: String, source: EnergySourceKind, name: String, path: String,
-                measurement: ChannelMeasurement, inBasis: Bool, note: String? = nil) {
+    public init(
+        id: String, source: EnergySourceKind, name: String, path: String,
+        measurement: ChannelMeasurement, inBasis: Bool, note: String? = nil
+    ) {
         self.id = id
         self.source = source
         self.name = name

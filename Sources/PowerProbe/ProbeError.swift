@@ -44,7 +44,7 @@ public enum ProbeError: Error, Sendable, Hashable, CustomStringConvertible {
     public var path: String? {
         switch self {
         case .permissionDenied(let path, _), .missingFile(let path), .readFailed(let path, _),
-             .malformed(let path, _, _), .counterAboveRange(let path, _, _), .notRegularFile(let path, _):
+            .malformed(let path, _, _), .counterAboveRange(let path, _, _), .notRegularFile(let path, _):
             path
         case .sourceUnavailable, .nvml:
             nil
@@ -76,7 +76,8 @@ public enum ProbeError: Error, Sendable, Hashable, CustomStringConvertible {
             let why: String
             switch errno.rawValue {
             case Errno.ioError.rawValue:
-                why = "the driver could not read the hardware counter (EIO); the firmware may block it, or the zone is not supported on this CPU"
+                why =
+                    "the driver could not read the hardware counter (EIO); the firmware may block it, or the zone is not supported on this CPU"
             case Errno.noData.rawValue:
                 why = "the driver has no data for this counter (ENODATA); the domain may be disabled or not implemented"
             case Errno.invalidArgument.rawValue:
@@ -89,7 +90,8 @@ public enum ProbeError: Error, Sendable, Hashable, CustomStringConvertible {
             let shown = content.count > 40 ? String(content.prefix(40)) + "…" : content
             return "\(path) holds \"\(shown)\", expected \(expected). The file is not what the kernel documents."
         case .notRegularFile(let path, let kind):
-            return "\(path) is \(kind), not a regular file: sysfs energy and power attributes are regular files, so this tree is not the kernel's."
+            return
+                "\(path) is \(kind), not a regular file: sysfs energy and power attributes are regular files, so this tree is not the kernel's."
         case .counterAboveRange(let path, let value, let range):
             return "\(path) read \(value) µJ, above its max_energy_range_uj of \(range); the counter cannot be trusted."
         case .sourceUnavailable(let source, let reason):

@@ -44,7 +44,8 @@ extension StringProtocol {
     var trimmingWhitespace: String {
         let scalars = unicodeScalars
         guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
-              let last = scalars.lastIndex(where: { !$0.properties.isWhitespace }) else { return "" }
+            let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })
+        else { return "" }
         return String(String.UnicodeScalarView(scalars[first...last]))
     }
 }
@@ -102,7 +103,8 @@ final class LinuxCounterFile: CounterFile, @unchecked Sendable {
     }
 
     func readText() throws -> String {
-        guard fd >= 0 else { throw ProbeError.readFailed(path: path, errno: Errno(9 /* EBADF */)) }
+        // EBADF: the file was closed.
+        guard fd >= 0 else { throw ProbeError.readFailed(path: path, errno: Errno(9)) }
         switch Syscalls.preadAll(fd) {
         case .success(let bytes): return String(decoding: bytes, as: UTF8.self)
         case .failure(let error): throw LinuxSysfs.error(error, path: path)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import KernelBench
 
 @Suite struct AttentionKernelTests {
@@ -36,15 +37,23 @@ import Testing
             let reference = try AttentionReference.result(q: q, k: k, v: v, shape: shape)
             for threads in [1, 2, 3] {
                 var out = [Float](repeating: .nan, count: t * h * d)
-                q.withUnsafeBufferPointer { q in k.withUnsafeBufferPointer { k in v.withUnsafeBufferPointer { v in
-                    out.withUnsafeMutableBufferPointer { o in
-                        AttentionKernel.run(q: q.baseAddress!, k: k.baseAddress!, v: v.baseAddress!, out: o.baseAddress!, shape: shape, threads: threads)
+                q.withUnsafeBufferPointer { q in
+                    k.withUnsafeBufferPointer { k in
+                        v.withUnsafeBufferPointer { v in
+                            out.withUnsafeMutableBufferPointer { o in
+                                AttentionKernel.run(
+                                    q: q.baseAddress!, k: k.baseAddress!, v: v.baseAddress!, out: o.baseAddress!,
+                                    shape: shape, threads: threads)
+                            }
+                        }
                     }
-                } } }
+                }
                 let verification = out.withUnsafeBufferPointer {
                     Verification.compare($0, reference: reference, tolerance: .attention(keys: l))
                 }
-                #expect(verification.passed, "T=\(t) L=\(l) H=\(h) Hkv=\(hkv) d=\(d) causal=\(causal) threads=\(threads): \(verification)")
+                #expect(
+                    verification.passed,
+                    "T=\(t) L=\(l) H=\(h) Hkv=\(hkv) d=\(d) causal=\(causal) threads=\(threads): \(verification)")
             }
         }
     }
@@ -53,13 +62,15 @@ import Testing
     /// full reference's output and reject outputs with a head or a position out of place.
     @Test func catalogHeadSubsetCheckAcceptsTheReferenceAndRejectsMisplacedHeads() throws {
         let shape = try AttentionShape(queries: 5, keys: 9, heads: 6, kvHeads: 3, headDim: 7)
-        let prepared = try #require(try KernelCatalog.prepare(KernelCase(attention: shape), threads: 1) as? PreparedAttention)
+        let prepared = try #require(
+            try KernelCatalog.prepare(KernelCase(attention: shape), threads: 1) as? PreparedAttention)
         let full = try AttentionReference.run(q: prepared.q, k: prepared.k, v: prepared.v, shape: shape).map(Float.init)
         #expect(try prepared.check(full).passed)
         #expect(try prepared.check(full).count == 2 * 5 * 2 * 7)
         // Swap the last two heads of the first position (both belong to the last KV head).
         var swapped = full
-        let d = 7, base = 4 * d
+        let d = 7
+        let base = 4 * d
         for i in 0..<d { swapped.swapAt(base + i, base + d + i) }
         #expect(try !prepared.check(swapped).passed)
         // Shift the first KV head's output by one query position.

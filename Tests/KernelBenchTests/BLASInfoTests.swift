@@ -1,4 +1,5 @@
 import Testing
+
 @testable import KernelBench
 
 @Suite struct BLASInfoTests {

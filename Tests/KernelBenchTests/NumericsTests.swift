@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import KernelBench
 
 /// Independent decoders written from the format definitions, to check the library's conversions.
@@ -89,10 +90,16 @@ enum BitMath {
 
     static func floats(_ name: String) throws -> [Float] {
         let data = try Data(contentsOf: directory.appendingPathComponent(name))
-        return data.withUnsafeBytes { raw in (0..<(data.count / 4)).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) } }
+        return data.withUnsafeBytes { raw in
+            (0..<(data.count / 4)).map {
+                Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self)))
+            }
+        }
     }
 
-    static func bytes(_ name: String) throws -> [UInt8] { Array(try Data(contentsOf: directory.appendingPathComponent(name))) }
+    static func bytes(_ name: String) throws -> [UInt8] {
+        Array(try Data(contentsOf: directory.appendingPathComponent(name)))
+    }
 
     @Test(arguments: [Precision.q8_0, .q4_0])
     func quantizersMatchGGMLByteForByte(precision: Precision) throws {
@@ -101,7 +108,9 @@ enum BitMath {
         let matrix = try WeightMatrix(input, rows: 1, columns: input.count, precision: precision)
         #expect(matrix.storage.count == expected.count)
         let firstDifference = zip(matrix.storage, expected).enumerated().first { $0.element.0 != $0.element.1 }?.offset
-        #expect(firstDifference == nil, "first differing byte \(firstDifference ?? -1), block \((firstDifference ?? 0) / precision.blockBytes)")
+        #expect(
+            firstDifference == nil,
+            "first differing byte \(firstDifference ?? -1), block \((firstDifference ?? 0) / precision.blockBytes)")
     }
 
     @Test func bfloat16MatchesGGMLIncludingNaNAndTies() throws {
@@ -126,7 +135,8 @@ enum BitMath {
                 // or, once it is subnormal (below 2⁻¹⁴), up to 2⁻²⁵ absolute, times the largest |q|.
                 let largestQ = precision == .q8_0 ? 127.0 : 8.0
                 let step = Double(amax) / largestQ
-                let bound = step * (precision == .q8_0 ? 0.5 : 1.0) * (1 + 0x1p-10) + Double(amax) * 0x1p-10
+                let bound =
+                    step * (precision == .q8_0 ? 0.5 : 1.0) * (1 + 0x1p-10) + Double(amax) * 0x1p-10
                     + largestQ * 0x1p-25
                 for j in 0..<32 {
                     let error = abs(Double(decoded[block * 32 + j]) - Double(input[block * 32 + j]))

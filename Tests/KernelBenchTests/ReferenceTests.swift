@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import KernelBench
 
 @Suite struct ReferenceTests {
@@ -52,7 +53,8 @@ import Testing
         #expect(throws: KernelError.self) { try WeightMatrix([1, .nan], rows: 1, columns: 2, precision: .f32) }
         #expect(throws: KernelError.self) { try WeightMatrix([1, 2, 3], rows: 2, columns: 2, precision: .f32) }
         #expect(throws: KernelError.self) {
-            try GEMMReference.run(a: [1, 2], m: 1, weights: try WeightMatrix([1, 2, 3], rows: 1, columns: 3, precision: .f32))
+            try GEMMReference.run(
+                a: [1, 2], m: 1, weights: try WeightMatrix([1, 2, 3], rows: 1, columns: 3, precision: .f32))
         }
         #expect(throws: KernelError.self) { try AttentionShape(queries: 1, keys: 4, heads: 3, kvHeads: 2, headDim: 8) }
         #expect(throws: KernelError.self) { try AttentionShape(queries: 5, keys: 4, heads: 2, kvHeads: 2, headDim: 8) }
@@ -92,12 +94,19 @@ import Testing
     func sgemmMatchesTheReference(m: Int, n: Int, k: Int) throws {
         let a = random(m * k, seed: UInt64(m * 1000 + k))
         let w = random(n * k, seed: UInt64(n * 7919 + k))
-        let reference = try GEMMReference.run(a: a, m: m, weights: try WeightMatrix(w, rows: n, columns: k, precision: .f32))
+        let reference = try GEMMReference.run(
+            a: a, m: m, weights: try WeightMatrix(w, rows: n, columns: k, precision: .f32))
         var c = [Float](repeating: .nan, count: m * n)
-        a.withUnsafeBufferPointer { a in w.withUnsafeBufferPointer { w in c.withUnsafeMutableBufferPointer { c in
-            OpenBLAS.sgemm(a: a.baseAddress!, w: w.baseAddress!, c: c.baseAddress!, m: m, n: n, k: k)
-        } } }
-        let verification = c.withUnsafeBufferPointer { Verification.compare($0, reference: reference, tolerance: .gemm(.f32, k: k)) }
+        a.withUnsafeBufferPointer { a in
+            w.withUnsafeBufferPointer { w in
+                c.withUnsafeMutableBufferPointer { c in
+                    OpenBLAS.sgemm(a: a.baseAddress!, w: w.baseAddress!, c: c.baseAddress!, m: m, n: n, k: k)
+                }
+            }
+        }
+        let verification = c.withUnsafeBufferPointer {
+            Verification.compare($0, reference: reference, tolerance: .gemm(.f32, k: k))
+        }
         #expect(verification.passed, "\(verification)")
     }
 
@@ -106,21 +115,36 @@ import Testing
         let n = 37
         let x = random(k, seed: UInt64(k))
         let w = random(n * k, seed: UInt64(k * 31))
-        let reference = try GEMMReference.run(a: x, m: 1, weights: try WeightMatrix(w, rows: n, columns: k, precision: .f32))
+        let reference = try GEMMReference.run(
+            a: x, m: 1, weights: try WeightMatrix(w, rows: n, columns: k, precision: .f32))
         var y = [Float](repeating: .nan, count: n)
-        x.withUnsafeBufferPointer { x in w.withUnsafeBufferPointer { w in y.withUnsafeMutableBufferPointer { y in
-            OpenBLAS.sgemv(w: w.baseAddress!, x: x.baseAddress!, y: y.baseAddress!, n: n, k: k)
-        } } }
-        let verification = y.withUnsafeBufferPointer { Verification.compare($0, reference: reference, tolerance: .gemm(.f32, k: k)) }
+        x.withUnsafeBufferPointer { x in
+            w.withUnsafeBufferPointer { w in
+                y.withUnsafeMutableBufferPointer { y in
+                    OpenBLAS.sgemv(w: w.baseAddress!, x: x.baseAddress!, y: y.baseAddress!, n: n, k: k)
+                }
+            }
+        }
+        let verification = y.withUnsafeBufferPointer {
+            Verification.compare($0, reference: reference, tolerance: .gemm(.f32, k: k))
+        }
         #expect(verification.passed, "\(verification)")
     }
 
     @Test func verificationCatchesAWrongAnswerAndNaN() throws {
         let reference = ReferenceResult(values: [1, 2, 3], magnitudes: [1, 2, 3])
         let tolerance = Tolerance.gemm(.f32, k: 3)
-        #expect([Float(1), 2, 3].withUnsafeBufferPointer { Verification.compare($0, reference: reference, tolerance: tolerance) }.passed)
-        let wrong = [Float(1), 2.001, 3].withUnsafeBufferPointer { Verification.compare($0, reference: reference, tolerance: tolerance) }
+        #expect(
+            [Float(1), 2, 3].withUnsafeBufferPointer {
+                Verification.compare($0, reference: reference, tolerance: tolerance)
+            }.passed)
+        let wrong = [Float(1), 2.001, 3].withUnsafeBufferPointer {
+            Verification.compare($0, reference: reference, tolerance: tolerance)
+        }
         #expect(!wrong.passed && wrong.worstIndex == 1)
-        #expect(![Float(1), .nan, 3].withUnsafeBufferPointer { Verification.compare($0, reference: reference, tolerance: tolerance) }.passed)
+        #expect(
+            ![Float(1), .nan, 3].withUnsafeBufferPointer {
+                Verification.compare($0, reference: reference, tolerance: tolerance)
+            }.passed)
     }
 }

@@ -1,13 +1,15 @@
 import Foundation
-import Testing
 import ProbeTestSupport
+import Testing
 
 @testable import PerWattCore
 
 /// A few runs of the built `perwatt` binary, checking exit codes and stream separation.
 @Suite(.serialized) struct BinaryTests {
     static let binary: String = {
-        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("perwatt").path
+        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
+            "perwatt"
+        ).path
         return beside
     }()
 
@@ -26,7 +28,9 @@ import ProbeTestSupport
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+        return (
+            process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self)
+        )
     }
 
     /// Waits for `process` to end after an interrupt; kills it (and records an issue) if it has not
@@ -81,7 +85,9 @@ import ProbeTestSupport
         let out = TestFiles.path("perwatt-interrupted.json").path
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = ["run", "--suite", "quick", "--energy", "none", "--out", out, "--min-time", "0.05", "--repetitions", "1000"]
+        process.arguments = [
+            "run", "--suite", "quick", "--energy", "none", "--out", out, "--min-time", "0.05", "--repetitions", "1000",
+        ]
         process.standardOutput = Pipe()
         process.standardError = Pipe()
         try process.run()
@@ -90,7 +96,8 @@ import ProbeTestSupport
         // It must stop within a window or two; never hang the test suite if it does not.
         Self.waitForExit(process, seconds: 30, what: "perwatt run")
         #expect(process.terminationStatus == 130)
-        let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as? [String: Any]
+        let object =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as? [String: Any]
         #expect(object?["schema"] as? String == "perwatt.result/1")
         #expect(object?["complete"] as? Bool == false)
         #expect((object?["incompleteReason"] as? String)?.contains("interrupted") == true)
@@ -99,23 +106,30 @@ import ProbeTestSupport
     /// Ctrl-C while the server is still thinking: the request is abandoned at once, the fixture keeps
     /// the answered queries and lists the interrupted one, and the exit status is 130.
     @Test func interruptedEvalStopsMidRequestAndKeepsWhatFinished() throws {
-        let server = try StubOpenAIServer { _, index in index < 2 ? .answer("42") : .delay(20, then: .init(.answer("42"))) }
+        let server = try StubOpenAIServer { _, index in
+            index < 2 ? .answer("42") : .delay(20, then: .init(.answer("42")))
+        }
         let out = TestFiles.path("perwatt-eval-interrupted.json").path
         defer { try? FileManager.default.removeItem(atPath: out) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = ["eval", "--endpoint", server.endpoint, "--model", "m", "--queries", "builtin:arithmetic", "--limit", "5",
-                             "--energy", "none", "--out", out, "--timeout", "60"]
+        process.arguments = [
+            "eval", "--endpoint", server.endpoint, "--model", "m", "--queries", "builtin:arithmetic", "--limit", "5",
+            "--energy", "none", "--out", out, "--timeout", "60",
+        ]
         process.standardOutput = Pipe()
         process.standardError = Pipe()
         try process.run()
         // Wait until the third request is in flight.
         let started = Date()
-        while server.received.count < 3 && Date().timeIntervalSince(started) < 20 { Thread.sleep(forTimeInterval: 0.02) }
+        while server.received.count < 3 && Date().timeIntervalSince(started) < 20 {
+            Thread.sleep(forTimeInterval: 0.02)
+        }
         process.interrupt()
         Self.waitForExit(process, seconds: 5, what: "perwatt eval")
         #expect(process.terminationStatus == 130)
-        let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as? [String: Any]
+        let object =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as? [String: Any]
         #expect((object?["queries"] as? [Any])?.count == 2)
         let eval = object?["eval"] as? [String: Any]
         #expect((eval?["incompleteReason"] as? String)?.hasSuffix("interrupted (Ctrl-C)") == true)
@@ -125,9 +139,9 @@ import ProbeTestSupport
     @Test func fixtureValidateExitCodes() throws {
         let good = TestFiles.path("perwatt-good.json").path
         try """
-            {"schema": "perwatt.fixture/1", "benchmark": "b", "model": "m", "quantization": "f16", "source": "s",
-             "aggregate": {"accuracy": 0.5, "n": 10}}
-            """.write(toFile: good, atomically: true, encoding: .utf8)
+        {"schema": "perwatt.fixture/1", "benchmark": "b", "model": "m", "quantization": "f16", "source": "s",
+         "aggregate": {"accuracy": 0.5, "n": 10}}
+        """.write(toFile: good, atomically: true, encoding: .utf8)
         #expect(try run(["fixture", "validate", good]).status == 0)
         let bad = good + ".bad.json"
         try "{\"schema\": \"perwatt.fixture/1\"}".write(toFile: bad, atomically: true, encoding: .utf8)

@@ -1,8 +1,9 @@
 import Foundation
+import ProbeTestSupport
 import Testing
+
 @testable import PerWattCLI
 @testable import PerWattCore
-import ProbeTestSupport
 
 @Suite struct BuildTargetTests {
     @Test func missingExtensionsAreListedAndExplained() {

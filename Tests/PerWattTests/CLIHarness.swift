@@ -1,10 +1,11 @@
 import Foundation
-import Testing
 import KernelBench
-@testable import PerWattCLI
-@testable import PerWattCore
 import PowerProbe
 import ProbeTestSupport
+import Testing
+
+@testable import PerWattCLI
+@testable import PerWattCore
 
 extension Fingerprint {
     /// A fixed fingerprint so CLI output can be compared with snapshots.
@@ -17,8 +18,10 @@ extension Fingerprint {
 
 /// Runs the CLI in-process with captured output, a fixed fingerprint and injectable sysfs/NVML.
 enum CLIHarness {
-    static func context(sysfs: (any SysfsAccess)? = nil, nvml: FakeNVML? = nil,
-                        environment: [String: String] = [:]) -> (CLIContext, CapturedSink, CapturedSink) {
+    static func context(
+        sysfs: (any SysfsAccess)? = nil, nvml: FakeNVML? = nil,
+        environment: [String: String] = [:]
+    ) -> (CLIContext, CapturedSink, CapturedSink) {
         let stdout = CapturedSink()
         let stderr = CapturedSink()
         var context = CLIContext(
@@ -35,14 +38,20 @@ enum CLIHarness {
 
     /// Runs `arguments`; `--hwmon-root` defaults to a missing folder so the host's sensors never leak in.
     /// `availableMemory` replaces /proc/meminfo's MemAvailable (nil: the machine's own).
-    static func run(_ arguments: [String], sysfs: (any SysfsAccess)? = nil, nvml: FakeNVML? = nil, environment: [String: String] = [:],
-                    availableMemory: UInt64? = nil)
-        -> (status: ExitCode, stdout: String, stderr: String) {
-        var (context, stdout, stderr) = context(sysfs: sysfs, nvml: nvml, environment: [
-            "PERWATT_HWMON_ROOT": Fixtures.path("hwmon/missing"),
-            "PERWATT_POWERCAP_ROOT": Fixtures.path("powercap/missing"),
-            "PERWATT_MODELS_DIR": Fixtures.path("models/none"),
-        ].merging(environment) { _, new in new })
+    static func run(
+        _ arguments: [String], sysfs: (any SysfsAccess)? = nil, nvml: FakeNVML? = nil,
+        environment: [String: String] = [:],
+        availableMemory: UInt64? = nil
+    )
+        -> (status: ExitCode, stdout: String, stderr: String)
+    {
+        var (context, stdout, stderr) = context(
+            sysfs: sysfs, nvml: nvml,
+            environment: [
+                "PERWATT_HWMON_ROOT": Fixtures.path("hwmon/missing"),
+                "PERWATT_POWERCAP_ROOT": Fixtures.path("powercap/missing"),
+                "PERWATT_MODELS_DIR": Fixtures.path("models/none"),
+            ].merging(environment) { _, new in new })
         if let availableMemory { context.availableMemoryBytes = { availableMemory } }
         let status = PerWattCLI.run(arguments, context: context)
         return (status, stdout.text, stderr.text)
@@ -52,7 +61,8 @@ enum CLIHarness {
 /// Compares text with `Snapshots/NAME.txt`, with the fixture root written as `<fixtures>`.
 /// Set PERWATT_RECORD_SNAPSHOTS=1 to re-record; a recorded snapshot fails once so it gets reviewed.
 enum Snapshot {
-    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Snapshots")
+    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+        "Snapshots")
 
     static func assert(_ text: String, named name: String, sourceLocation: SourceLocation = #_sourceLocation) {
         let normalized = text.replacingOccurrences(of: Fixtures.root, with: "<fixtures>")
@@ -60,7 +70,8 @@ enum Snapshot {
         let record = ProcessInfo.processInfo.environment["PERWATT_RECORD_SNAPSHOTS"] == "1"
         guard !record, let expected = try? String(contentsOf: file, encoding: .utf8) else {
             try? normalized.write(to: file, atomically: true, encoding: .utf8)
-            Issue.record("recorded snapshot \(name).txt; review it and run the tests again", sourceLocation: sourceLocation)
+            Issue.record(
+                "recorded snapshot \(name).txt; review it and run the tests again", sourceLocation: sourceLocation)
             return
         }
         #expect(normalized == expected, "output differs from Snapshots/\(name).txt", sourceLocation: sourceLocation)
@@ -77,7 +88,8 @@ func parseJSON(_ text: String) throws -> [String: Any] {
 /// removed when the process exits, so repeated `swift test` runs leave nothing behind.
 enum TestFiles {
     static let directory: URL = {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("perwatt-tests-\(getpid())", isDirectory: true)
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "perwatt-tests-\(getpid())", isDirectory: true)
         try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         atexit { try? FileManager.default.removeItem(at: TestFiles.directory) }
         return url

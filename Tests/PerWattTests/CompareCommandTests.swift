@@ -1,9 +1,10 @@
 import Foundation
+import PowerProbe
 import Testing
+
 @testable import KernelBench
 @testable import PerWattCLI
 @testable import PerWattCore
-import PowerProbe
 
 @Suite struct CompareCommandTests {
     static let times = [1.00, 1.02, 0.98, 1.01, 0.99, 1.00, 1.01, 0.99].map { $0 * 1e-3 }
@@ -11,20 +12,26 @@ import PowerProbe
     /// A result with one kernel measured 8 times, one workload using it, no energy.
     static func result(times: [Double], suite: Suite = Suite.builtins[1], basis: String? = nil) -> RunResult {
         let kernel = KernelCase(.perwatt, .q8_0, m: 1, n: 64, k: 64)
-        var record = KernelResult(kernel, Verification(count: 1, maxAbsoluteError: 0, rmsError: 0, worstRatio: 0, worstIndex: 0))
+        var record = KernelResult(
+            kernel, Verification(count: 1, maxAbsoluteError: 0, rmsError: 0, worstRatio: 0, worstIndex: 0))
         record.secondsPerCall = times
         record.medianSecondsPerCall = Statistics.median(times)
         let workload = RunResult.WorkloadRecord(
-            model: "tiny", modelName: "Tiny", quantization: "q8_0", layers: 2, parameters: 1, activeParameters: 1, weightBytes: 1,
+            model: "tiny", modelName: "Tiny", quantization: "q8_0", layers: 2, parameters: 1, activeParameters: 1,
+            weightBytes: 1,
             kvCacheBytes: 1, promptTokens: 4, outputTokens: 1, decodeContext: 4, projected: true, projection: "test",
-            parts: [.init(phase: "prefill", role: "qkv", kernel: kernel.name, callsPerLayer: 1, callsPerPass: 2),
-                    .init(phase: "decode", role: "qkv", kernel: kernel.name, callsPerLayer: 1, callsPerPass: 2)],
+            parts: [
+                .init(phase: "prefill", role: "qkv", kernel: kernel.name, callsPerLayer: 1, callsPerPass: 2),
+                .init(phase: "decode", role: "qkv", kernel: kernel.name, callsPerLayer: 1, callsPerPass: 2),
+            ],
             prefillFlops: 1, decodeFlopsPerToken: 1)
-        return RunResult(perwattVersion: "t", complete: true, startedAt: "now", durationSeconds: 1,
-                         suite: .init(name: suite.name, sha256: suite.sha256, definition: suite),
-                         settings: .init(threads: 1, minTimeSeconds: 1, repetitions: times.count, idleSeconds: 0), fingerprint: .test,
-                         energy: .init(basis: basis, unavailableReason: basis == nil ? "test" : nil), kernels: [record],
-                         workloads: [workload], fixtures: [], scores: [], warnings: [])
+        return RunResult(
+            perwattVersion: "t", complete: true, startedAt: "now", durationSeconds: 1,
+            suite: .init(name: suite.name, sha256: suite.sha256, definition: suite),
+            settings: .init(threads: 1, minTimeSeconds: 1, repetitions: times.count, idleSeconds: 0),
+            fingerprint: .test,
+            energy: .init(basis: basis, unavailableReason: basis == nil ? "test" : nil), kernels: [record],
+            workloads: [workload], fixtures: [], scores: [], warnings: [])
     }
 
     /// A result whose one score comes from a per-query fixture graded `correct` (ids q0, q1, …), with
@@ -34,12 +41,19 @@ import PowerProbe
         if let watts { result.kernels[0].joulesPerCallByRepetition = Self.times.map { $0 * watts } }
         let byQuery = Dictionary(uniqueKeysWithValues: correct.enumerated().map { ("q\($0.offset)", $0.element) })
         let accuracy = Double(correct.filter { $0 }.count) / Double(correct.count)
-        result.fixtures = [.init(origin: "eval.json", sha256: "x", benchmark: "toy", model: "tiny", quantization: "q8_0", source: "t",
-                                 n: correct.count, accuracy: accuracy, correctByQuery: byQuery)]
+        result.fixtures = [
+            .init(
+                origin: "eval.json", sha256: "x", benchmark: "toy", model: "tiny", quantization: "q8_0", source: "t",
+                n: correct.count, accuracy: accuracy, correctByQuery: byQuery)
+        ]
         let one = Estimate(value: 1, low: 1, high: 1)
-        result.scores = [Score(model: "tiny", quantization: "q8_0", benchmark: "toy", fixture: "eval.json", n: correct.count,
-                               accuracy: .init(value: accuracy, low: 0, high: 1), tokenCounts: "t", meanPromptTokens: 4, meanOutputTokens: 1,
-                               layers: 2, secondsPerQuery: one, prefillTokensPerSecond: one, decodeTokensPerSecond: one)]
+        result.scores = [
+            Score(
+                model: "tiny", quantization: "q8_0", benchmark: "toy", fixture: "eval.json", n: correct.count,
+                accuracy: .init(value: accuracy, low: 0, high: 1), tokenCounts: "t", meanPromptTokens: 4,
+                meanOutputTokens: 1,
+                layers: 2, secondsPerQuery: one, prefillTokensPerSecond: one, decodeTokensPerSecond: one)
+        ]
         return result
     }
 
@@ -51,7 +65,8 @@ import PowerProbe
 
     @Test func sameBuildNoiseIsNoRegressionAndATenPercentSlowdownIs() throws {
         let base = try Self.write(Self.result(times: Self.times))
-        let noise = try Self.write(Self.result(times: [0.99, 1.01, 1.00, 1.02, 0.98, 1.01, 0.99, 1.00].map { $0 * 1e-3 }))
+        let noise = try Self.write(
+            Self.result(times: [0.99, 1.01, 1.00, 1.02, 0.98, 1.01, 0.99, 1.00].map { $0 * 1e-3 }))
         let quiet = CLIHarness.run(["compare", base, noise])
         #expect(quiet.status == .success, "\(quiet.stdout)\(quiet.stderr)")
         #expect(!quiet.stdout.contains("REGRESSED") && quiet.stdout.contains("0 regressed"))
@@ -78,10 +93,17 @@ import PowerProbe
         #expect(object["schema"] as? String == "perwatt.compare/1" && object["regressions"] as? Int == 3)
         let csv = CLIHarness.run(["compare", base, slow, "--format", "csv"]).stdout.split(separator: "\n")
         #expect(csv.count == 4 && csv[0].hasPrefix("name,metric,unit,direction,base_median"))
-        #expect(csv[1].split(separator: ",", omittingEmptySubsequences: false).count == 19 && csv[1].hasSuffix(",regressed"))
-        let gab = try JSONSerialization.jsonObject(with: Data(CLIHarness.run(["compare", base, slow, "--format", "github-action-benchmark"]).stdout.utf8)) as? [String: Any]
+        #expect(
+            csv[1].split(separator: ",", omittingEmptySubsequences: false).count == 19 && csv[1].hasSuffix(",regressed")
+        )
+        let gab =
+            try JSONSerialization.jsonObject(
+                with: Data(CLIHarness.run(["compare", base, slow, "--format", "github-action-benchmark"]).stdout.utf8))
+            as? [String: Any]
         let smaller = try #require(gab?["customSmallerIsBetter"] as? [[String: Any]])
-        #expect(smaller.count == 3 && smaller[0]["unit"] as? String == "s" && abs((smaller[0]["value"] as? Double ?? 0) - 1.1e-3) < 1e-9)
+        #expect(
+            smaller.count == 3 && smaller[0]["unit"] as? String == "s"
+                && abs((smaller[0]["value"] as? Double ?? 0) - 1.1e-3) < 1e-9)
         #expect((gab?["customBiggerIsBetter"] as? [Any])?.isEmpty == true)
         let markdown = CLIHarness.run(["compare", base, slow, "--format", "markdown"]).stdout
         #expect(markdown.hasPrefix("### perwatt compare: 3 regression(s)") && markdown.contains("| NAME | METRIC |"))
@@ -91,7 +113,9 @@ import PowerProbe
         let base = try Self.write(Self.result(times: Self.times))
         let otherSuite = try Self.write(Self.result(times: Self.times, suite: Suite.builtins[0]))
         let refused = CLIHarness.run(["compare", base, otherSuite])
-        #expect(refused.status == .dataError && refused.stderr.contains("is not comparable") && refused.stderr.contains("suite: quick"))
+        #expect(
+            refused.status == .dataError && refused.stderr.contains("is not comparable")
+                && refused.stderr.contains("suite: quick"))
         let allowed = CLIHarness.run(["compare", base, otherSuite, "--allow-mismatch"])
         #expect(allowed.status == .success && allowed.stdout.contains("differs: suite: quick"))
         let otherBasis = try Self.write(Self.result(times: Self.times, basis: "rapl:psys"))
@@ -102,8 +126,10 @@ import PowerProbe
     }
 
     @Test func severalRunsPerSidePoolTheirRepetitions() throws {
-        let a1 = try Self.write(Self.result(times: Self.times)), a2 = try Self.write(Self.result(times: Self.times.map { $0 * 1.01 }))
-        let b1 = try Self.write(Self.result(times: Self.times.map { $0 * 1.3 })), b2 = try Self.write(Self.result(times: Self.times.map { $0 * 1.31 }))
+        let a1 = try Self.write(Self.result(times: Self.times))
+        let a2 = try Self.write(Self.result(times: Self.times.map { $0 * 1.01 }))
+        let b1 = try Self.write(Self.result(times: Self.times.map { $0 * 1.3 }))
+        let b2 = try Self.write(Self.result(times: Self.times.map { $0 * 1.31 }))
         let result = CLIHarness.run(["compare", "\(a1),\(a2)", "\(b1),\(b2)", "--format", "json"])
         #expect(result.status == .regression, "\(result.stderr)")
         let rows = try #require(try parseJSON(result.stdout)["rows"] as? [[String: Any]])
@@ -122,7 +148,8 @@ import PowerProbe
         let colored = CLIHarness.run(["compare", base, slow, "--color", "always"])
         #expect(colored.stdout.contains("\u{1B}[1;31mREGRESSED\u{1B}[0m"))
         // The colour codes come after the last column, so the columns line up as without them.
-        let strip = colored.stdout.replacingOccurrences(of: "\u{1B}[1;31m", with: "").replacingOccurrences(of: "\u{1B}[0m", with: "")
+        let strip = colored.stdout.replacingOccurrences(of: "\u{1B}[1;31m", with: "").replacingOccurrences(
+            of: "\u{1B}[0m", with: "")
         #expect(strip == plain.stdout)
         #expect(CLIHarness.run(["compare", base, slow, "--color", "sometimes"]).status == .usage)
         // On a terminal: colour, unless NO_COLOR is set.
@@ -131,7 +158,9 @@ import PowerProbe
             let terminal = CapturedSink(isTerminal: true)
             context.stdout = terminal
             _ = PerWattCLI.run(["compare", base, slow], context: context)
-            #expect(terminal.text.contains("\u{1B}[") == expectColour && terminal.text.contains("REGRESSED"), "\(environment)")
+            #expect(
+                terminal.text.contains("\u{1B}[") == expectColour && terminal.text.contains("REGRESSED"),
+                "\(environment)")
         }
     }
 
@@ -143,7 +172,9 @@ import PowerProbe
             text.replacingOccurrences(of: base, with: "<base>").replacingOccurrences(of: slow, with: "<new>")
         }
         Snapshot.assert(normalized(CLIHarness.run(["compare", base, slow]).stdout), named: "compare-text")
-        Snapshot.assert(normalized(CLIHarness.run(["compare", base, slow, "--format", "markdown"]).stdout), named: "compare-markdown")
+        Snapshot.assert(
+            normalized(CLIHarness.run(["compare", base, slow, "--format", "markdown"]).stdout),
+            named: "compare-markdown")
     }
 
     /// Accuracy of the same 100 queries on both sides: McNemar on the discordant ones.
@@ -151,12 +182,15 @@ import PowerProbe
         let base = (0..<100).map { $0 < 70 }
         // 10 queries that were right are now wrong, none the other way: b = 10, c = 0, p = 2·2⁻¹⁰.
         let worse = (0..<100).map { $0 < 60 }
-        let basePath = try Self.write(Self.graded(base)), worsePath = try Self.write(Self.graded(worse))
+        let basePath = try Self.write(Self.graded(base))
+        let worsePath = try Self.write(Self.graded(worse))
         let flagged = CLIHarness.run(["compare", basePath, worsePath, "--format", "json"])
         #expect(flagged.status == .regression)
         let rows = try #require(try parseJSON(flagged.stdout)["rows"] as? [[String: Any]])
         let accuracy = try #require(rows.first { ($0["metric"] as? String)?.hasPrefix("accuracy") == true })
-        #expect(accuracy["metric"] as? String == "accuracy (same 100 queries)" && accuracy["verdict"] as? String == "regressed")
+        #expect(
+            accuracy["metric"] as? String == "accuracy (same 100 queries)"
+                && accuracy["verdict"] as? String == "regressed")
         #expect(abs((accuracy["p"] as? Double ?? 0) - 2.0 / 1024) < 1e-12)
         #expect(abs(((accuracy["ratio"] as? [String: Any])?["value"] as? Double ?? 0) - 60.0 / 70) < 1e-12)
         // Five flips each way: the accuracy is the same and McNemar sees nothing.
@@ -168,7 +202,9 @@ import PowerProbe
         // Each side's Wilson interval rides along, and the text table shows it.
         let baseLow = try #require((accuracy["baseInterval"] as? [String: Any])?["low"] as? Double)
         let newHigh = try #require((accuracy["newInterval"] as? [String: Any])?["high"] as? Double)
-        #expect(abs(baseLow - Statistics.wilson(correct: 70, n: 100).low) < 1e-12 && abs(newHigh - Statistics.wilson(correct: 60, n: 100).high) < 1e-12)
+        #expect(
+            abs(baseLow - Statistics.wilson(correct: 70, n: 100).low) < 1e-12
+                && abs(newHigh - Statistics.wilson(correct: 60, n: 100).high) < 1e-12)
         let text = CLIHarness.run(["compare", basePath, worsePath]).stdout
         let wilson = Statistics.wilson(correct: 70, n: 100)
         #expect(text.contains("0.7 [\(fixed(wilson.low, 3))–\(fixed(wilson.high, 3))]"), "\(text)")
@@ -177,8 +213,12 @@ import PowerProbe
     /// With energy and per-query fixtures on both sides, IPJ's interval is the paired bootstrap over
     /// the common queries and the repetitions together.
     @Test func ipjOnTheSameQueriesUsesThePairedBootstrap() throws {
-        let base = (0..<100).map { $0 < 70 }, new = (0..<100).map { $0 < 68 }
-        let output = CLIHarness.run(["compare", try Self.write(Self.graded(base, watts: 50)), try Self.write(Self.graded(new, watts: 50)), "--format", "json"])
+        let base = (0..<100).map { $0 < 70 }
+        let new = (0..<100).map { $0 < 68 }
+        let output = CLIHarness.run([
+            "compare", try Self.write(Self.graded(base, watts: 50)), try Self.write(Self.graded(new, watts: 50)),
+            "--format", "json",
+        ])
         let rows = try #require(try parseJSON(output.stdout)["rows"] as? [[String: Any]])
         let ipj = try #require(rows.first { $0["metric"] as? String == "IPJ" })
         let ratio = try #require(ipj["ratio"] as? [String: Any])
@@ -186,13 +226,17 @@ import PowerProbe
         let joules = Self.times.map { 4 * ($0 * 50 * 2 / 4) + $0 * 50 * 2 }
         // The common queries in the order compare pairs them: by id.
         let ids = (0..<100).sorted { "q\($0)" < "q\($1)" }
-        let expected = CompareStatistics.pairedEfficiencyRatio(baseCorrect: ids.map { base[$0] }, newCorrect: ids.map { new[$0] },
-                                                               baseCost: joules, newCost: joules)
+        let expected = CompareStatistics.pairedEfficiencyRatio(
+            baseCorrect: ids.map { base[$0] }, newCorrect: ids.map { new[$0] },
+            baseCost: joules, newCost: joules)
         #expect(abs((ratio["value"] as? Double ?? 0) - 68.0 / 70) < 1e-9)
-        #expect(abs((ratio["low"] as? Double ?? 0) - expected.low) < 1e-9 && abs((ratio["high"] as? Double ?? 0) - expected.high) < 1e-9)
+        #expect(
+            abs((ratio["low"] as? Double ?? 0) - expected.low) < 1e-9
+                && abs((ratio["high"] as? Double ?? 0) - expected.high) < 1e-9)
         // The interval holds the point, and is wider than the accuracy's alone: the repetitions' noise is in it.
-        let accuracyOnly = CompareStatistics.pairedEfficiencyRatio(baseCorrect: ids.map { base[$0] }, newCorrect: ids.map { new[$0] },
-                                                                   baseCost: [1], newCost: [1])
+        let accuracyOnly = CompareStatistics.pairedEfficiencyRatio(
+            baseCorrect: ids.map { base[$0] }, newCorrect: ids.map { new[$0] },
+            baseCost: [1], newCost: [1])
         #expect(expected.low < 68.0 / 70 && expected.high > 68.0 / 70)
         #expect(expected.high - expected.low > accuracyOnly.high - accuracyOnly.low)
         #expect(ipj["verdict"] as? String != "improved")

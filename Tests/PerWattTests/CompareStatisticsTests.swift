@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import PerWattCLI
 @testable import PerWattCore
 
@@ -45,11 +46,13 @@ import Testing
     @Test func bootstrapRatioIsSeededAndExactForConstantSamples() {
         let constant = CompareStatistics.ratioOfMedians(base: [1, 1, 1], new: [1.1, 1.1, 1.1])
         for endpoint in [constant.value, constant.low, constant.high] { expectClose(endpoint, 1.1) }
-        let base = [1.00, 1.02, 0.98, 1.01, 0.99], new = [0.99, 1.01, 1.00, 1.02, 0.98]
+        let base = [1.00, 1.02, 0.98, 1.01, 0.99]
+        let new = [0.99, 1.01, 1.00, 1.02, 0.98]
         let first = CompareStatistics.ratioOfMedians(base: base, new: new)
         // The seed decides the draws: another seed gives another interval (same point).
         // (Twenty spread values, so that the percentile endpoints are not pinned to a few order statistics.)
-        let wideBase = (0..<20).map { 1 + Double($0 * 7 % 20) * 0.003 }, wideNew = (0..<20).map { 1.01 + Double($0 * 3 % 20) * 0.004 }
+        let wideBase = (0..<20).map { 1 + Double($0 * 7 % 20) * 0.003 }
+        let wideNew = (0..<20).map { 1.01 + Double($0 * 3 % 20) * 0.004 }
         let seeded = CompareStatistics.ratioOfMedians(base: wideBase, new: wideNew)
         let other = CompareStatistics.ratioOfMedians(base: wideBase, new: wideNew, seed: 1)
         #expect(other.value == seeded.value && (other.low, other.high) != (seeded.low, seeded.high))
@@ -60,25 +63,32 @@ import Testing
     @Test func pairedEfficiencyRatioPairsQueriesAndResamplesCosts() {
         let correct = (0..<200).map { $0 % 5 < 3 }
         // Same answers, constant costs: every draw gives exactly 1, or exactly the cost ratio.
-        let same = CompareStatistics.pairedEfficiencyRatio(baseCorrect: correct, newCorrect: correct, baseCost: [2, 2, 2], newCost: [2, 2, 2])
+        let same = CompareStatistics.pairedEfficiencyRatio(
+            baseCorrect: correct, newCorrect: correct, baseCost: [2, 2, 2], newCost: [2, 2, 2])
         #expect(same == Estimate(value: 1, low: 1, high: 1))
-        let cheaper = CompareStatistics.pairedEfficiencyRatio(baseCorrect: correct, newCorrect: correct, baseCost: [2, 2, 2], newCost: [1, 1, 1])
+        let cheaper = CompareStatistics.pairedEfficiencyRatio(
+            baseCorrect: correct, newCorrect: correct, baseCost: [2, 2, 2], newCost: [1, 1, 1])
         #expect(cheaper == Estimate(value: 2, low: 2, high: 2))
         // Four of 120 right answers lost: the point is (116/200)/(120/200). Paired, only those four
         // queries move the ratio, so its interval is far narrower than the two Wilson intervals
         // (each about ±0.068 wide on an accuracy of 0.6) would suggest: at most 1 − 12/120 below 1.
         var worse = correct
         for index in [0, 5, 10, 15] { worse[index] = false }
-        let paired = CompareStatistics.pairedEfficiencyRatio(baseCorrect: correct, newCorrect: worse, baseCost: [1], newCost: [1])
+        let paired = CompareStatistics.pairedEfficiencyRatio(
+            baseCorrect: correct, newCorrect: worse, baseCost: [1], newCost: [1])
         #expect(abs(paired.value - 116.0 / 120) < 1e-12)
         #expect(paired.high <= 1 + 1e-12 && paired.low > 0.9 && paired.low < paired.value)
-        #expect(paired == CompareStatistics.pairedEfficiencyRatio(baseCorrect: correct, newCorrect: worse, baseCost: [1], newCost: [1]))
+        #expect(
+            paired
+                == CompareStatistics.pairedEfficiencyRatio(
+                    baseCorrect: correct, newCorrect: worse, baseCost: [1], newCost: [1]))
         // Unpaired, the same accuracies would give an interval several times wider.
         let (a, b) = (Statistics.wilson(correct: 120, n: 200), Statistics.wilson(correct: 116, n: 200))
         #expect((b.high / a.low - b.low / a.high) > 3 * (paired.high - paired.low))
         // Noisy costs widen the interval beyond the accuracy's alone.
-        let noisy = CompareStatistics.pairedEfficiencyRatio(baseCorrect: correct, newCorrect: worse, baseCost: [0.9, 1.0, 1.1, 1.0, 0.95],
-                                                            newCost: [0.9, 1.0, 1.1, 1.0, 0.95])
+        let noisy = CompareStatistics.pairedEfficiencyRatio(
+            baseCorrect: correct, newCorrect: worse, baseCost: [0.9, 1.0, 1.1, 1.0, 0.95],
+            newCost: [0.9, 1.0, 1.1, 1.0, 0.95])
         #expect(noisy.high - noisy.low > paired.high - paired.low)
     }
 
@@ -94,7 +104,9 @@ import Testing
         #expect(CompareStatistics.wilcoxonSignedRank([0, 1, 2, 3, 4, 5]).w == 15)
         // With ties, the normal approximation: symmetric in the sign.
         let tied = CompareStatistics.wilcoxonSignedRank([1, 1, 2, 2, 3, 3, -1])
-        #expect(abs(tied.p - CompareStatistics.wilcoxonSignedRank([-1, -1, -2, -2, -3, -3, 1]).p) < 1e-12 && tied.p > 0 && tied.p < 0.2)
+        #expect(
+            abs(tied.p - CompareStatistics.wilcoxonSignedRank([-1, -1, -2, -2, -3, -3, 1]).p) < 1e-12 && tied.p > 0
+                && tied.p < 0.2)
     }
 
     @Test func pairedEfficiencyBootstrapPIsNeverZero() {
@@ -106,7 +118,8 @@ import Testing
             return (joules, joules / 2)
         }
         let result = CompareStatistics.pairedEfficiency(correct, cost)
-        let ratio: Estimate = result.0, p: Double = result.1
+        let ratio: Estimate = result.0
+        let p: Double = result.1
         for endpoint in [ratio.value, ratio.low, ratio.high] { expectClose(endpoint, 2) }
         expectClose(p, 2.0 / 2001, "p")
         expectClose(result.3 / result.2, 2)
@@ -118,7 +131,8 @@ import Testing
         let noise = [0.99, 1.01, 1.00, 1.02, 0.98]
         let noiseRatio = CompareStatistics.ratioOfMedians(base: base, new: noise)
         let noiseP = CompareStatistics.mannWhitney(base, noise).p
-        let quiet = CompareStatistics.verdict(ratio: noiseRatio, adjustedP: noiseP, direction: .smallerIsBetter, band: 0.03, samples: (5, 5))
+        let quiet = CompareStatistics.verdict(
+            ratio: noiseRatio, adjustedP: noiseP, direction: .smallerIsBetter, band: 0.03, samples: (5, 5))
         // Seeded, so one verdict: the interval of the ratio does not lie inside the 3% band with five
         // repetitions, and nothing is significant, so it is inconclusive, never regressed.
         #expect(quiet == .inconclusive, "\(quiet) with interval \(noiseRatio.low)–\(noiseRatio.high), p \(noiseP)")
@@ -126,15 +140,30 @@ import Testing
         let slow = base.map { $0 * 1.1 }
         let slowRatio = CompareStatistics.ratioOfMedians(base: base, new: slow)
         let slowP = CompareStatistics.mannWhitney(base, slow).p
-        #expect(CompareStatistics.verdict(ratio: slowRatio, adjustedP: slowP, direction: .smallerIsBetter, band: 0.03, samples: (5, 5)) == .regressed)
+        #expect(
+            CompareStatistics.verdict(
+                ratio: slowRatio, adjustedP: slowP, direction: .smallerIsBetter, band: 0.03, samples: (5, 5))
+                == .regressed)
         // The same change read as throughput (bigger is better) is an improvement.
-        #expect(CompareStatistics.verdict(ratio: slowRatio, adjustedP: slowP, direction: .biggerIsBetter, band: 0.03, samples: (5, 5)) == .improved)
+        #expect(
+            CompareStatistics.verdict(
+                ratio: slowRatio, adjustedP: slowP, direction: .biggerIsBetter, band: 0.03, samples: (5, 5))
+                == .improved)
         // Significant but inside the band: never a regression.
         let inside = Estimate(value: 1.01, low: 1.005, high: 1.02)
-        #expect(CompareStatistics.verdict(ratio: inside, adjustedP: 0.001, direction: .smallerIsBetter, band: 0.03, samples: (5, 5)) == .unchanged)
+        #expect(
+            CompareStatistics.verdict(
+                ratio: inside, adjustedP: 0.001, direction: .smallerIsBetter, band: 0.03, samples: (5, 5)) == .unchanged
+        )
         // Beyond the band but not significant (after Holm): inconclusive.
-        #expect(CompareStatistics.verdict(ratio: slowRatio, adjustedP: 0.2, direction: .smallerIsBetter, band: 0.03, samples: (5, 5)) == .inconclusive)
-        #expect(CompareStatistics.verdict(ratio: slowRatio, adjustedP: slowP, direction: .smallerIsBetter, band: 0.03, samples: (2, 5)) == .insufficientData)
+        #expect(
+            CompareStatistics.verdict(
+                ratio: slowRatio, adjustedP: 0.2, direction: .smallerIsBetter, band: 0.03, samples: (5, 5))
+                == .inconclusive)
+        #expect(
+            CompareStatistics.verdict(
+                ratio: slowRatio, adjustedP: slowP, direction: .smallerIsBetter, band: 0.03, samples: (2, 5))
+                == .insufficientData)
     }
 
     /// Repetitions of one run share its drift: resampling whole runs first widens the interval when
@@ -145,12 +174,14 @@ import Testing
         let base = [1.00, 1.04, 1.08].flatMap { level in jitter.map { level + $0 } }
         let new = [1.02, 1.06, 1.10].flatMap { level in jitter.map { level + $0 } }
         let plain = CompareStatistics.ratioOfMedians(base: base, new: new)
-        let clustered = CompareStatistics.ratioOfMedians(base: base, new: new, baseRuns: [8, 8, 8], newRuns: [8, 8, 8])
+        let clustered = CompareStatistics.ratioOfMedians(
+            base: base, new: new, baseRuns: [8, 8, 8], newRuns: [8, 8, 8])
         #expect(clustered.value == plain.value)
         // Treated as 24 independent repetitions the interval is about half as wide as by runs
         // (here [0.984, 1.056] against [0.948, 1.097]).
         #expect(clustered.low < plain.low && clustered.high > plain.high, "plain \(plain), clustered \(clustered)")
-        #expect(clustered.high - clustered.low > 1.5 * (plain.high - plain.low), "plain \(plain), clustered \(clustered)")
+        #expect(
+            clustered.high - clustered.low > 1.5 * (plain.high - plain.low), "plain \(plain), clustered \(clustered)")
         #expect(CompareStatistics.ratioOfMedians(base: base, new: new, baseRuns: [24], newRuns: [24]) == plain)
     }
 }

@@ -1,9 +1,10 @@
 import Foundation
-import Testing
-@testable import PerWattCLI
-@testable import PerWattCore
 import PowerProbe
 import ProbeTestSupport
+import Testing
+
+@testable import PerWattCLI
+@testable import PerWattCore
 
 @Suite(.serialized) struct ExecCommandTests {
     /// package-0 at 30 W wrapping every 0.5 s (15 J range), dram at 6 W, core at 20 W (inside the package).
@@ -12,18 +13,23 @@ import ProbeTestSupport
     /// loaded machine's scheduling pauses cannot make its windows untrusted.
     func knownPowerTree(packageRange: UInt64 = 15_000_000) -> FakeSysfs {
         let sysfs = FakeSysfs()
-        for (id, name, watts, range) in [("intel-rapl:0", "package-0", 30.0, packageRange),
-                                         ("intel-rapl:0:0", "dram", 6.0, UInt64(65_712_999_613)),
-                                         ("intel-rapl:0:1", "core", 20.0, packageRange)] {
+        for (id, name, watts, range) in [
+            ("intel-rapl:0", "package-0", 30.0, packageRange),
+            ("intel-rapl:0:0", "dram", 6.0, UInt64(65_712_999_613)),
+            ("intel-rapl:0:1", "core", 20.0, packageRange),
+        ] {
             sysfs.set("/pc/\(id)/name", text: name + "\n")
             sysfs.set("/pc/\(id)/max_energy_range_uj", text: "\(range)\n")
-            sysfs.set("/pc/\(id)/energy_uj", .counter(ClockCounter(watts: watts, rangeMicrojoules: range, startMicrojoules: range - 1_000_000)))
+            sysfs.set(
+                "/pc/\(id)/energy_uj",
+                .counter(ClockCounter(watts: watts, rangeMicrojoules: range, startMicrojoules: range - 1_000_000)))
         }
         return sysfs
     }
 
     @Test func execReportsAKnownPowerWithin2PercentWrapsIncluded() throws {
-        let result = CLIHarness.run(["exec", "--json", "--powercap-root", "/pc", "--", "sleep", "1.2"], sysfs: knownPowerTree())
+        let result = CLIHarness.run(
+            ["exec", "--json", "--powercap-root", "/pc", "--", "sleep", "1.2"], sysfs: knownPowerTree())
         #expect(result.status == .success, "\(result.stderr)")
         let json = try parseJSON(result.stdout)
         #expect(json["schema"] as? String == "perwatt.exec/1")
@@ -51,8 +57,9 @@ import ProbeTestSupport
     }
 
     @Test func idleBaselineGivesNetEnergy() throws {
-        let result = CLIHarness.run(["exec", "--json", "--idle", "0.6", "--powercap-root", "/pc", "--", "sleep", "0.5"],
-                                    sysfs: knownPowerTree(packageRange: 65_712_999_613))
+        let result = CLIHarness.run(
+            ["exec", "--json", "--idle", "0.6", "--powercap-root", "/pc", "--", "sleep", "0.5"],
+            sysfs: knownPowerTree(packageRange: 65_712_999_613))
         let energy = try #require(try parseJSON(result.stdout)["energy"] as? [String: Any])
         let idle = try #require(energy["idle"] as? [String: Any])
         #expect(abs((idle["medianWatts"] as? Double ?? 0) - 36) / 36 < 0.02)
@@ -66,7 +73,10 @@ import ProbeTestSupport
         let result = CLIHarness.run(["exec", "--powercap-root", "/pc", "--", "true"], sysfs: knownPowerTree())
         #expect(result.status == .success)
         #expect(result.stdout.isEmpty)
-        for text in ["perwatt exec: true", "energy basis", "rapl:package+dram (source rapl)", "average power", "package-0", "probe:"] {
+        for text in [
+            "perwatt exec: true", "energy basis", "rapl:package+dram (source rapl)", "average power", "package-0",
+            "probe:",
+        ] {
             #expect(result.stderr.contains(text), "missing \(text) in \(result.stderr)")
         }
     }
@@ -119,18 +129,23 @@ import ProbeTestSupport
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let out = directory.appendingPathComponent("run.json").path
-        let result = CLIHarness.run(["exec", "--out", out, "--powercap-root", "/pc", "--", "true"], sysfs: knownPowerTree())
+        let result = CLIHarness.run(
+            ["exec", "--out", out, "--powercap-root", "/pc", "--", "true"], sysfs: knownPowerTree())
         #expect(result.status == .success)
         let written = try parseJSON(try String(contentsOfFile: out, encoding: .utf8))
         #expect((written["energy"] as? [String: Any])?["basis"] as? String == "rapl:package+dram")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["run.json"], "no temporary file left")
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["run.json"],
+            "no temporary file left")
         // Missing folders are created (the rule of every command); a path under a file is refused.
         let nested = directory.path + "/missing/run.json"
         #expect(CLIHarness.run(["exec", "--out", nested, "--energy", "none", "--", "true"]).status == .success)
         #expect(FileManager.default.fileExists(atPath: nested))
         let bad = CLIHarness.run(["exec", "--out", out + "/run.json", "--energy", "none", "--", "true"])
         #expect(bad.status == .ioError)
-        #expect(bad.stderr.contains("perwatt exec: cannot write \(out)/run.json: \(out) is a file, not a folder"), "\(bad.stderr)")
+        #expect(
+            bad.stderr.contains("perwatt exec: cannot write \(out)/run.json: \(out) is a file, not a folder"),
+            "\(bad.stderr)")
     }
 
     @Test(arguments: [

@@ -1,8 +1,9 @@
 import Foundation
+import ProbeTestSupport
 import Testing
+
 @testable import PerWattCLI
 @testable import PerWattCore
-import ProbeTestSupport
 
 /// A fuzz corpus that stays: mutated inputs of every kind perwatt reads, fed to the real binary in a
 /// subprocess. Each outcome must be a documented exit status for that command, a failure must end with
@@ -32,9 +33,12 @@ import ProbeTestSupport
     /// Values that have broken parsers before: huge, negative, fractional, non-finite, control characters,
     /// deep nesting, long strings, separators in names, CRLF.
     static let tokens = [
-        "1e12", "1e308", "-1", "0", "2147483648", "9223372036854775808", "1.5", "NaN", "null", "true", "\"\"", "[]", "{}",
-        "\"../../x\"", "\"\\u0000\"", "\"\\u001b[31m\"", "\"\u{1}\"", "\r\n", "\n", ",", ":", "\"", "[[[[[[[[[[[[", "}}}}",
-        "\"" + String(repeating: "A", count: 5000) + "\"", "\u{FEFF}", "\"é\"", "1" + String(repeating: "0", count: 400),
+        "1e12", "1e308", "-1", "0", "2147483648", "9223372036854775808", "1.5", "NaN", "null", "true", "\"\"", "[]",
+        "{}",
+        "\"../../x\"", "\"\\u0000\"", "\"\\u001b[31m\"", "\"\u{1}\"", "\r\n", "\n", ",", ":", "\"", "[[[[[[[[[[[[",
+        "}}}}",
+        "\"" + String(repeating: "A", count: 5000) + "\"", "\u{FEFF}", "\"é\"",
+        "1" + String(repeating: "0", count: 400),
     ]
 
     static func mutate(_ text: String, _ random: inout Random) -> String {
@@ -54,7 +58,8 @@ import ProbeTestSupport
                 bytes.replaceSubrange(colon..<end, with: Array(tokens[random.below(tokens.count)].utf8))
             default:
                 let length = min(bytes.count - min(at, bytes.count), 1 + random.below(200))
-                bytes.insert(contentsOf: bytes[min(at, bytes.count)..<(min(at, bytes.count) + length)], at: min(at, bytes.count))
+                bytes.insert(
+                    contentsOf: bytes[min(at, bytes.count)..<(min(at, bytes.count) + length)], at: min(at, bytes.count))
             }
         }
         return String(decoding: bytes, as: UTF8.self)
@@ -95,8 +100,9 @@ import ProbeTestSupport
         var peakKiB = 0
         while true {
             if let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-               let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-               let kib = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") {
+                let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+                let kib = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
+            {
                 peakKiB = max(peakKiB, kib)
             }
             let done = wait4(pid, &status, WNOHANG, &usage)
@@ -110,8 +116,9 @@ import ProbeTestSupport
         let stderr = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
         unlink(errPath)
         let signaled = status & 0x7f != 0
-        return Outcome(status: signaled ? nil : (status >> 8) & 0xff, signal: signaled ? status & 0x7f : nil, stderr: stderr,
-                       maxRSSKiB: peakKiB, timedOut: timedOut)
+        return Outcome(
+            status: signaled ? nil : (status >> 8) & 0xff, signal: signaled ? status & 0x7f : nil, stderr: stderr,
+            maxRSSKiB: peakKiB, timedOut: timedOut)
     }
 
     /// One kind of input: its seed text, the file name it is written as, the command that reads it and
@@ -127,30 +134,55 @@ import ProbeTestSupport
     static func kinds() throws -> [Kind] {
         let fixture = BuiltinFixtures.texts[0].json
         let result = try JSON.encode(CompareCommandTests.result(times: [1, 1.1, 0.9]))
-        let sample = [LMEvalImportTests.sample(0, acc: 1), LMEvalImportTests.sample(1, acc: 0)].joined(separator: "\n") + "\n"
-        let lmResults = #"{"results": {"mmlu": {"acc,none": 0.5, "acc_stderr,none": 0.1, "alias": "mmlu"}}, "n-samples": {"mmlu": {"original": 10, "effective": 10}}, "config": {"model": "hf"}}"#
+        let sample =
+            [LMEvalImportTests.sample(0, acc: 1), LMEvalImportTests.sample(1, acc: 0)].joined(separator: "\n") + "\n"
+        let lmResults =
+            #"{"results": {"mmlu": {"acc,none": 0.5, "acc_stderr,none": 0.1, "alias": "mmlu"}}, "n-samples": {"mmlu": {"original": 10, "effective": 10}}, "config": {"model": "hf"}}"#
         let suite = try JSON.encode(Suite.builtins[1])
         let spec = try JSON.encode(ModelSpec.presets[0])
-        let config = #"{"model_type": "qwen2", "hidden_size": 896, "num_hidden_layers": 24, "num_attention_heads": 14, "num_key_value_heads": 2, "intermediate_size": 4864, "vocab_size": 151936, "tie_word_embeddings": true}"#
-        let queries = BuiltinQuerySets.arithmetic.queries.prefix(3).map { (try? JSON.encode($0, pretty: false)) ?? "" }.joined(separator: "\n") + "\n"
-        let importArguments = ["--model", "m", "--quantization", "q4_0", "--out", RunCommandTests.temporary("fuzz-import.json")]
+        let config =
+            #"{"model_type": "qwen2", "hidden_size": 896, "num_hidden_layers": 24, "num_attention_heads": 14, "num_key_value_heads": 2, "intermediate_size": 4864, "vocab_size": 151936, "tie_word_embeddings": true}"#
+        let queries =
+            BuiltinQuerySets.arithmetic.queries.prefix(3).map { (try? JSON.encode($0, pretty: false)) ?? "" }.joined(
+                separator: "\n") + "\n"
+        let importArguments = [
+            "--model", "m", "--quantization", "q4_0", "--out", RunCommandTests.temporary("fuzz-import.json"),
+        ]
         return [
-            Kind(name: "fixture", fileName: "fixture.json", seed: fixture, command: { ["fixture", "validate", $0] }, allowed: [0, 65, 66]),
-            Kind(name: "eval fixture", fileName: "eval.json", seed: try evalFixture(), command: { ["report", $0] }, allowed: [0, 65, 66]),
-            Kind(name: "lm-eval samples", fileName: "samples_mmlu_2024-06-01T10-00-00.jsonl", seed: sample,
-                 command: { ["fixture", "import", "--from", "lm-eval", $0] + importArguments }, allowed: [0, 65, 66]),
-            Kind(name: "lm-eval results", fileName: "results_2024-06-01T10-00-00.json", seed: lmResults,
-                 command: { ["fixture", "import", "--from", "lm-eval", $0] + importArguments }, allowed: [0, 65, 66]),
-            Kind(name: "suite", fileName: "suite.json", seed: suite,
-                 command: { ["run", "--suite", $0, "--dry-run", "--energy", "none"] }, allowed: [0, 65, 66, 71]),
-            Kind(name: "model spec", fileName: "spec.json", seed: spec,
-                 command: { ["models", "import", $0, "--id", "fuzzed"] }, allowed: [0, 64, 65, 66]),
-            Kind(name: "config.json", fileName: "config.json", seed: config, command: { ["models", "import", $0] }, allowed: [0, 64, 65, 66]),
-            Kind(name: "result", fileName: "result.json", seed: result, command: { ["compare", $0, $0] }, allowed: [0, 1, 65, 66]),
-            Kind(name: "query set", fileName: "queries.jsonl", seed: queries,
-                 command: { ["eval", "--queries", $0, "--endpoint", "http://127.0.0.1:1", "--model", "m", "--energy", "none", "--retries", "0",
-                             "--timeout", "1", "--out", RunCommandTests.temporary("fuzz-eval-out.json")] },
-                 allowed: [65, 66, 75]),
+            Kind(
+                name: "fixture", fileName: "fixture.json", seed: fixture, command: { ["fixture", "validate", $0] },
+                allowed: [0, 65, 66]),
+            Kind(
+                name: "eval fixture", fileName: "eval.json", seed: try evalFixture(), command: { ["report", $0] },
+                allowed: [0, 65, 66]),
+            Kind(
+                name: "lm-eval samples", fileName: "samples_mmlu_2024-06-01T10-00-00.jsonl", seed: sample,
+                command: { ["fixture", "import", "--from", "lm-eval", $0] + importArguments }, allowed: [0, 65, 66]),
+            Kind(
+                name: "lm-eval results", fileName: "results_2024-06-01T10-00-00.json", seed: lmResults,
+                command: { ["fixture", "import", "--from", "lm-eval", $0] + importArguments }, allowed: [0, 65, 66]),
+            Kind(
+                name: "suite", fileName: "suite.json", seed: suite,
+                command: { ["run", "--suite", $0, "--dry-run", "--energy", "none"] }, allowed: [0, 65, 66, 71]),
+            Kind(
+                name: "model spec", fileName: "spec.json", seed: spec,
+                command: { ["models", "import", $0, "--id", "fuzzed"] }, allowed: [0, 64, 65, 66]),
+            Kind(
+                name: "config.json", fileName: "config.json", seed: config, command: { ["models", "import", $0] },
+                allowed: [0, 64, 65, 66]),
+            Kind(
+                name: "result", fileName: "result.json", seed: result, command: { ["compare", $0, $0] },
+                allowed: [0, 1, 65, 66]),
+            Kind(
+                name: "query set", fileName: "queries.jsonl", seed: queries,
+                command: {
+                    [
+                        "eval", "--queries", $0, "--endpoint", "http://127.0.0.1:1", "--model", "m", "--energy", "none",
+                        "--retries", "0",
+                        "--timeout", "1", "--out", RunCommandTests.temporary("fuzz-eval-out.json"),
+                    ]
+                },
+                allowed: [65, 66, 75]),
         ]
     }
 
@@ -159,8 +191,10 @@ import ProbeTestSupport
         let server = try StubOpenAIServer { request, _ in .answer(EvalCommandTests.arithmetic(request)) }
         defer { server.stop() }
         let out = RunCommandTests.temporary("fuzz-seed-eval.json")
-        let made = CLIHarness.run(["eval", "--endpoint", server.endpoint, "--model", "stub", "--queries", "builtin:arithmetic", "--limit", "3",
-                                   "--out", out, "--energy", "none"])
+        let made = CLIHarness.run([
+            "eval", "--endpoint", server.endpoint, "--model", "stub", "--queries", "builtin:arithmetic", "--limit", "3",
+            "--out", out, "--energy", "none",
+        ])
         guard made.status == .success else { throw InputError(file: out, message: "seed eval failed: \(made.stderr)") }
         return try String(contentsOfFile: out, encoding: .utf8)
     }
@@ -171,15 +205,22 @@ import ProbeTestSupport
         if let signal = outcome.signal { return "died of signal \(signal)\n\(outcome.stderr.suffix(2000))" }
         if outcome.maxRSSKiB > memoryBoundKiB { return "grew to \(outcome.maxRSSKiB / 1024) MiB" }
         guard let status = outcome.status, allowed.contains(status) else {
-            return "exit \(outcome.status.map(String.init) ?? "?") is not one of \(allowed.sorted())\n\(outcome.stderr.suffix(2000))"
+            return
+                "exit \(outcome.status.map(String.init) ?? "?") is not one of \(allowed.sorted())\n\(outcome.stderr.suffix(2000))"
         }
         if status != 0 && status != 1 && status != 75 {
             let lines = outcome.stderr.split(separator: "\n", omittingEmptySubsequences: true)
             let error = status == 64 ? lines.first : lines.last
-            guard let error, error.hasPrefix("perwatt") else { return "no perwatt error line:\n\(outcome.stderr.suffix(2000))" }
-            if status != 64 && !error.contains(names) { return "the error does not name \(names): \(error.prefix(300))" }
+            guard let error, error.hasPrefix("perwatt") else {
+                return "no perwatt error line:\n\(outcome.stderr.suffix(2000))"
+            }
+            if status != 64 && !error.contains(names) {
+                return "the error does not name \(names): \(error.prefix(300))"
+            }
             if error.count > Message.messageLimit + 200 { return "an error line of \(error.count) characters" }
-            if error.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\t" }) { return "a raw control character in: \(error.prefix(300))" }
+            if error.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\t" }) {
+                return "a raw control character in: \(error.prefix(300))"
+            }
         }
         return nil
     }
@@ -187,8 +228,10 @@ import ProbeTestSupport
     @Test func mutatedInputFilesGiveDocumentedExitsAndOneLineErrors() throws {
         var random = Random(state: Self.seed)
         let models = RunCommandTests.temporary("fuzz-models")
-        let environment = ["PERWATT_MODELS_DIR": models, "PERWATT_HWMON_ROOT": Fixtures.path("hwmon/missing"),
-                           "PERWATT_POWERCAP_ROOT": Fixtures.path("powercap/missing")]
+        let environment = [
+            "PERWATT_MODELS_DIR": models, "PERWATT_HWMON_ROOT": Fixtures.path("hwmon/missing"),
+            "PERWATT_POWERCAP_ROOT": Fixtures.path("powercap/missing"),
+        ]
         var problems: [String] = []
         for kind in try Self.kinds() {
             for round in 0..<Self.rounds {
@@ -202,21 +245,35 @@ import ProbeTestSupport
                     problems.append("\(kind.name): the unmutated seed fails: \(outcome.stderr.prefix(500))")
                 }
                 if let problem = Self.judge(outcome, allowed: kind.allowed, names: path) {
-                    problems.append("\(kind.name) round \(round) (seed \(Self.seed)): \(problem)\n  input: \(text.prefix(400).debugDescription)")
+                    problems.append(
+                        "\(kind.name) round \(round) (seed \(Self.seed)): \(problem)\n  input: \(text.prefix(400).debugDescription)"
+                    )
                 }
             }
             // Whatever was imported, listing the models still works.
             let listed = Self.run(["models"], environment: environment)
-            if listed.status != 0 { problems.append("after fuzzing \(kind.name), perwatt models exits \(listed.status.map(String.init) ?? "by a signal"): \(listed.stderr.prefix(500))") }
+            if listed.status != 0 {
+                problems.append(
+                    "after fuzzing \(kind.name), perwatt models exits \(listed.status.map(String.init) ?? "by a signal"): \(listed.stderr.prefix(500))"
+                )
+            }
         }
-        #expect(problems.isEmpty, Comment(rawValue: "\(problems.count) problems:\n" + problems.prefix(10).joined(separator: "\n\n")))
+        #expect(
+            problems.isEmpty,
+            Comment(rawValue: "\(problems.count) problems:\n" + problems.prefix(10).joined(separator: "\n\n")))
     }
 
     @Test func mutatedEnergyTreesGiveDocumentedExits() throws {
         var random = Random(state: Self.seed ^ 0xE4E4)
-        let trees = [("powercap", "amd-zen", "--powercap-root", "rapl"), ("powercap", "intel-2socket", "--powercap-root", "rapl"),
-                     ("hwmon", "amd-energy", "--hwmon-root", "hwmon"), ("hwmon", "power-only", "--hwmon-root", "hwmon")]
-        let contents = ["", "banana", "-1", "18446744073709551616", "1e12", "0", "\u{0}\u{1B}", String(repeating: "9", count: 5000), "package-0", "core"]
+        let trees = [
+            ("powercap", "amd-zen", "--powercap-root", "rapl"),
+            ("powercap", "intel-2socket", "--powercap-root", "rapl"),
+            ("hwmon", "amd-energy", "--hwmon-root", "hwmon"), ("hwmon", "power-only", "--hwmon-root", "hwmon"),
+        ]
+        let contents = [
+            "", "banana", "-1", "18446744073709551616", "1e12", "0", "\u{0}\u{1B}", String(repeating: "9", count: 5000),
+            "package-0", "core",
+        ]
         var problems: [String] = []
         for (kind, name, option, source) in trees {
             for round in 0..<Self.rounds {
@@ -224,7 +281,8 @@ import ProbeTestSupport
                 try FileManager.default.copyItem(atPath: Fixtures.path("\(kind)/\(name)"), toPath: root)
                 let files = (FileManager.default.enumerator(atPath: root)?.allObjects as? [String] ?? []).filter {
                     var isDirectory: ObjCBool = false
-                    return FileManager.default.fileExists(atPath: root + "/" + $0, isDirectory: &isDirectory) && !isDirectory.boolValue
+                    return FileManager.default.fileExists(atPath: root + "/" + $0, isDirectory: &isDirectory)
+                        && !isDirectory.boolValue
                 }.sorted()
                 guard !files.isEmpty else { continue }
                 let victim = root + "/" + files[random.below(files.count)]
@@ -247,15 +305,24 @@ import ProbeTestSupport
                     try content.write(toFile: victim, atomically: true, encoding: .utf8)
                     did = "\(victim) = \(content.prefix(20).debugDescription)"
                 }
-                for arguments in [["probe", "--energy", source, option, root], ["exec", "--energy", source, option, root, "--interval", "20", "--", "true"]] {
-                    let outcome = Self.run(arguments, environment: ["PERWATT_HWMON_ROOT": Fixtures.path("hwmon/missing"),
-                                                                    "PERWATT_POWERCAP_ROOT": Fixtures.path("powercap/missing")], seconds: 15)
+                for arguments in [
+                    ["probe", "--energy", source, option, root],
+                    ["exec", "--energy", source, option, root, "--interval", "20", "--", "true"],
+                ] {
+                    let outcome = Self.run(
+                        arguments,
+                        environment: [
+                            "PERWATT_HWMON_ROOT": Fixtures.path("hwmon/missing"),
+                            "PERWATT_POWERCAP_ROOT": Fixtures.path("powercap/missing"),
+                        ], seconds: 15)
                     if let problem = Self.judge(outcome, allowed: [0, 69, 77], names: root) {
                         problems.append("\(kind)/\(name) \(arguments[0]) round \(round) (\(did)): \(problem)")
                     }
                 }
             }
         }
-        #expect(problems.isEmpty, Comment(rawValue: "\(problems.count) problems:\n" + problems.prefix(10).joined(separator: "\n\n")))
+        #expect(
+            problems.isEmpty,
+            Comment(rawValue: "\(problems.count) problems:\n" + problems.prefix(10).joined(separator: "\n\n")))
     }
 }

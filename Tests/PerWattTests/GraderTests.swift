@@ -1,8 +1,9 @@
 import Foundation
+import PowerProbe
 import Testing
+
 @testable import PerWattCLI
 @testable import PerWattCore
-import PowerProbe
 
 @Suite struct GraderTests {
     @Test(arguments: [

@@ -18,7 +18,9 @@ struct HelpTests {
         #expect(!entry.specs.isEmpty)
         for spec in entry.specs {
             let shown = spec.value.map { "\(spec.name) \($0)" } ?? spec.name
-            #expect(viaHelp.stdout.contains(shown) && viaHelp.stdout.contains(spec.help), "\(command): \(shown) is declared but not in its help")
+            #expect(
+                viaHelp.stdout.contains(shown) && viaHelp.stdout.contains(spec.help),
+                "\(command): \(shown) is declared but not in its help")
         }
         let names = entry.specs.map(\.name)
         #expect(Set(names).count == names.count, "\(command) declares an option twice")
@@ -27,14 +29,18 @@ struct HelpTests {
     @Test func everyCommandIsListedInTheMainHelp() {
         let main = CLIHarness.run(["help"]).stdout
         for entry in CommandRegistry.all {
-            #expect(main.contains("  \(entry.name.padding(toLength: 10, withPad: " ", startingAt: 0))\(entry.summary)"), "\(entry.name)")
+            #expect(
+                main.contains("  \(entry.name.padding(toLength: 10, withPad: " ", startingAt: 0))\(entry.summary)"),
+                "\(entry.name)")
         }
     }
 
     @Test func optionListingIsOneLinePerDeclaredOption() throws {
         let result = CLIHarness.run(["help", "--options", "run"])
         #expect(result.status == .success)
-        let lines = result.stdout.split(separator: "\n").map { $0.split(separator: "\t", omittingEmptySubsequences: false) }
+        let lines = result.stdout.split(separator: "\n").map {
+            $0.split(separator: "\t", omittingEmptySubsequences: false)
+        }
         #expect(lines.map { String($0[0]) } == RunCommand.specs.map(\.name))
         #expect(lines.contains { $0[0] == "--repetitions" && $0[1] == "N" })
         #expect(CLIHarness.run(["help", "--options", "nope"]).status == .usage)
@@ -45,6 +51,8 @@ struct HelpTests {
         #expect(result.status == .usage)
         #expect(result.stderr.contains("--threads takes a whole number from 1 to 1024, not '0'"), "\(result.stderr)")
         let number = CLIHarness.run(["exec", "--interval", "nan", "--", "true"])
-        #expect(number.stderr.contains("--interval takes a number of milliseconds from 1 to 60000, not 'nan'"), "\(number.stderr)")
+        #expect(
+            number.stderr.contains("--interval takes a number of milliseconds from 1 to 60000, not 'nan'"),
+            "\(number.stderr)")
     }
 }

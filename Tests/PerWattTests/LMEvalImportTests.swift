@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import PerWattCLI
 @testable import PerWattCore
 
@@ -7,8 +8,11 @@ import Testing
     /// Files shaped as lm-eval 0.4 writes them with --log_samples (one object per line and filter).
     static func write(_ files: [String: String]) throws -> String {
         let directory = TestFiles.path("perwatt-lmeval")
-        try FileManager.default.createDirectory(at: directory.appendingPathComponent("model__x"), withIntermediateDirectories: true)
-        for (name, text) in files { try text.write(to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8) }
+        try FileManager.default.createDirectory(
+            at: directory.appendingPathComponent("model__x"), withIntermediateDirectories: true)
+        for (name, text) in files {
+            try text.write(to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8)
+        }
         return directory.path
     }
 
@@ -18,7 +22,9 @@ import Testing
 
     @Test func importsPerQuerySamplesAcrossSubtasks() throws {
         let root = try Self.write([
-            "model__x/samples_mmlu_anatomy_2024-06-01T10-00-00.000001.jsonl": [Self.sample(0, acc: 1), Self.sample(1, acc: 0)].joined(separator: "\n") + "\n",
+            "model__x/samples_mmlu_anatomy_2024-06-01T10-00-00.000001.jsonl": [
+                Self.sample(0, acc: 1), Self.sample(1, acc: 0),
+            ].joined(separator: "\n") + "\n",
             "model__x/samples_mmlu_astronomy_2024-06-01T10-00-00.000001.jsonl": Self.sample(0, acc: 1) + "\n",
             "model__x/results_2024-06-01T10-00-00.000001.json": "{}",
         ])
@@ -33,31 +39,38 @@ import Testing
 
     @Test func severalFiltersNeedAChoiceAndNonBinaryMetricsAreRefused() throws {
         let root = try Self.write([
-            "samples_gsm8k_2024-06-01T10-00-00.jsonl": [Self.sample(0, acc: 1, filter: "strict-match"), Self.sample(0, acc: 0, filter: "flexible-extract")]
-                .joined(separator: "\n"),
+            "samples_gsm8k_2024-06-01T10-00-00.jsonl": [
+                Self.sample(0, acc: 1, filter: "strict-match"), Self.sample(0, acc: 0, filter: "flexible-extract"),
+            ]
+            .joined(separator: "\n")
         ])
         let file = root + "/samples_gsm8k_2024-06-01T10-00-00.jsonl"
         #expect { try LMEvalImport.load(file, options: .init(model: "m", quantization: "f16")) } throws: {
             "\($0)".contains("several filters (flexible-extract, strict-match); choose one with --filter")
         }
-        let strict = try LMEvalImport.load(file, options: .init(model: "m", quantization: "f16", filter: "strict-match"))
+        let strict = try LMEvalImport.load(
+            file, options: .init(model: "m", quantization: "f16", filter: "strict-match"))
         #expect(strict.counts == (1, 1) && strict.benchmark == "gsm8k")
         let partial = try Self.write(["samples_squad_2024-06-01T10-00-00.jsonl": Self.sample(3, acc: 0.5)])
         #expect { try LMEvalImport.load(partial, options: .init(model: "m", quantization: "f16")) } throws: {
             "\($0)".contains(":1: acc: is 0.5, not 0 or 1")
         }
-        let broken = try Self.write(["samples_x_2024-06-01T10-00-00.jsonl": Self.sample(0, acc: 1) + "\n{\"doc\": 1, \"acc\": 1}\n"])
+        let broken = try Self.write([
+            "samples_x_2024-06-01T10-00-00.jsonl": Self.sample(0, acc: 1) + "\n{\"doc\": 1, \"acc\": 1}\n"
+        ])
         #expect { try LMEvalImport.load(broken, options: .init(model: "m", quantization: "f16")) } throws: {
             "\($0)".contains(":2: doc_id: is missing")
         }
     }
 
     @Test func importsAnAggregateFromTheResultsFile() throws {
-        let root = try Self.write(["results_2024-06-01T10-00-00.json": """
+        let root = try Self.write([
+            "results_2024-06-01T10-00-00.json": """
             {"results": {"arc_easy": {"alias": "arc_easy", "acc,none": 0.8123, "acc_stderr,none": 0.008, "acc_norm,none": 0.77}},
              "n-samples": {"arc_easy": {"original": 2376, "effective": 2376}},
              "config": {"model": "hf", "model_args": "pretrained=x"}, "lm_eval_version": "0.4.3"}
-            """])
+            """
+        ])
         let fixture = try LMEvalImport.load(root, options: .init(model: "m", quantization: "bf16"))
         #expect(fixture.aggregate == Fixture.Aggregate(accuracy: 0.8123, n: 2376) && fixture.benchmark == "arc_easy")
         #expect(fixture.source.contains("lm-evaluation-harness 0.4.3") && fixture.source.contains("acc,none"))

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import PerWattCLI
 @testable import PerWattCore
 
@@ -14,32 +15,46 @@ import Testing
         return FileManager.default.isExecutableFile(atPath: server) && FileManager.default.fileExists(atPath: model)
     }
 
-    @Test(.enabled(if: available, "needs PERWATT_LLAMA_SERVER (a llama-server binary) and PERWATT_SMOLLM2_GGUF (SmolLM2-135M-Instruct GGUF); see docs/eval.md"))
+    @Test(
+        .enabled(
+            if: available,
+            "needs PERWATT_LLAMA_SERVER (a llama-server binary) and PERWATT_SMOLLM2_GGUF (SmolLM2-135M-Instruct GGUF); see docs/eval.md"
+        ))
     func realServerAnswersAndEveryAnswerIsGraded() throws {
         let port = 18_000 + Int(getpid() % 1000)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.server!)
-        process.arguments = ["-m", Self.model!, "--host", "127.0.0.1", "--port", "\(port)", "-t", "2", "-c", "2048", "-np", "1"]
+        process.arguments = [
+            "-m", Self.model!, "--host", "127.0.0.1", "--port", "\(port)", "-t", "2", "-c", "2048", "-np", "1",
+        ]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
         // SIGKILL: the test runner may start processes with SIGTERM blocked, which llama-server inherits.
-        defer { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+        defer {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
         // Wait for the model to load: /health answers 200 when ready.
         let target = try HTTPClient.target("http://127.0.0.1:\(port)")
         var ready = false
         for _ in 0..<120 where !ready {
             Thread.sleep(forTimeInterval: 0.25)
             var status = 0
-            try? HTTPClient.request(target, method: "GET", path: "/health", headers: [], body: [], deadline: POSIX.monotonicSeconds() + 1,
-                                 onHead: { code, _ in status = code }, onBody: { _ in })
+            try? HTTPClient.request(
+                target, method: "GET", path: "/health", headers: [], body: [], deadline: POSIX.monotonicSeconds() + 1,
+                onHead: { code, _ in status = code }, onBody: { _ in })
             ready = status == 200
         }
         try #require(ready, "llama-server did not become ready in 30 s")
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("perwatt-llama-\(UUID().uuidString).json").path
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "perwatt-llama-\(UUID().uuidString).json"
+        ).path
         defer { try? FileManager.default.removeItem(atPath: out) }
-        let result = CLIHarness.run(["eval", "--endpoint", "http://127.0.0.1:\(port)/v1", "--model", "smollm2", "--queries", "builtin:knowledge",
-                                     "--limit", "10", "--out", out, "--energy", "none"])
+        let result = CLIHarness.run([
+            "eval", "--endpoint", "http://127.0.0.1:\(port)/v1", "--model", "smollm2", "--queries", "builtin:knowledge",
+            "--limit", "10", "--out", out, "--energy", "none",
+        ])
         #expect(result.status == .success, "\(result.stderr)")
         let fixture = try Fixture.parse(String(contentsOfFile: out, encoding: .utf8), file: out)
         let queries = try #require(fixture.queries)
@@ -51,8 +66,10 @@ import Testing
             #expect(query.cachedPromptTokens ?? 0 == 0, "cache_prompt false must make every prefill real")
         }
         // Temperature 0 and a fixed seed: asking again gives the same answers.
-        let again = CLIHarness.run(["eval", "--endpoint", "http://127.0.0.1:\(port)/v1", "--model", "smollm2", "--queries", "builtin:knowledge",
-                                    "--limit", "10", "--out", out + ".2", "--energy", "none"])
+        let again = CLIHarness.run([
+            "eval", "--endpoint", "http://127.0.0.1:\(port)/v1", "--model", "smollm2", "--queries", "builtin:knowledge",
+            "--limit", "10", "--out", out + ".2", "--energy", "none",
+        ])
         defer { try? FileManager.default.removeItem(atPath: out + ".2") }
         #expect(again.status == .success)
         let second = try Fixture.parse(String(contentsOfFile: out + ".2", encoding: .utf8), file: out)

@@ -1,9 +1,10 @@
 import Foundation
-import Testing
-@testable import PerWattCLI
-@testable import PerWattCore
 import PowerProbe
 import ProbeTestSupport
+import Testing
+
+@testable import PerWattCLI
+@testable import PerWattCore
 
 @Suite(.serialized) struct ProbeCommandTests {
     @Test(arguments: ["intel-laptop", "intel-2socket", "amd-zen", "garbage"])
@@ -21,8 +22,10 @@ import ProbeTestSupport
     }
 
     @Test func probeShowsHwmonAndGPUs() {
-        let nvml = FakeNVML([.init(name: "Fake H100", uuid: "GPU-aaaa", watts: 300, hasEnergyCounter: true),
-                             .init(name: "Fake T4", uuid: "GPU-bbbb", watts: 70, hasEnergyCounter: false)])
+        let nvml = FakeNVML([
+            .init(name: "Fake H100", uuid: "GPU-aaaa", watts: 300, hasEnergyCounter: true),
+            .init(name: "Fake T4", uuid: "GPU-bbbb", watts: 70, hasEnergyCounter: false),
+        ])
         let result = CLIHarness.run(["probe", "--hwmon-root", Fixtures.path("hwmon/amd-energy")], nvml: nvml)
         Snapshot.assert(result.stdout, named: "probe-hwmon-nvml")
         #expect(result.status == .success)
@@ -55,7 +58,9 @@ import ProbeTestSupport
         let result = CLIHarness.run(["probe", "--powercap-root", root], sysfs: sysfs)
         #expect(result.status == .permissionDenied)
         #expect(result.stdout.contains("denied"))
-        #expect(result.stderr.contains("cannot read \(root)/intel-rapl:0/energy_uj (mode 0400 root:root): permission denied"))
+        #expect(
+            result.stderr.contains(
+                "cannot read \(root)/intel-rapl:0/energy_uj (mode 0400 root:root): permission denied"))
         #expect(result.stderr.contains("--energy none"))
     }
 
@@ -70,7 +75,8 @@ import ProbeTestSupport
         sysfs.set("/pc/intel-rapl:0/name", text: "package-0\n")
         sysfs.set("/pc/intel-rapl:0/max_energy_range_uj", text: "262143328850\n")
         sysfs.set("/pc/intel-rapl:0/energy_uj", .counter(ClockCounter(watts: 42, rangeMicrojoules: 262_143_328_850)))
-        let result = CLIHarness.run(["probe", "--json", "--watch", "--count", "2", "--powercap-root", "/pc"], sysfs: sysfs)
+        let result = CLIHarness.run(
+            ["probe", "--json", "--watch", "--count", "2", "--powercap-root", "/pc"], sysfs: sysfs)
         #expect(result.status == .success)
         let lines = result.stdout.split(separator: "\n").map(String.init)
         #expect(lines.count == 3, "inventory line + 2 samples")

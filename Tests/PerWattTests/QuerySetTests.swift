@@ -1,8 +1,9 @@
 import Foundation
+import PowerProbe
 import Testing
+
 @testable import PerWattCLI
 @testable import PerWattCore
-import PowerProbe
 
 @Suite struct QuerySetTests {
     @Test func parsesPromptsMessagesAndGraders() throws {
@@ -24,23 +25,54 @@ import PowerProbe
     }
 
     @Test(arguments: [
-        (#"{"id": "a", "prompt": "x", "expected": "1"}"# + "\n" + #"{"id": "a", "prompt": "y", "expected": "2"}"#, "q.jsonl:2: id: \"a\" repeats the id on line 1"),
+        (
+            #"{"id": "a", "prompt": "x", "expected": "1"}"# + "\n" + #"{"id": "a", "prompt": "y", "expected": "2"}"#,
+            "q.jsonl:2: id: \"a\" repeats the id on line 1"
+        ),
         (#"{"id": "a", "expected": "1"}"#, "q.jsonl:1: needs exactly one of \"prompt\""),
-        (#"{"id": "a", "prompt": "x", "messages": [{"role": "user", "content": "y"}], "expected": "1"}"#, "q.jsonl:1: needs exactly one of"),
+        (
+            #"{"id": "a", "prompt": "x", "messages": [{"role": "user", "content": "y"}], "expected": "1"}"#,
+            "q.jsonl:1: needs exactly one of"
+        ),
         (#"{"id": "a", "prompt": "x"}"#, "q.jsonl:1: expected: is missing"),
-        (#"{"id": "a", "prompt": "x", "expected": "1", "grader": "fuzzy"}"#, "q.jsonl:1: grader: must be one of exact, normalized, numeric, choice, regex"),
-        (#"{"id": "a", "prompt": "x", "expected": "1", "grader": "regex"}"#, "q.jsonl:1: grader: regex needs a pattern"),
-        (#"{"id": "a", "prompt": "x", "expected": "1", "grader": {"kind": "regex", "pattern": "("}}"#, "q.jsonl:1: grader.pattern: is not a valid regular expression"),
-        (#"{"id": "a", "prompt": "x", "expected": "E", "grader": "choice"}"#, "q.jsonl:1: expected: must be one of the option letters ABCD"),
-        (#"{"id": "a", "prompt": "x", "expected": "many", "grader": "numeric"}"#, "q.jsonl:1: expected: is \"many\", which has no number"),
-        (#"{"id": "a", "prompt": "x", "expected": "1", "temperature": 1}"#, "q.jsonl:1: temperature: is not a known field"),
-        (#"{"id": "a", "messages": [{"role": "robot", "content": "y"}], "expected": "1"}"#, "q.jsonl:1: messages[0].role: must be system, user or assistant"),
+        (
+            #"{"id": "a", "prompt": "x", "expected": "1", "grader": "fuzzy"}"#,
+            "q.jsonl:1: grader: must be one of exact, normalized, numeric, choice, regex"
+        ),
+        (
+            #"{"id": "a", "prompt": "x", "expected": "1", "grader": "regex"}"#,
+            "q.jsonl:1: grader: regex needs a pattern"
+        ),
+        (
+            #"{"id": "a", "prompt": "x", "expected": "1", "grader": {"kind": "regex", "pattern": "("}}"#,
+            "q.jsonl:1: grader.pattern: is not a valid regular expression"
+        ),
+        (
+            #"{"id": "a", "prompt": "x", "expected": "E", "grader": "choice"}"#,
+            "q.jsonl:1: expected: must be one of the option letters ABCD"
+        ),
+        (
+            #"{"id": "a", "prompt": "x", "expected": "many", "grader": "numeric"}"#,
+            "q.jsonl:1: expected: is \"many\", which has no number"
+        ),
+        (
+            #"{"id": "a", "prompt": "x", "expected": "1", "temperature": 1}"#,
+            "q.jsonl:1: temperature: is not a known field"
+        ),
+        (
+            #"{"id": "a", "messages": [{"role": "robot", "content": "y"}], "expected": "1"}"#,
+            "q.jsonl:1: messages[0].role: must be system, user or assistant"
+        ),
         ("\n\n" + #"{"id": "a", "prompt": "x", "expected": "1""#, "q.jsonl:3: invalid JSON"),
         ("", "q.jsonl: has no queries"),
     ])
     func errorsSayFileLineAndField(text: String, message: String) {
         #expect { try QuerySet.parse(text, file: "q.jsonl") } throws: { error in
-            "\(error)".hasPrefix(message) || { print("got: \(error)"); return false }()
+            "\(error)".hasPrefix(message)
+                || {
+                    print("got: \(error)")
+                    return false
+                }()
         }
     }
 
@@ -57,7 +89,8 @@ import PowerProbe
         let units = BuiltinQuerySets.units
         #expect(units.queries.count == 60 && Set(units.queries.map(\.id)).count == 60)
         let celsius = try #require(units.queries.first { $0.id == "units/c-f/25" })
-        #expect(celsius.expected == "77" && celsius.prompt!.hasPrefix("Convert 25 degrees Celsius to degrees Fahrenheit"))
+        #expect(
+            celsius.expected == "77" && celsius.prompt!.hasPrefix("Convert 25 degrees Celsius to degrees Fahrenheit"))
         let miles = try #require(units.queries.first { $0.id == "units/mi-km/26" })
         #expect(miles.expected == "41.8429")
         let knowledge = BuiltinQuerySets.knowledge
@@ -72,7 +105,10 @@ import PowerProbe
         #expect(Set(knowledge.queries.map(\.expected)).count == 4, "the shuffle should put answers under every letter")
         // Generated the same way every time: the hashes are pinned, and a change to a set must change its name.
         #expect(QuerySet.jsonLines(arithmetic.queries).hasPrefix(#"{"expected":""#))
-        #expect(BuiltinQuerySets.all.map { String($0.sha256.prefix(12)) } == ["11854def2451", "9e9060f44b91", "a4c3c8a9f521"])
+        #expect(
+            BuiltinQuerySets.all.map { String($0.sha256.prefix(12)) } == [
+                "11854def2451", "9e9060f44b91", "a4c3c8a9f521",
+            ])
         // The hash is of the set's content: one changed expected answer changes it.
         var changed = arithmetic
         changed.queries[0].expected += "0"

@@ -1,10 +1,11 @@
 import Foundation
 import KernelBench
+import ProbeTestSupport
 import Synchronization
 import Testing
+
 @testable import PerWattCLI
 @testable import PerWattCore
-import ProbeTestSupport
 
 /// The reproducers of issue 11, each pinned to the clear error and exit status it now gives.
 @Suite struct RobustnessTests {
@@ -20,7 +21,8 @@ import ProbeTestSupport
         // /dev/full takes the write and answers ENOSPC: exit 74 with the errno said, the device intact.
         let full = CLIHarness.run(["exec", "--out", "/dev/full", "--energy", "none", "--", "true"])
         #expect(full.status == .ioError)
-        #expect(full.stderr.contains("perwatt exec: cannot write /dev/full: writing failed after 0 of"), "\(full.stderr)")
+        #expect(
+            full.stderr.contains("perwatt exec: cannot write /dev/full: writing failed after 0 of"), "\(full.stderr)")
         #expect(full.stderr.contains("no space left on device (ENOSPC)"))
         var info = stat()
         #expect(stat("/dev/full", &info) == 0 && info.st_mode & S_IFMT == S_IFCHR, "/dev/full must still be a device")
@@ -45,7 +47,8 @@ import ProbeTestSupport
         let reader = Thread {
             let fd = open(fifo, O_RDONLY)
             guard fd >= 0 else { return }
-            var bytes: [UInt8] = [], chunk = [UInt8](repeating: 0, count: 4096)
+            var bytes: [UInt8] = []
+            var chunk = [UInt8](repeating: 0, count: 4096)
             while true {
                 let count = read(fd, &chunk, chunk.count)
                 if count <= 0 { break }
@@ -72,9 +75,12 @@ import ProbeTestSupport
         let folder = RunCommandTests.temporary("out-folder")
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let refused = CLIHarness.run(["exec", "--out", folder, "--energy", "none", "--", "true"])
-        #expect(refused.status == .ioError && refused.stderr.contains("cannot write \(folder): is a folder"), "\(refused.stderr)")
+        #expect(
+            refused.status == .ioError && refused.stderr.contains("cannot write \(folder): is a folder"),
+            "\(refused.stderr)")
         // A link to a regular file: the file it points to is replaced, the link stays a link.
-        let target = folder + "/target.json", link = folder + "/link.json"
+        let target = folder + "/target.json"
+        let link = folder + "/link.json"
         try "old".write(toFile: target, atomically: true, encoding: .utf8)
         chmod(target, 0o600)
         try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: target)
@@ -87,42 +93,71 @@ import ProbeTestSupport
         let dangling = folder + "/dangling.json"
         try FileManager.default.createSymbolicLink(atPath: dangling, withDestinationPath: folder + "/nowhere/x")
         let result = CLIHarness.run(["exec", "--out", dangling, "--energy", "none", "--", "true"])
-        #expect(result.status == .ioError && result.stderr.contains("symbolic link to a missing file"), "\(result.stderr)")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: folder).sorted() == ["dangling.json", "link.json", "target.json"],
-                "no temporary file left behind")
+        #expect(
+            result.status == .ioError && result.stderr.contains("symbolic link to a missing file"), "\(result.stderr)")
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: folder).sorted() == [
+                "dangling.json", "link.json", "target.json",
+            ],
+            "no temporary file left behind")
     }
 
     @Test func namesFromInputFilesAreSafeFileNames() {
         #expect(OutputFile.safeName("../../escaped") == "_/_/escaped".replacingOccurrences(of: "/", with: "_"))
-        #expect(!OutputFile.safeName("a/b\u{1B}[31m").contains("/") && !OutputFile.safeName("a/b\u{1B}").contains("\u{1B}"))
-        #expect(OutputFile.safeName("..") == "_" && OutputFile.safeName("") == "unnamed" && OutputFile.safeName(".hidden") == "hidden")
+        #expect(
+            !OutputFile.safeName("a/b\u{1B}[31m").contains("/") && !OutputFile.safeName("a/b\u{1B}").contains("\u{1B}"))
+        #expect(
+            OutputFile.safeName("..") == "_" && OutputFile.safeName("") == "unnamed"
+                && OutputFile.safeName(".hidden") == "hidden")
         let path = ResultFiles.defaultPath(name: "../../escaped", started: Date(timeIntervalSince1970: 0))
-        #expect(path.hasPrefix("perwatt-results/") && !path.contains("..") && path.split(separator: "/").count == 2, "\(path)")
+        #expect(
+            path.hasPrefix("perwatt-results/") && !path.contains("..") && path.split(separator: "/").count == 2,
+            "\(path)")
     }
 
     // MARK: model specs
 
     @Test(arguments: [
-        (#"{"hidden_size":1000000000,"num_hidden_layers":24,"num_attention_heads":14,"num_key_value_heads":2,"intermediate_size":4864,"vocab_size":151936}"#,
-         ":1: hidden_size: must be a whole number from 1 to 262144, not 1000000000"),
-        (#"{"hidden_size":1099511627776,"num_hidden_layers":24,"num_attention_heads":1048576,"intermediate_size":4864,"vocab_size":151936}"#,
-         "hidden_size: must be a whole number from 1 to 262144"),
-        (#"{"hidden_size":2147483648,"num_hidden_layers":2147483648,"num_attention_heads":2147483648,"intermediate_size":2147483648,"vocab_size":2147483648}"#,
-         "num_hidden_layers: must be a whole number from 1 to 1024, not 2147483648"),
-        (#"{"hidden_size":896,"num_hidden_layers":24,"num_attention_heads":14,"intermediate_size":4864,"vocab_size":1e12}"#,
-         "vocab_size: must be a whole number from 1 to 4194304, not 1000000000000"),
-        (#"{"hidden_size":896,"num_hidden_layers":24,"num_attention_heads":14,"intermediate_size":1e12,"vocab_size":151936}"#,
-         "intermediate_size: must be a whole number from 1 to 1048576"),
-        (#"{"hidden_size":896,"num_hidden_layers":24,"num_attention_heads":14,"head_dim":1e9,"intermediate_size":4864,"vocab_size":151936}"#,
-         "head_dim: must be a whole number from 1 to 4096"),
-        (#"{"hidden_size":896,"num_hidden_layers":24,"num_attention_heads":14,"num_local_experts":1e9,"intermediate_size":4864,"vocab_size":151936}"#,
-         "num_local_experts: must be a whole number from 1 to 4096"),
-        (#"{"hidden_size":896,"num_hidden_layers":1e9,"num_attention_heads":14,"intermediate_size":4864,"vocab_size":151936}"#,
-         "num_hidden_layers: must be a whole number from 1 to 1024"),
-        (#"{"hidden_size":896,"num_hidden_layers":24,"num_attention_heads":12,"intermediate_size":4864,"vocab_size":151936}"#,
-         "num_attention_heads: (12) does not divide hidden_size (896) and there is no head_dim"),
-        (#"{"hidden_size":262144,"num_hidden_layers":1024,"num_attention_heads":64,"num_local_experts":4096,"intermediate_size":1048576,"vocab_size":151936}"#,
-         "parameters; perwatt accepts at most 100000000000000"),
+        (
+            #"{"hidden_size":1000000000,"num_hidden_layers":24,"num_attention_heads":14,"num_key_value_heads":2,"intermediate_size":4864,"vocab_size":151936}"#,
+            ":1: hidden_size: must be a whole number from 1 to 262144, not 1000000000"
+        ),
+        (
+            #"{"hidden_size":1099511627776,"num_hidden_layers":24,"num_attention_heads":1048576,"intermediate_size":4864,"vocab_size":151936}"#,
+            "hidden_size: must be a whole number from 1 to 262144"
+        ),
+        (
+            #"{"hidden_size":2147483648,"num_hidden_layers":2147483648,"num_attention_heads":2147483648,"intermediate_size":2147483648,"vocab_size":2147483648}"#,
+            "num_hidden_layers: must be a whole number from 1 to 1024, not 2147483648"
+        ),
+        (
+            #"{"hidden_size":896,"num_hidden_layers":24,"num_attention_heads":14,"intermediate_size":4864,"vocab_size":1e12}"#,
+            "vocab_size: must be a whole number from 1 to 4194304, not 1000000000000"
+        ),
+        (
+            #"{"hidden_size":896,"num_hidden_layers":24,"num_attention_heads":14,"intermediate_size":1e12,"vocab_size":151936}"#,
+            "intermediate_size: must be a whole number from 1 to 1048576"
+        ),
+        (
+            #"{"hidden_size":896,"num_hidden_layers":24,"num_attention_heads":14,"head_dim":1e9,"intermediate_size":4864,"vocab_size":151936}"#,
+            "head_dim: must be a whole number from 1 to 4096"
+        ),
+        (
+            #"{"hidden_size":896,"num_hidden_layers":24,"num_attention_heads":14,"num_local_experts":1e9,"intermediate_size":4864,"vocab_size":151936}"#,
+            "num_local_experts: must be a whole number from 1 to 4096"
+        ),
+        (
+            #"{"hidden_size":896,"num_hidden_layers":1e9,"num_attention_heads":14,"intermediate_size":4864,"vocab_size":151936}"#,
+            "num_hidden_layers: must be a whole number from 1 to 1024"
+        ),
+        (
+            #"{"hidden_size":896,"num_hidden_layers":24,"num_attention_heads":12,"intermediate_size":4864,"vocab_size":151936}"#,
+            "num_attention_heads: (12) does not divide hidden_size (896) and there is no head_dim"
+        ),
+        (
+            #"{"hidden_size":262144,"num_hidden_layers":1024,"num_attention_heads":64,"num_local_experts":4096,"intermediate_size":1048576,"vocab_size":151936}"#,
+            "parameters; perwatt accepts at most 100000000000000"
+        ),
     ])
     func configsBeyondTheLimitsAreRefusedOnImport(config: String, message: String) throws {
         let directory = RunCommandTests.temporary("models-\(UUID().uuidString)")
@@ -137,14 +172,18 @@ import ProbeTestSupport
         let directory = RunCommandTests.temporary("models-\(UUID().uuidString)")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         // What an older perwatt saved: a valid schema with dimensions now out of bounds.
-        try #"{"schema":"perwatt.model/1","id":"huge","layers":24,"hiddenSize":1000000000,"heads":14,"kvHeads":2,"headDim":64,"ffnSize":4864,"vocabularySize":151936,"tiedEmbeddings":true,"source":"test"}"#
+        try
+            #"{"schema":"perwatt.model/1","id":"huge","layers":24,"hiddenSize":1000000000,"heads":14,"kvHeads":2,"headDim":64,"ffnSize":4864,"vocabularySize":151936,"tiedEmbeddings":true,"source":"test"}"#
             .write(toFile: directory + "/huge.json", atomically: true, encoding: .utf8)
         try "{not json".write(toFile: directory + "/broken.json", atomically: true, encoding: .utf8)
         let environment = ["PERWATT_MODELS_DIR": directory]
         let listed = CLIHarness.run(["models"], environment: environment)
         #expect(listed.status == .success, "\(listed.stderr)")
         #expect(listed.stdout.contains("INVALID (skipped; fix or delete the file):"))
-        #expect(listed.stdout.contains("\(directory)/huge.json: line 1: hiddenSize: must be a whole number from 1 to 262144"), "\(listed.stdout)")
+        #expect(
+            listed.stdout.contains(
+                "\(directory)/huge.json: line 1: hiddenSize: must be a whole number from 1 to 262144"),
+            "\(listed.stdout)")
         #expect(listed.stdout.contains("\(directory)/broken.json: line 1: invalid JSON at column 2"))
         #expect(listed.stdout.contains("qwen2-0.5b"), "the presets are still listed")
         let json = CLIHarness.run(["models", "--json"], environment: environment)
@@ -155,14 +194,20 @@ import ProbeTestSupport
     }
 
     @Test func runRefusesWhatWouldNotFitInMemory() throws {
-        let result = CLIHarness.run(["run", "--suite", "quick", "--prompt-tokens", "1000000", "--energy", "none"],
-                                    availableMemory: 8 << 30)
+        let result = CLIHarness.run(
+            ["run", "--suite", "quick", "--prompt-tokens", "1000000", "--energy", "none"],
+            availableMemory: 8 << 30)
         #expect(result.status == .insufficientMemory)
-        #expect(result.stderr.contains("would need about") && result.stderr.contains("but only 8.0 GiB is available (MemAvailable in /proc/meminfo)"),
-                "\(result.stderr)")
+        #expect(
+            result.stderr.contains("would need about")
+                && result.stderr.contains("but only 8.0 GiB is available (MemAvailable in /proc/meminfo)"),
+            "\(result.stderr)")
         #expect(result.stderr.contains("--force to try anyway"))
-        let kernels = CLIHarness.run(["kernels", "--shape", "100000x100000x100000", "--precision", "f32"], availableMemory: 8 << 30)
-        #expect(kernels.status == .insufficientMemory && kernels.stderr.contains("kernel gemm.f32.100000x100000x100000"), "\(kernels.stderr)")
+        let kernels = CLIHarness.run(
+            ["kernels", "--shape", "100000x100000x100000", "--precision", "f32"], availableMemory: 8 << 30)
+        #expect(
+            kernels.status == .insufficientMemory && kernels.stderr.contains("kernel gemm.f32.100000x100000x100000"),
+            "\(kernels.stderr)")
         // The estimate is not a guess at zero: the standard cases fit in 8 GiB and a 4096² f32 matmul needs ≥ its inputs.
         let matmul = KernelCase(.perwatt, .f32, m: 512, n: 4096, k: 4096)
         #expect(matmul.estimatedPeakBytes(threads: 2) >= Double(4 * 4096 * 4096 + 4 * 512 * 4096 + 4 * 512 * 4096))
@@ -173,12 +218,20 @@ import ProbeTestSupport
 
     @Test(arguments: [
         (#""promptTokens": 10000000"#, ":1: promptTokens: must be a whole number from 1 to 1000000, not 10000000"),
-        (#""promptTokens": 8, "repetitions": 1e9"#, "repetitions: must be a whole number from 1 to 1000, not 1000000000"),
+        (
+            #""promptTokens": 8, "repetitions": 1e9"#,
+            "repetitions: must be a whole number from 1 to 1000, not 1000000000"
+        ),
         (#""promptTokens": 8, "minTimeSeconds": 1e9"#, "minTimeSeconds: must be a number from 0.001 to 600"),
-        (#""promptTokens": 8, "kernels": ["gemv.q9.1x1x1"]"#, "kernels[0]: \"gemv.q9.1x1x1\" is not a kernel case perwatt has"),
+        (
+            #""promptTokens": 8, "kernels": ["gemv.q9.1x1x1"]"#,
+            "kernels[0]: \"gemv.q9.1x1x1\" is not a kernel case perwatt has"
+        ),
     ])
     func suiteFieldsAreCheckedLikeTheirFlags(fields: String, message: String) throws {
-        let suite = try Self.file("suite-\(UUID().uuidString).json", """
+        let suite = try Self.file(
+            "suite-\(UUID().uuidString).json",
+            """
             {"schema": "perwatt.suite/1", "name": "s", "workloads": [{"model": "qwen2-0.5b", "quantization": "q4_0"}], "outputTokens": 1, \(fields)}
             """)
         let result = CLIHarness.run(["run", "--suite", suite, "--energy", "none"])
@@ -187,14 +240,18 @@ import ProbeTestSupport
     }
 
     @Test func aSuiteNamingAnUnknownModelSaysWhereAndWhich() throws {
-        let suite = try Self.file("suite-model.json", """
+        let suite = try Self.file(
+            "suite-model.json",
+            """
             {"schema": "perwatt.suite/1", "name": "s", "promptTokens": 8, "outputTokens": 1,
              "workloads": [{"model": "qwen2-0.5b", "quantization": "q4_0"},
                            {"model": "no-such-model", "quantization": "q4_0"}]}
             """)
         let result = CLIHarness.run(["run", "--suite", suite, "--energy", "none"])
         #expect(result.status == .dataError)
-        #expect(result.stderr.contains("\(suite):3: workloads[1].model: \"no-such-model\" is not a model perwatt knows"), "\(result.stderr)")
+        #expect(
+            result.stderr.contains("\(suite):3: workloads[1].model: \"no-such-model\" is not a model perwatt knows"),
+            "\(result.stderr)")
     }
 
     // MARK: input files
@@ -202,8 +259,10 @@ import ProbeTestSupport
     @Test func foldersFIFOsAndDevicesAreNotFilesAndNeverBlock() throws {
         let fifo = RunCommandTests.temporary("in.fifo")
         #expect(mkfifo(fifo, 0o600) == 0)
-        for (path, message) in [(fifo, "is a FIFO (named pipe), not a file"), ("/dev/zero", "is a device, not a file"),
-                                (NSTemporaryDirectory(), "is a folder, not a file")] {
+        for (path, message) in [
+            (fifo, "is a FIFO (named pipe), not a file"), ("/dev/zero", "is a device, not a file"),
+            (NSTemporaryDirectory(), "is a folder, not a file"),
+        ] {
             let result = CLIHarness.run(["fixture", "validate", path])
             #expect(result.status == .noInput, "\(path)")
             #expect(result.stderr.contains(message) && !result.stderr.contains("permissions"), "\(result.stderr)")
@@ -212,14 +271,20 @@ import ProbeTestSupport
 
     @Test func messagesEscapeControlCharactersAndCutLongValues() throws {
         let long = String(repeating: "x", count: 50_000)
-        let suite = try Self.file("suite-long.json", """
+        let suite = try Self.file(
+            "suite-long.json",
+            """
             {"schema": "perwatt.suite/1", "name": "s", "promptTokens": 8, "outputTokens": 1,
              "workloads": [{"model": "\(long)", "quantization": "q4_0"}]}
             """)
         let result = CLIHarness.run(["run", "--suite", suite, "--energy", "none"])
         #expect(result.status == .dataError)
-        #expect(result.stderr.contains("… (50000 characters)") && result.stderr.count < 1000, "\(result.stderr.count) characters")
-        let escaped = try Self.file("suite-esc.json", """
+        #expect(
+            result.stderr.contains("… (50000 characters)") && result.stderr.count < 1000,
+            "\(result.stderr.count) characters")
+        let escaped = try Self.file(
+            "suite-esc.json",
+            """
             {"schema": "perwatt.suite/1", "name": "s", "promptTokens": 8, "outputTokens": 1,
              "workloads": [{"model": "a\\u001b[31mred\\u0000", "quantization": "q4_0"}]}
             """)
@@ -230,14 +295,18 @@ import ProbeTestSupport
         // A raw control character in a JSON string is named by its code point, and the column counts characters.
         let raw = try Self.file("raw.json", "{\"schema\": \"é\u{1}\"}")
         let syntax = CLIHarness.run(["fixture", "validate", raw])
-        #expect(syntax.stderr.contains(":1: invalid JSON at column 14: control character U+0001 in a string"), "\(syntax.stderr)")
+        #expect(
+            syntax.stderr.contains(":1: invalid JSON at column 14: control character U+0001 in a string"),
+            "\(syntax.stderr)")
     }
 
     @Test func crlfLinesAreAcceptedInEveryJSONLReader() throws {
         let lines = JSONLines.lines("{\"a\":1}\r\n\r\n  \r\n{\"b\":2}\r\n")
         #expect(lines.map(\.number) == [1, 4] && lines.map { String($0.text) } == ["{\"a\":1}", "{\"b\":2}"])
-        let queries = try Self.file("queries-crlf.jsonl",
-                                    "{\"id\": \"q1\", \"prompt\": \"2+2?\", \"expected\": \"4\"}\r\n{\"id\": \"q2\", \"prompt\": \"3+3?\", \"expected\": \"6\"}\r\n")
+        let queries = try Self.file(
+            "queries-crlf.jsonl",
+            "{\"id\": \"q1\", \"prompt\": \"2+2?\", \"expected\": \"4\"}\r\n{\"id\": \"q2\", \"prompt\": \"3+3?\", \"expected\": \"6\"}\r\n"
+        )
         let set = try QuerySet.parse(try InputFile.read(queries), file: queries)
         #expect(set.queries.map(\.id) == ["q1", "q2"])
         let bad = "{\"id\": \"q1\", \"prompt\": \"x\", \"expected\": \"4\"}\r\n{\"id\": \"q2\", oops}\r\n"
@@ -248,7 +317,9 @@ import ProbeTestSupport
     }
 
     @Test func aMalformedEvalSectionNamesTheLineAndField() throws {
-        let fixture = try Self.file("eval-bad.json", """
+        let fixture = try Self.file(
+            "eval-bad.json",
+            """
             {"schema": "perwatt.fixture/1", "benchmark": "arithmetic", "model": "stub", "quantization": "q4_0",
              "source": "test",
              "queries": [{"id": "q1", "correct": true}],
@@ -257,7 +328,9 @@ import ProbeTestSupport
             """)
         let result = CLIHarness.run(["fixture", "validate", fixture])
         #expect(result.status == .dataError)
-        #expect(result.stderr.contains("eval-bad.json:5: eval.settings: must be a JSON object, not a string"), "\(result.stderr)")
+        #expect(
+            result.stderr.contains("eval-bad.json:5: eval.settings: must be a JSON object, not a string"),
+            "\(result.stderr)")
         #expect(!result.stderr.contains("Dictionary<String, Any>"))
     }
 
@@ -275,18 +348,25 @@ import ProbeTestSupport
         let cases: [(String, (String) throws -> Void, String)] = [
             ("name missing", { try FileManager.default.removeItem(atPath: $0 + "/name") }, "intel-rapl:0"),
             ("name empty", { try "".write(toFile: $0 + "/name", atomically: true, encoding: .utf8) }, "intel-rapl:0"),
-            ("name banana", { try "banana\n".write(toFile: $0 + "/name", atomically: true, encoding: .utf8) }, "banana"),
-            ("energy_uj a FIFO", { zone in
-                try FileManager.default.removeItem(atPath: zone + "/energy_uj")
-                #expect(mkfifo(zone + "/energy_uj", 0o644) == 0)
-            }, "energy_uj"),
+            (
+                "name banana", { try "banana\n".write(toFile: $0 + "/name", atomically: true, encoding: .utf8) },
+                "banana"
+            ),
+            (
+                "energy_uj a FIFO",
+                { zone in
+                    try FileManager.default.removeItem(atPath: zone + "/energy_uj")
+                    #expect(mkfifo(zone + "/energy_uj", 0o644) == 0)
+                }, "energy_uj"
+            ),
         ]
         for (what, change, named) in cases {
             let root = try Self.brokenTree(change)
             for arguments in [["probe", "--powercap-root", root], ["exec", "--powercap-root", root, "--", "true"]] {
                 let started = Date()
                 let result = CLIHarness.run(arguments)
-                #expect(result.status == .energyUnavailable, "\(what), \(arguments[0]): \(result.status) \(result.stderr)")
+                #expect(
+                    result.status == .energyUnavailable, "\(what), \(arguments[0]): \(result.status) \(result.stderr)")
                 #expect(result.stderr.contains(named), "\(what), \(arguments[0]): \(result.stderr)")
                 #expect(Date().timeIntervalSince(started) < 10, "\(what) must not hang")
             }
@@ -300,8 +380,10 @@ import ProbeTestSupport
         defer { server.stop() }
         let out = RunCommandTests.temporary("eval-trickle.json")
         let started = Date()
-        let result = CLIHarness.run(["eval", "--endpoint", server.endpoint, "--model", "stub", "--queries", "builtin:arithmetic", "--limit", "1",
-                                     "--no-stream", "--timeout", "1", "--retries", "0", "--out", out, "--energy", "none"])
+        let result = CLIHarness.run([
+            "eval", "--endpoint", server.endpoint, "--model", "stub", "--queries", "builtin:arithmetic", "--limit", "1",
+            "--no-stream", "--timeout", "1", "--retries", "0", "--out", out, "--energy", "none",
+        ])
         let elapsed = Date().timeIntervalSince(started)
         #expect(result.status == .unavailable, "\(result.stderr)")
         #expect(elapsed < 5, "abandoned after \(elapsed) s with --timeout 1")
@@ -312,11 +394,14 @@ import ProbeTestSupport
         let server = try StubOpenAIServer { _, _ in .flood(bytes: 8 << 20) }
         defer { server.stop() }
         let out = RunCommandTests.temporary("eval-flood.json")
-        let result = CLIHarness.run(["eval", "--endpoint", server.endpoint, "--model", "stub", "--queries", "builtin:arithmetic", "--limit", "1",
-                                     "--no-stream", "--max-response-bytes", "65536", "--retries", "3", "--out", out, "--energy", "none"])
+        let result = CLIHarness.run([
+            "eval", "--endpoint", server.endpoint, "--model", "stub", "--queries", "builtin:arithmetic", "--limit", "1",
+            "--no-stream", "--max-response-bytes", "65536", "--retries", "3", "--out", out, "--energy", "none",
+        ])
         #expect(result.status == .unavailable, "\(result.stderr)")
         let failures = try Self.failures(out)
-        #expect(failures.first?.contains("the answer exceeded 65536 bytes (--max-response-bytes)") == true, "\(failures)")
+        #expect(
+            failures.first?.contains("the answer exceeded 65536 bytes (--max-response-bytes)") == true, "\(failures)")
         #expect(server.received.count == 1, "a too-large answer is not retried")
         #expect(try Data(contentsOf: URL(fileURLWithPath: out)).count < 65536, "nothing of it is stored")
     }

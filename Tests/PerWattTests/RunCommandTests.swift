@@ -1,10 +1,11 @@
 import Foundation
-import Testing
 import KernelBench
-@testable import PerWattCLI
-@testable import PerWattCore
 import PowerProbe
 import ProbeTestSupport
+import Testing
+
+@testable import PerWattCLI
+@testable import PerWattCore
 
 @Suite(.serialized) struct RunCommandTests {
     static func temporary(_ name: String) -> String {
@@ -23,8 +24,11 @@ import ProbeTestSupport
     /// The whole quick suite end to end on a fake 50 W package: every figure must follow from it.
     @Test func quickSuiteWithAKnownPowerSource() throws {
         let out = Self.temporary("quick.json")
-        let result = CLIHarness.run(["run", "--suite", "quick", "--json", "--out", out, "--powercap-root", "/pc", "--min-time", "0.01",
-                                     "--repetitions", "3", "--idle", "0.5"], sysfs: Self.fiftyWatts())
+        let result = CLIHarness.run(
+            [
+                "run", "--suite", "quick", "--json", "--out", out, "--powercap-root", "/pc", "--min-time", "0.01",
+                "--repetitions", "3", "--idle", "0.5",
+            ], sysfs: Self.fiftyWatts())
         #expect(result.status == .success, "\(result.stderr)")
         let json = try parseJSON(result.stdout)
         let written = try parseJSON(String(contentsOfFile: out, encoding: .utf8))
@@ -67,15 +71,18 @@ import ProbeTestSupport
     /// the energy ones are absent with the reason, and the table says so.
     @Test func customModelAndFixtureWithoutEnergy() throws {
         let model = Self.temporary("tiny.json")
-        try String(decoding: try JSONEncoder().encode(tinyModel), as: UTF8.self).write(toFile: model, atomically: true, encoding: .utf8)
+        try String(decoding: try JSONEncoder().encode(tinyModel), as: UTF8.self).write(
+            toFile: model, atomically: true, encoding: .utf8)
         let fixture = Self.temporary("fixture.json")
         try """
-            {"schema": "perwatt.fixture/1", "benchmark": "toy", "model": "tiny", "quantization": "q4_0", "source": "test",
-             "queries": [{"id": "1", "correct": true, "promptTokens": 8, "outputTokens": 4}, {"id": "2", "correct": false}]}
-            """.write(toFile: fixture, atomically: true, encoding: .utf8)
+        {"schema": "perwatt.fixture/1", "benchmark": "toy", "model": "tiny", "quantization": "q4_0", "source": "test",
+         "queries": [{"id": "1", "correct": true, "promptTokens": 8, "outputTokens": 4}, {"id": "2", "correct": false}]}
+        """.write(toFile: fixture, atomically: true, encoding: .utf8)
         let out = Self.temporary("tiny-result.json")
-        let result = CLIHarness.run(["run", "--model", model, "--fixture", fixture, "--out", out, "--min-time", "0.005",
-                                     "--repetitions", "2", "--prompt-tokens", "16", "--output-tokens", "2"])
+        let result = CLIHarness.run([
+            "run", "--model", model, "--fixture", fixture, "--out", out, "--min-time", "0.005",
+            "--repetitions", "2", "--prompt-tokens", "16", "--output-tokens", "2",
+        ])
         #expect(result.status == .success, "\(result.stderr)")
         #expect(result.stdout.contains("energy: none (no energy source found"))
         #expect(result.stdout.contains("tiny   q4_0   toy"), "\(result.stdout)")
@@ -92,18 +99,26 @@ import ProbeTestSupport
 
     @Test func referenceRatiosAndRefusals() throws {
         let workload = try Workload(model: tinyModel, precision: .q8_0, promptTokens: 4, outputTokens: 1)
-        let score = Score(model: "tiny", quantization: "q8_0", benchmark: "b", fixture: "f", n: 10, accuracy: .init(value: 0.5, low: 0.2, high: 0.8),
-                          tokenCounts: "t", meanPromptTokens: 4, meanOutputTokens: 1, layers: 2, secondsPerQuery: .init(value: 1, low: 1, high: 1),
-                          prefillTokensPerSecond: .init(value: 1, low: 1, high: 1), decodeTokensPerSecond: .init(value: 1, low: 1, high: 1),
-                          energyBasis: "rapl:package", joulesPerQuery: .init(value: 2, low: 2, high: 2), wattsPerQuery: .init(value: 2, low: 2, high: 2),
-                          ipj: .init(value: 0.25, low: 0.2, high: 0.3), ipw: .init(value: 0.25, low: 0.2, high: 0.3), tokensPerJoule: .init(value: 2.5, low: 2, high: 3))
+        let score = Score(
+            model: "tiny", quantization: "q8_0", benchmark: "b", fixture: "f", n: 10,
+            accuracy: .init(value: 0.5, low: 0.2, high: 0.8),
+            tokenCounts: "t", meanPromptTokens: 4, meanOutputTokens: 1, layers: 2,
+            secondsPerQuery: .init(value: 1, low: 1, high: 1),
+            prefillTokensPerSecond: .init(value: 1, low: 1, high: 1),
+            decodeTokensPerSecond: .init(value: 1, low: 1, high: 1),
+            energyBasis: "rapl:package", joulesPerQuery: .init(value: 2, low: 2, high: 2),
+            wattsPerQuery: .init(value: 2, low: 2, high: 2),
+            ipj: .init(value: 0.25, low: 0.2, high: 0.3), ipw: .init(value: 0.25, low: 0.2, high: 0.3),
+            tokensPerJoule: .init(value: 2.5, low: 2, high: 3))
         var suite = Suite.builtins[1]
         suite.workloads = [.init(model: "tiny", quantization: "q8_0")]
-        var result = RunResult(perwattVersion: "t", complete: true, startedAt: "now", durationSeconds: 1,
-                               suite: .init(name: suite.name, sha256: suite.sha256, definition: suite),
-                               settings: .init(threads: 1, minTimeSeconds: 1, repetitions: 1, idleSeconds: 0), fingerprint: .test,
-                               energy: .init(basis: "rapl:package"), kernels: [],
-                               workloads: [RunResult.WorkloadRecord(workload, memoryBytes: nil)], fixtures: [], scores: [score], warnings: [])
+        var result = RunResult(
+            perwattVersion: "t", complete: true, startedAt: "now", durationSeconds: 1,
+            suite: .init(name: suite.name, sha256: suite.sha256, definition: suite),
+            settings: .init(threads: 1, minTimeSeconds: 1, repetitions: 1, idleSeconds: 0), fingerprint: .test,
+            energy: .init(basis: "rapl:package"), kernels: [],
+            workloads: [RunResult.WorkloadRecord(workload, memoryBytes: nil)], fixtures: [], scores: [score],
+            warnings: [])
         var reference = result
         reference.scores[0].ipj?.value = 0.2
         #expect(RunReport.render(result, reference: reference).contains("1.25×"))
@@ -114,12 +129,16 @@ import ProbeTestSupport
         result.suite.sha256 = String(repeating: "0", count: 64)
         let file = Self.temporary("reference.json")
         try JSON.encode(result).write(toFile: file, atomically: true, encoding: .utf8)
-        let refused = CLIHarness.run(["run", "--suite", "quick", "--reference", file, "--out", Self.temporary("x.json")])
+        let refused = CLIHarness.run([
+            "run", "--suite", "quick", "--reference", file, "--out", Self.temporary("x.json"),
+        ])
         #expect(refused.status == .dataError)
         #expect(refused.stderr.contains("results of different suites are not compared"), "\(refused.stderr)")
         let notAResult = Self.temporary("not-result.json")
         try "{\"schema\": \"perwatt.fixture/1\"}".write(toFile: notAResult, atomically: true, encoding: .utf8)
-        #expect(CLIHarness.run(["run", "--suite", "quick", "--reference", notAResult]).stderr.contains("this is not a perwatt run result"))
+        #expect(
+            CLIHarness.run(["run", "--suite", "quick", "--reference", notAResult]).stderr.contains(
+                "this is not a perwatt run result"))
     }
 
     @Test(arguments: [
@@ -140,13 +159,14 @@ import ProbeTestSupport
     @Test func suiteFilesAreValidatedWithLines() throws {
         let file = Self.temporary("suite.json")
         try """
-            {"schema": "perwatt.suite/1", "name": "mine", "promptTokens": 8, "outputTokens": 1,
-             "workloads": [{"model": "qwen2-0.5b", "quantization": "q8_0"},
-                           {"model": "qwen2-0.5b", "quantization": "int3"}]}
-            """.write(toFile: file, atomically: true, encoding: .utf8)
+        {"schema": "perwatt.suite/1", "name": "mine", "promptTokens": 8, "outputTokens": 1,
+         "workloads": [{"model": "qwen2-0.5b", "quantization": "q8_0"},
+                       {"model": "qwen2-0.5b", "quantization": "int3"}]}
+        """.write(toFile: file, atomically: true, encoding: .utf8)
         let result = CLIHarness.run(["run", "--suite", file])
         #expect(result.status == .dataError)
-        #expect(result.stderr.contains("suite.json:3: workloads[1].quantization: must be one of f32"), "\(result.stderr)")
+        #expect(
+            result.stderr.contains("suite.json:3: workloads[1].quantization: must be one of f32"), "\(result.stderr)")
         // The built-in suites load back from their JSON unchanged, and Benchmarks/suites holds
         // current copies (regenerate with: perwatt run --list-suites --json).
         let benchmarks = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -156,8 +176,10 @@ import ProbeTestSupport
             let copy = Self.temporary("\(suite.name).json")
             try JSON.encode(suite).write(toFile: copy, atomically: true, encoding: .utf8)
             #expect(try Suite.load(copy, isKnownModel: isPreset) == suite)
-            #expect(try Suite.load(benchmarks.appendingPathComponent("\(suite.name).json").path, isKnownModel: isPreset) == suite,
-                    "Benchmarks/suites/\(suite.name).json differs from the built-in suite")
+            #expect(
+                try Suite.load(benchmarks.appendingPathComponent("\(suite.name).json").path, isKnownModel: isPreset)
+                    == suite,
+                "Benchmarks/suites/\(suite.name).json differs from the built-in suite")
         }
     }
 }

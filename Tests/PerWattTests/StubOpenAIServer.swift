@@ -1,7 +1,8 @@
 import Foundation
 import Synchronization
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// An OpenAI-compatible server for tests, on a loopback socket: each request is answered by a
@@ -42,7 +43,9 @@ final class StubOpenAIServer: @unchecked Sendable {
         var bodyData: Data
         var body: [String: Any] { (try? JSONSerialization.jsonObject(with: bodyData)) as? [String: Any] ?? [:] }
         var prompt: String {
-            if let messages = body["messages"] as? [[String: Any]] { return messages.compactMap { $0["content"] as? String }.joined(separator: "\n") }
+            if let messages = body["messages"] as? [[String: Any]] {
+                return messages.compactMap { $0["content"] as? String }.joined(separator: "\n")
+            }
             return body["prompt"] as? String ?? ""
         }
     }
@@ -64,10 +67,19 @@ final class StubOpenAIServer: @unchecked Sendable {
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = 0
-        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        guard bound == 0, listen(fd, 16) == 0 else { close(fd); throw POSIXError(.EADDRINUSE) }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard bound == 0, listen(fd, 16) == 0 else {
+            close(fd)
+            throw POSIXError(.EADDRINUSE)
+        }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
         port = UInt16(bigEndian: address.sin_port)
         socket = fd
         self.script = script
@@ -140,7 +152,9 @@ final class StubOpenAIServer: @unchecked Sendable {
         let bytes = Array(text.utf8)
         var offset = 0
         while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBufferPointer { Glibc.send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            let n = bytes[offset...].withUnsafeBufferPointer {
+                Glibc.send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
+            }
             if n <= 0 { return false }
             offset += n
         }
@@ -149,11 +163,16 @@ final class StubOpenAIServer: @unchecked Sendable {
 
     private func respond(_ client: Int32, status: Int, contentType: String, body: String, declaredLength: Int? = nil) {
         let reason = status == 200 ? "OK" : "Error"
-        send(client, "HTTP/1.1 \(status) \(reason)\r\nContent-Type: \(contentType)\r\nContent-Length: \(declaredLength ?? body.utf8.count)\r\nConnection: close\r\n\r\n\(body)")
+        send(
+            client,
+            "HTTP/1.1 \(status) \(reason)\r\nContent-Type: \(contentType)\r\nContent-Length: \(declaredLength ?? body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
+        )
     }
 
     private func json(_ object: Any) -> String {
-        String(decoding: (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data(), as: UTF8.self)
+        String(
+            decoding: (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data(),
+            as: UTF8.self)
     }
 
     private func usage(_ prompt: Int?, _ completion: Int?) -> Any? {
@@ -165,38 +184,61 @@ final class StubOpenAIServer: @unchecked Sendable {
         let chat = request.path.hasSuffix("chat/completions")
         switch action {
         case .answer(let text, let prompt, let completion):
-            var object: [String: Any] = ["id": "stub", "object": chat ? "chat.completion" : "text_completion",
-                                         "choices": [chat ? ["index": 0, "message": ["role": "assistant", "content": text], "finish_reason": "stop"]
-                                                          : ["index": 0, "text": text, "finish_reason": "stop"]]]
+            var object: [String: Any] = [
+                "id": "stub", "object": chat ? "chat.completion" : "text_completion",
+                "choices": [
+                    chat
+                        ? ["index": 0, "message": ["role": "assistant", "content": text], "finish_reason": "stop"]
+                        : ["index": 0, "text": text, "finish_reason": "stop"]
+                ],
+            ]
             if let usage = usage(prompt, completion) { object["usage"] = usage }
             respond(client, status: 200, contentType: "application/json", body: json(object))
         case .answerCached(let text, let cached):
-            let object: [String: Any] = ["choices": [["index": 0, "message": ["role": "assistant", "content": text], "finish_reason": "stop"]],
-                                         "usage": ["prompt_tokens": 7, "completion_tokens": 1, "prompt_tokens_details": ["cached_tokens": cached]]]
+            let object: [String: Any] = [
+                "choices": [["index": 0, "message": ["role": "assistant", "content": text], "finish_reason": "stop"]],
+                "usage": [
+                    "prompt_tokens": 7, "completion_tokens": 1, "prompt_tokens_details": ["cached_tokens": cached],
+                ],
+            ]
             respond(client, status: 200, contentType: "application/json", body: json(object))
         case .stream(let pieces, let pause, let prompt, let completion):
             // Chunked transfer coding, one event per chunk, as llama-server sends it.
             func chunk(_ text: String) { send(client, String(text.utf8.count, radix: 16) + "\r\n" + text + "\r\n") }
-            send(client, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n")
+            send(
+                client,
+                "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+            )
             for (index, piece) in pieces.enumerated() {
                 if pause > 0 { Thread.sleep(forTimeInterval: pause) }
                 let last = index == pieces.count - 1
-                let choice: [String: Any] = chat ? ["index": 0, "delta": ["content": piece], "finish_reason": last ? "stop" : NSNull()]
-                                                 : ["index": 0, "text": piece, "finish_reason": last ? "stop" : NSNull()]
+                let choice: [String: Any] =
+                    chat
+                    ? ["index": 0, "delta": ["content": piece], "finish_reason": last ? "stop" : NSNull()]
+                    : ["index": 0, "text": piece, "finish_reason": last ? "stop" : NSNull()]
                 chunk("data: \(json(["choices": [choice]]))\n\n")
             }
             if let usage = usage(prompt, completion) { chunk("data: \(json(["choices": [], "usage": usage]))\n\n") }
             chunk("data: [DONE]\n\n")
             send(client, "0\r\n\r\n")
         case .status(let code, let message):
-            respond(client, status: code, contentType: "application/json", body: json(["error": ["message": message, "code": code]]))
+            respond(
+                client, status: code, contentType: "application/json",
+                body: json(["error": ["message": message, "code": code]]))
         case .garbage:
             respond(client, status: 200, contentType: "application/json", body: "<html>not json")
         case .truncated:
-            respond(client, status: 200, contentType: "application/json", body: #"{"choices": [{"message": {"content": "4"#, declaredLength: 400)
+            respond(
+                client, status: 200, contentType: "application/json", body: #"{"choices": [{"message": {"content": "4"#,
+                declaredLength: 400)
         case .cutStream(let pieces):
             send(client, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n")
-            for piece in pieces { send(client, "data: \(json(["choices": [["index": 0, "delta": ["content": piece], "finish_reason": NSNull()]]]))\n\n") }
+            for piece in pieces {
+                send(
+                    client,
+                    "data: \(json(["choices": [["index": 0, "delta": ["content": piece], "finish_reason": NSNull()]]]))\n\n"
+                )
+            }
         case .drop:
             return
         case .trickle(let seconds):

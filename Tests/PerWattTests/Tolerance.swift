@@ -16,9 +16,12 @@ func isClose(_ actual: Double, _ expected: Double, within tolerance: Double = To
 }
 
 /// Expects `actual` within `tolerance` of `expected`, printing both values and their difference when not.
-func expectClose(_ actual: Double, _ expected: Double, within tolerance: Double = Tolerance.rounding, _ what: String = "",
-                 sourceLocation: SourceLocation = #_sourceLocation) {
-    #expect(isClose(actual, expected, within: tolerance),
-            "\(what.isEmpty ? "" : what + ": ")\(actual) vs \(expected) (difference \(actual - expected), tolerance \(tolerance))",
-            sourceLocation: sourceLocation)
+func expectClose(
+    _ actual: Double, _ expected: Double, within tolerance: Double = Tolerance.rounding, _ what: String = "",
+    sourceLocation: SourceLocation = #_sourceLocation
+) {
+    #expect(
+        isClose(actual, expected, within: tolerance),
+        "\(what.isEmpty ? "" : what + ": ")\(actual) vs \(expected) (difference \(actual - expected), tolerance \(tolerance))",
+        sourceLocation: sourceLocation)
 }

@@ -1,7 +1,7 @@
 import Foundation
+import ProbeTestSupport
 import Synchronization
 import Testing
-import ProbeTestSupport
 
 /// Issue 11, reproducer 6, on the real binary: a simulated AMD tree (90 W package, 30 W core, a
 /// 120 J counter range, so 1.33 s wrap-safe) whose counters are advanced by a thread of this test.
@@ -30,7 +30,8 @@ import ProbeTestSupport
                 try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
                 try "\(name)\n".write(toFile: folder + "/name", atomically: true, encoding: .utf8)
                 try "1\n".write(toFile: folder + "/enabled", atomically: true, encoding: .utf8)
-                try "\(UntrustedEnergyBinaryTests.range)\n".write(toFile: folder + "/max_energy_range_uj", atomically: true, encoding: .utf8)
+                try "\(UntrustedEnergyBinaryTests.range)\n".write(
+                    toFile: folder + "/max_energy_range_uj", atomically: true, encoding: .utf8)
                 try Self.field(0).write(toFile: folder + "/energy_uj", atomically: true, encoding: .utf8)
             }
             let descriptors = zones.map { open(root + "/" + $0.0 + "/energy_uj", O_WRONLY) }
@@ -67,8 +68,10 @@ import ProbeTestSupport
     func exec(_ tree: LiveTree, seconds: Double, during: (pid_t) -> Void = { _ in }) throws -> [String: Any] {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: BinaryTests.binary)
-        process.arguments = ["exec", "--json", "--energy", "rapl", "--powercap-root", tree.root, "--interval", "50", "--",
-                             "sleep", String(seconds)]
+        process.arguments = [
+            "exec", "--json", "--energy", "rapl", "--powercap-root", tree.root, "--interval", "50", "--",
+            "sleep", String(seconds),
+        ]
         var environment = ProcessInfo.processInfo.environment
         environment["PERWATT_HWMON_ROOT"] = Fixtures.path("hwmon/missing")
         process.environment = environment
@@ -100,7 +103,8 @@ import ProbeTestSupport
         #expect(package["untrusted"] as? Bool == true && package["stale"] as? Bool == true, "\(package)")
         let spans = try #require(package["spans"] as? [[String: Any]])
         let standstill = try #require(spans.first { ($0["untrusted"] as? Bool) == true })
-        let start = try #require(standstill["startSeconds"] as? Double), end = try #require(standstill["endSeconds"] as? Double)
+        let start = try #require(standstill["startSeconds"] as? Double)
+        let end = try #require(standstill["endSeconds"] as? Double)
         // The span covers the standstill (to the sampling period and process start-up).
         #expect(end - start > 1.5 && end - start < 2.6, "\(standstill)")
     }
@@ -119,7 +123,9 @@ import ProbeTestSupport
         #expect(energy["trusted"] as? Bool == false, "\(energy)")
         let package = try #require(Self.zone(json, "package-0"))
         let spans = try #require(package["spans"] as? [[String: Any]])
-        #expect(spans.contains { $0["kind"] as? String == "sampling-gap" && ($0["untrusted"] as? Bool) == true }, "\(spans)")
+        #expect(
+            spans.contains { $0["kind"] as? String == "sampling-gap" && ($0["untrusted"] as? Bool) == true }, "\(spans)"
+        )
     }
 
     @Test func aSteadyTreeIsTrustedAndRight() throws {
@@ -129,7 +135,8 @@ import ProbeTestSupport
         let energy = try #require(json["energy"] as? [String: Any])
         #expect(energy["trusted"] as? Bool == true, "\(energy)")
         let package = try #require(Self.zone(json, "package-0"))
-        let joules = try #require(package["joules"] as? Double), watts = try #require(package["averageWatts"] as? Double)
+        let joules = try #require(package["joules"] as? Double)
+        let watts = try #require(package["averageWatts"] as? Double)
         #expect(abs(watts - 90) < 4.5 && joules > 90, "\(package)")
     }
 }

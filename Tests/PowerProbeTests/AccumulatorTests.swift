@@ -1,9 +1,10 @@
 import Testing
+
 @testable import PowerProbe
 
 /// Wraparound and integration on hand-computed values.
 @Suite struct AccumulatorTests {
-    let range: UInt64 = 65_532_610_987 // AMD
+    let range: UInt64 = 65_532_610_987  // AMD
 
     @Test func deltaWithoutWrapIsTheDifference() {
         #expect(CounterAccumulator.delta(from: 100, to: 250, range: range) == (150, false))
@@ -74,21 +75,25 @@ import Testing
         // A genuine wrap at 300 W over 10 ms (3 J) is counted.
         counter.observe(2_000 + 3_000_000, atNanoseconds: 20_000_000)
         #expect(counter.totalMicrojoules == 3_000_000)
-        counter.observe(1_500_000, atNanoseconds: 30_000_000) // backwards again: a 'wrap' of ~65.5 kJ in 10 ms
+        counter.observe(1_500_000, atNanoseconds: 30_000_000)  // backwards again: a 'wrap' of ~65.5 kJ in 10 ms
         #expect(counter.implausibleIntervals == 2)
-        var wrapping = CounterAccumulator(rangeMicrojoules: 10_000_000, wrapSafeNanoseconds: nil, ceilingMicrowatts: 1e9)
+        var wrapping = CounterAccumulator(
+            rangeMicrojoules: 10_000_000, wrapSafeNanoseconds: nil, ceilingMicrowatts: 1e9)
         wrapping.observe(9_000_000, atNanoseconds: 0)
-        wrapping.observe(2_000_000, atNanoseconds: 10_000_000) // 3 J in 10 ms = 300 W, through a wrap
+        wrapping.observe(2_000_000, atNanoseconds: 10_000_000)  // 3 J in 10 ms = 300 W, through a wrap
         #expect(wrapping.totalMicrojoules == 3_000_000 && wrapping.wraps == 1 && wrapping.untrustedIntervals == 0)
     }
 
     /// Readings every 30 ms of a counter at `watts` with a 120 J range (wrap-safe 120 ms at 1000 W),
     /// frozen from 1 s for `frozenSeconds` (the counter then shows the true total again): the
     /// simulated AMD tree of issue 11, whose counters stopped and resumed.
-    func frozen(watts: Double, frozenSeconds: Double, range: UInt64 = 120_000_000, wrapSafe: UInt64 = 120_000_000,
-                stale: UInt64 = 120_000_000, totalSeconds: Double = 4) -> (CounterAccumulator, trueJoules: Double) {
-        var counter = CounterAccumulator(rangeMicrojoules: range, wrapSafeNanoseconds: wrapSafe, ceilingMicrowatts: 1e9,
-                                         staleNanoseconds: stale)
+    func frozen(
+        watts: Double, frozenSeconds: Double, range: UInt64 = 120_000_000, wrapSafe: UInt64 = 120_000_000,
+        stale: UInt64 = 120_000_000, totalSeconds: Double = 4
+    ) -> (CounterAccumulator, trueJoules: Double) {
+        var counter = CounterAccumulator(
+            rangeMicrojoules: range, wrapSafeNanoseconds: wrapSafe, ceilingMicrowatts: 1e9,
+            staleNanoseconds: stale)
         let step: UInt64 = 30_000_000
         var time: UInt64 = 0
         var frozenValue: UInt64?
@@ -121,13 +126,15 @@ import Testing
         let (counter, truth) = frozen(watts: 60, frozenSeconds: 3, totalSeconds: 5)
         #expect(counter.untrustedIntervals == 1)
         #expect(counter.spans.map(\.kind) == [.stalledHidingWraps])
-        #expect(counter.implausibleIntervals == 0, "the jump is measured against the whole standstill, not the last 30 ms")
+        #expect(
+            counter.implausibleIntervals == 0, "the jump is measured against the whole standstill, not the last 30 ms")
         #expect(abs(Double(counter.totalMicrojoules) / 1e6 - (truth - 120)) < 0.01)
     }
 
     @Test func aStandstillShorterThanTheWrapSafeTimeKeepsItsEnergyAndIsOnlyMarkedStalled() {
         // AMD's 65.5 kJ range is wrap-safe for 65 s at 1000 W; a 2 s freeze at 90 W catches up exactly.
-        let (counter, truth) = frozen(watts: 90, frozenSeconds: 2, range: range, wrapSafe: 65_000_000_000, stale: 1_000_000_000)
+        let (counter, truth) = frozen(
+            watts: 90, frozenSeconds: 2, range: range, wrapSafe: 65_000_000_000, stale: 1_000_000_000)
         #expect(counter.untrustedIntervals == 0)
         #expect(counter.spans.map(\.kind) == [.stalled])
         #expect(counter.spans.allSatisfy { !$0.isUntrusted })
@@ -135,21 +142,25 @@ import Testing
     }
 
     @Test func aSamplingGapWhileTheCounterAdvancesIsUntrusted() {
-        var counter = CounterAccumulator(rangeMicrojoules: 120_000_000, wrapSafeNanoseconds: 120_000_000, ceilingMicrowatts: 1e9,
-                                         staleNanoseconds: 120_000_000)
+        var counter = CounterAccumulator(
+            rangeMicrojoules: 120_000_000, wrapSafeNanoseconds: 120_000_000, ceilingMicrowatts: 1e9,
+            staleNanoseconds: 120_000_000)
         counter.observe(0, atNanoseconds: 0)
         counter.observe(2_700_000, atNanoseconds: 30_000_000)
         // The sampler was stopped for half a second (SIGSTOP, a suspended VM): 45 J at 90 W.
         counter.observe(2_700_000 + 45_000_000, atNanoseconds: 530_000_000)
-        #expect(counter.spans == [CounterSpan(kind: .samplingGap, startNanoseconds: 30_000_000, endNanoseconds: 530_000_000)])
+        #expect(
+            counter.spans == [
+                CounterSpan(kind: .samplingGap, startNanoseconds: 30_000_000, endNanoseconds: 530_000_000)
+            ])
         #expect(counter.untrustedIntervals == 1)
     }
 
     @Test func powerIsIntegratedWithTheTrapezoidRule() {
         var power = PowerAccumulator()
-        power.observe(10_000_000, atNanoseconds: 0)            // 10 W
+        power.observe(10_000_000, atNanoseconds: 0)  // 10 W
         power.observe(20_000_000, atNanoseconds: 500_000_000)  // 20 W after 0.5 s: 7.5 J
-        power.observe(20_000_000, atNanoseconds: 1_500_000_000) // 20 W for 1 s: 20 J
+        power.observe(20_000_000, atNanoseconds: 1_500_000_000)  // 20 W for 1 s: 20 J
         #expect(abs(power.totalMicrojoules - 27_500_000) < 1e-6)
     }
 

@@ -1,6 +1,7 @@
-import Testing
-@testable import PowerProbe
 import ProbeTestSupport
+import Testing
+
+@testable import PowerProbe
 
 /// Discovery on the committed fake trees, read with the real LinuxSysfs (open + pread).
 @Suite struct DiscoveryTests {
@@ -32,7 +33,9 @@ import ProbeTestSupport
         #expect(inventory.basisZones.map(\.id) == ["intel-rapl:0", "intel-rapl:0:0", "intel-rapl:1", "intel-rapl:1:0"])
         // Subzone 0 is DRAM here: classified by its name file, not its index.
         #expect(inventory.zones.first { $0.id == "intel-rapl:1:0" }?.domain == .dram)
-        #expect(inventory.zones.first { $0.id == "intel-rapl:1:0" }?.directory.hasSuffix("intel-rapl:1/intel-rapl:1:0") == true)
+        #expect(
+            inventory.zones.first { $0.id == "intel-rapl:1:0" }?.directory.hasSuffix("intel-rapl:1/intel-rapl:1:0")
+                == true)
         #expect(inventory.zones.first { $0.id == "intel-rapl:0:0" }?.rangeMicrojoules == 65_712_999_613)
     }
 
@@ -43,8 +46,9 @@ import ProbeTestSupport
         #expect(role(inventory, "intel-rapl:0:0") == .informational("inside package-0"))
         let package = try #require(inventory.zones.first)
         #expect(package.rangeMicrojoules == 65_532_610_987)
-        let channel = Channel(id: "x", source: .rapl, name: "package-0", path: "",
-                              measurement: .energyCounter(rangeMicrojoules: package.rangeMicrojoules), inBasis: true)
+        let channel = Channel(
+            id: "x", source: .rapl, name: "package-0", path: "",
+            measurement: .energyCounter(rangeMicrojoules: package.rangeMicrojoules), inBasis: true)
         // 65 532.610987 J at 280 W wraps in 234.0 s (DESIGN: "about 4 minutes at 280 W").
         #expect(abs(channel.wrapSeconds(atWatts: 280)! - 234.045) < 0.001)
     }
@@ -58,7 +62,9 @@ import ProbeTestSupport
 
     @Test func packageZonePresentMeansItsDiesAreNotSummedAgain() throws {
         let sysfs = FakeSysfs()
-        for (id, name) in [("intel-rapl:0", "package-0"), ("intel-rapl:1", "package-0-die-1"), ("intel-rapl:2", "package-1-die-0")] {
+        for (id, name) in [
+            ("intel-rapl:0", "package-0"), ("intel-rapl:1", "package-0-die-1"), ("intel-rapl:2", "package-1-die-0"),
+        ] {
             sysfs.set("/p/\(id)/name", text: name + "\n")
             sysfs.set("/p/\(id)/energy_uj", text: "10\n")
             sysfs.set("/p/\(id)/max_energy_range_uj", text: "1000\n")
@@ -81,7 +87,8 @@ import ProbeTestSupport
         let empty = try discover("empty")
         #expect(empty.rootExists && empty.zones.isEmpty && empty.basis == nil)
         #expect(empty.noBasisReason?.contains("no intel-rapl zones") == true)
-        let missing = try PowercapInventory.discover(root: Fixtures.path("powercap/does-not-exist"), sysfs: LinuxSysfs())
+        let missing = try PowercapInventory.discover(
+            root: Fixtures.path("powercap/does-not-exist"), sysfs: LinuxSysfs())
         #expect(!missing.rootExists && missing.basis == nil)
         #expect(missing.noBasisReason?.contains("does not exist") == true)
         #expect(throws: ProbeError.self) { try missing.plan(sysfs: LinuxSysfs()) }
@@ -91,14 +98,26 @@ import ProbeTestSupport
         let inventory = try discover("garbage")
         func problem(_ id: String) -> ProbeError? { inventory.zones.first { $0.id == id }?.problem }
         #expect(problem("intel-rapl:0") == nil)
-        guard case .missingFile(let path)? = problem("intel-rapl:1") else { Issue.record("no name file not reported"); return }
+        guard case .missingFile(let path)? = problem("intel-rapl:1") else {
+            Issue.record("no name file not reported")
+            return
+        }
         #expect(path.hasSuffix("intel-rapl:1/name"))
-        guard case .malformed(_, let content, _)? = problem("intel-rapl:0:0") else { Issue.record("garbage counter not reported"); return }
+        guard case .malformed(_, let content, _)? = problem("intel-rapl:0:0") else {
+            Issue.record("garbage counter not reported")
+            return
+        }
         #expect(content == "not-a-number")
-        guard case .malformed(let rangePath, "", _)? = problem("intel-rapl:0:1") else { Issue.record("empty range not reported"); return }
+        guard case .malformed(let rangePath, "", _)? = problem("intel-rapl:0:1") else {
+            Issue.record("empty range not reported")
+            return
+        }
         #expect(rangePath.hasSuffix("max_energy_range_uj"))
-        #expect(problem("intel-rapl:0:2") == .counterAboveRange(path: Fixtures.path("powercap/garbage/intel-rapl:0:2/energy_uj"),
-                                                                 value: 999_999, rangeMicrojoules: 1000))
+        #expect(
+            problem("intel-rapl:0:2")
+                == .counterAboveRange(
+                    path: Fixtures.path("powercap/garbage/intel-rapl:0:2/energy_uj"),
+                    value: 999_999, rangeMicrojoules: 1000))
         #expect(inventory.zones.first { $0.id == "intel-rapl:0:0" }?.energyMicrojoules == nil)
         // The broken dram zone is in the basis by name, so the basis cannot be measured: an error, not a smaller sum.
         #expect(inventory.basis == "rapl:package+dram")

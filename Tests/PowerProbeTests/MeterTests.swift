@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-@testable import PowerProbe
 import ProbeTestSupport
+import Testing
+
+@testable import PowerProbe
 
 /// Named tolerances: measured energy against the known true value.
 enum Tolerance {
@@ -25,7 +26,9 @@ func relativeError(_ measured: Double, _ truth: Double) -> Double { abs(measured
         for (id, name, watts, range) in zones {
             sysfs.set("/pc/\(id)/name", text: name + "\n")
             sysfs.set("/pc/\(id)/max_energy_range_uj", text: "\(range)\n")
-            sysfs.set("/pc/\(id)/energy_uj", .counter(ClockCounter(watts: watts, rangeMicrojoules: range, startMicrojoules: range / 2)))
+            sysfs.set(
+                "/pc/\(id)/energy_uj",
+                .counter(ClockCounter(watts: watts, rangeMicrojoules: range, startMicrojoules: range / 2)))
         }
         return sysfs
     }
@@ -36,14 +39,16 @@ func relativeError(_ measured: Double, _ truth: Double) -> Double { abs(measured
         let plan = try #require(try inventory.plan(for: .auto))
         #expect(plan.basis == "rapl:package+dram")
         // A 60 W ceiling makes the 3 J range wrap-safe for 50 ms, so the sampler runs every 12.5 ms.
-        let meter = try EnergyMeter(plan: plan, configuration: MeterConfiguration(intervalSeconds: 0.1, ceilingWatts: 60))
+        let meter = try EnergyMeter(
+            plan: plan, configuration: MeterConfiguration(intervalSeconds: 0.1, ceilingWatts: 60))
         #expect(abs(meter.intervalSeconds - 0.0125) < 1e-9)
         let (window, sampled) = sampledWindow(meter, seconds: 1.0)
         let statistics = try #require(sampled)
 
         let basis = try #require(window.basisJoules)
-        #expect(relativeError(basis, 35 * window.durationSeconds) < Tolerance.knownPower,
-                "basis \(basis) J over \(window.durationSeconds) s, expected 35 W")
+        #expect(
+            relativeError(basis, 35 * window.durationSeconds) < Tolerance.knownPower,
+            "basis \(basis) J over \(window.durationSeconds) s, expected 35 W")
         let package = try #require(window.channels.first { $0.channel.name == "package-0" })
         let dram = try #require(window.channels.first { $0.channel.name == "dram" })
         let core = try #require(window.channels.first { $0.channel.name == "core" })
@@ -64,7 +69,7 @@ func relativeError(_ measured: Double, _ truth: Double) -> Double { abs(measured
     @Test func aCounterAdvancedByATestThreadIsIntegratedWithinOnePercent() throws {
         let sysfs = FakeSysfs()
         let value = SharedValue(0)
-        let range: UInt64 = 2_000_000 // 2 J: wraps every 50 ms at 40 W
+        let range: UInt64 = 2_000_000  // 2 J: wraps every 50 ms at 40 W
         sysfs.set("/pc/intel-rapl:0/name", text: "package-0\n")
         sysfs.set("/pc/intel-rapl:0/max_energy_range_uj", text: "\(range)\n")
         sysfs.set("/pc/intel-rapl:0/energy_uj", .shared(value))
@@ -90,16 +95,19 @@ func relativeError(_ measured: Double, _ truth: Double) -> Double { abs(measured
         defer { stop.set(1) }
         usleep(5000)
         let inventory = try EnergyInventory.discover(.fake(powercapRoot: "/pc", sysfs: sysfs))
-        let meter = try EnergyMeter(plan: try #require(try inventory.plan(for: .sources([.rapl]))),
-                                    configuration: MeterConfiguration(intervalSeconds: 0.1, ceilingWatts: 100))
+        let meter = try EnergyMeter(
+            plan: try #require(try inventory.plan(for: .sources([.rapl]))),
+            configuration: MeterConfiguration(intervalSeconds: 0.1, ceilingWatts: 100))
         let (window, _) = sampledWindow(meter, seconds: 0.8)
         let joules = try #require(window.basisJoules)
         // The counter moves in steps of the writer's longest gap (1 ms when the machine is quiet), so the
         // two window edges can each be one step off.
         let gap = max(0.001, Double(longestGap.value) / 1e9)
         let stepError = 2 * watts * gap
-        #expect(abs(joules - watts * window.durationSeconds) <= stepError + Tolerance.knownPower * joules,
-                "measured \(joules) J, expected \(watts * window.durationSeconds) J; the writer's longest gap was \(gap * 1000) ms")
+        #expect(
+            abs(joules - watts * window.durationSeconds) <= stepError + Tolerance.knownPower * joules,
+            "measured \(joules) J, expected \(watts * window.durationSeconds) J; the writer's longest gap was \(gap * 1000) ms"
+        )
         #expect(window.channels[0].wraps >= 14)
     }
 
@@ -111,14 +119,17 @@ func relativeError(_ measured: Double, _ truth: Double) -> Double { abs(measured
         let meter = try EnergyMeter(plan: try #require(try inventory.plan(for: .auto)), configuration: configuration)
         let (window, _) = sampledWindow(meter, seconds: 0.3)
         #expect(window.channels.allSatisfy { $0.stale && $0.spans.map(\.kind) == [.staleAtEnd] })
-        let warned = window.warnings.contains { warning in warning.contains("package-0") && warning.contains("stopped moving") }
+        let warned = window.warnings.contains { warning in
+            warning.contains("package-0") && warning.contains("stopped moving")
+        }
         #expect(warned, "\(window.warnings)")
         // The reading itself (0 J) is what the counter said; the window says it cannot be trusted.
         #expect(window.basisJoules == 0)
         #expect(window.untrusted && window.untrustedReasons == ["package-0: stale-at-end"])
         // Ten intervals of 50 ms make the threshold 0.5 s: the same 0.3 s standstill is not yet stale.
-        let slow = try EnergyMeter(plan: try #require(try inventory.plan(for: .auto)),
-                                   configuration: MeterConfiguration(intervalSeconds: 0.05, staleAfterSeconds: 0.2))
+        let slow = try EnergyMeter(
+            plan: try #require(try inventory.plan(for: .auto)),
+            configuration: MeterConfiguration(intervalSeconds: 0.05, staleAfterSeconds: 0.2))
         let (calm, _) = sampledWindow(slow, seconds: 0.3)
         #expect(!calm.untrusted && calm.channels.allSatisfy { !$0.stale })
     }
@@ -191,15 +202,17 @@ func relativeError(_ measured: Double, _ truth: Double) -> Double { abs(measured
         // 65.5 kJ at 1000 W wraps in 65.5 s: 100 ms is already far below a quarter of that.
         #expect(try EnergyMeter(plan: plan).intervalSeconds == 0.1)
         // At a 1 MW ceiling the wrap time is 65.5 ms, so the interval drops to 16.4 ms.
-        let fast = try EnergyMeter(plan: plan, configuration: MeterConfiguration(intervalSeconds: 0.1, ceilingWatts: 1_000_000))
+        let fast = try EnergyMeter(
+            plan: plan, configuration: MeterConfiguration(intervalSeconds: 0.1, ceilingWatts: 1_000_000))
         #expect(abs(fast.intervalSeconds - 0.065_532_610_987 / 4) < 1e-9)
     }
 
     @Test func idleBaselineIsTheMedianOfItsWindows() throws {
         let sysfs = serverTree()
         let inventory = try EnergyInventory.discover(.fake(powercapRoot: "/pc", sysfs: sysfs))
-        let meter = try EnergyMeter(plan: try #require(try inventory.plan(for: .auto)),
-                                    configuration: MeterConfiguration(intervalSeconds: 0.1, ceilingWatts: 60))
+        let meter = try EnergyMeter(
+            plan: try #require(try inventory.plan(for: .auto)),
+            configuration: MeterConfiguration(intervalSeconds: 0.1, ceilingWatts: 60))
         meter.start()
         let idle = try #require(IdleBaseline.measure(with: meter, seconds: 0.6, windowSeconds: 0.2))
         meter.stop()

@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-@testable import PowerProbe
 import ProbeTestSupport
+import Testing
+
+@testable import PowerProbe
 
 /// hwmon, NVML, and how `--energy` resolves, including the errors that must never become zeros.
 @Suite(.serialized) struct SourceTests {
@@ -36,7 +37,8 @@ import ProbeTestSupport
         let hwmon = Fixtures.path("hwmon/amd-energy")
         let missing = Fixtures.path("powercap/none-here")
         func basis(_ powercap: String, _ hw: String, _ gpu: FakeNVML?) throws -> String? {
-            try EnergyInventory.discover(.fake(powercapRoot: powercap, hwmonRoot: hw, nvml: gpu)).plan(for: .auto)?.basis
+            try EnergyInventory.discover(.fake(powercapRoot: powercap, hwmonRoot: hw, nvml: gpu)).plan(for: .auto)?
+                .basis
         }
         #expect(try basis(rapl, hwmon, nvml) == "rapl:package")
         #expect(try basis(missing, hwmon, nvml) == "hwmon:energy")
@@ -49,7 +51,8 @@ import ProbeTestSupport
 
     @Test func namedSourcesAreAddedAndLabelledOrRefused() throws {
         let nvml = FakeNVML([.init(name: "Fake H100", uuid: "GPU-1111", watts: 100, hasEnergyCounter: true)])
-        let inventory = try EnergyInventory.discover(.fake(powercapRoot: Fixtures.path("powercap/intel-2socket"), nvml: nvml))
+        let inventory = try EnergyInventory.discover(
+            .fake(powercapRoot: Fixtures.path("powercap/intel-2socket"), nvml: nvml))
         let both = try #require(try inventory.plan(for: .sources([.rapl, .nvml])))
         #expect(both.basis == "rapl:package+dram+nvml:gpu0")
         #expect(both.source == "rapl+nvml")
@@ -62,11 +65,14 @@ import ProbeTestSupport
         let root = Fixtures.path("powercap/intel-laptop")
         let sysfs = FakeSysfs(loading: root)
         let ownership = FileOwnership(mode: 0o400, userID: 0, groupID: 0, userName: "root", groupName: "root")
-        for zone in ["intel-rapl:0", "intel-rapl:0:0", "intel-rapl:0:1", "intel-rapl:0:2", "intel-rapl:1", "intel-rapl-mmio:0"] {
+        for zone in [
+            "intel-rapl:0", "intel-rapl:0:0", "intel-rapl:0:1", "intel-rapl:0:2", "intel-rapl:1", "intel-rapl-mmio:0",
+        ] {
             sysfs.set("\(root)/\(zone)/energy_uj", .denied(ownership))
         }
         // hwmon has a usable source, but auto must not silently fall back to it.
-        let inventory = try EnergyInventory.discover(.fake(powercapRoot: root, hwmonRoot: Fixtures.path("hwmon/amd-energy"), sysfs: sysfs))
+        let inventory = try EnergyInventory.discover(
+            .fake(powercapRoot: root, hwmonRoot: Fixtures.path("hwmon/amd-energy"), sysfs: sysfs))
         #expect(inventory.powercap.zones.allSatisfy { !$0.isReadable })
         #expect(throws: ProbeError.self) { try inventory.plan(for: .auto) }
         do {
@@ -99,7 +105,10 @@ import ProbeTestSupport
     @Test func realPermissionErrorsNameTheFile() throws {
         // LinuxSysfs maps EACCES to permissionDenied with stat's mode and owner.
         let error = LinuxSysfs.error(.permissionDenied, path: Fixtures.path("powercap/amd-zen/intel-rapl:0/energy_uj"))
-        guard case .permissionDenied(let path, let ownership) = error else { Issue.record("not a permission error"); return }
+        guard case .permissionDenied(let path, let ownership) = error else {
+            Issue.record("not a permission error")
+            return
+        }
         #expect(path.hasSuffix("energy_uj"))
         #expect(ownership != nil)
         #expect(LinuxSysfs.error(.noEntry, path: "/x") == .missingFile(path: "/x"))
@@ -122,8 +131,12 @@ import ProbeTestSupport
     }
 
     @Test func cudaVisibleDevicesFollowsCUDAsRules() {
-        let gpus = (0..<3).map { NVMLGPU(index: $0, name: "G\($0)", uuid: "GPU-\($0)\($0)\($0)-x", hasEnergyCounter: true) }
-        func visible(_ value: String?) -> [Int] { NVMLInventory.visibleGPUs(gpus, cudaVisibleDevices: value).0.map(\.index) }
+        let gpus = (0..<3).map {
+            NVMLGPU(index: $0, name: "G\($0)", uuid: "GPU-\($0)\($0)\($0)-x", hasEnergyCounter: true)
+        }
+        func visible(_ value: String?) -> [Int] {
+            NVMLInventory.visibleGPUs(gpus, cudaVisibleDevices: value).0.map(\.index)
+        }
         #expect(visible(nil) == [0, 1, 2])
         #expect(visible("2,0") == [2, 0])
         #expect(visible("GPU-111") == [1])
@@ -132,7 +145,9 @@ import ProbeTestSupport
         #expect(visible("-1") == [])
         #expect(visible("MIG-abc") == [])
         #expect(NVMLInventory.visibleGPUs(gpus, cudaVisibleDevices: "1").1?.contains("PCI_BUS_ID") == true)
-        #expect(NVMLInventory.visibleGPUs(gpus, cudaVisibleDevices: "GPU-").0.isEmpty, "an ambiguous UUID prefix matches nothing")
+        #expect(
+            NVMLInventory.visibleGPUs(gpus, cudaVisibleDevices: "GPU-").0.isEmpty,
+            "an ambiguous UUID prefix matches nothing")
     }
 
     @Test func missingNVMLLibrarySaysWhy() {

@@ -1,4 +1,5 @@
 import Foundation
+import PowerProbe
 
 /// Small file helpers for tests that need real files.
 enum FileManagerShim {
@@ -20,8 +21,6 @@ enum FileManagerShim {
         try handle.close()
     }
 }
-
-import PowerProbe
 
 /// Starts the sampler, measures one window of `seconds`, stops the sampler.
 @discardableResult

@@ -41,7 +41,8 @@ public final class FakeSysfs: SysfsAccess, @unchecked Sendable {
             let full = directory + "/" + relative
             var isDirectory: ObjCBool = false
             if FileManager.default.fileExists(atPath: full, isDirectory: &isDirectory), !isDirectory.boolValue,
-               let text = try? String(contentsOfFile: full, encoding: .utf8) {
+                let text = try? String(contentsOfFile: full, encoding: .utf8)
+            {
                 set(full, .text(text))
             }
         }
@@ -82,7 +83,7 @@ public final class FakeSysfs: SysfsAccess, @unchecked Sendable {
     }
 
     public func openCounter(_ path: String) throws -> any CounterFile {
-        _ = try readText(path) // open fails as a read would
+        _ = try readText(path)  // open fails as a read would
         return FakeCounterFile(path: path, sysfs: self)
     }
 
@@ -154,7 +155,9 @@ public final class FakeNVML: NVMLLibrary, @unchecked Sendable {
     public init(_ gpus: [GPU]) { self.gpus = gpus }
 
     func gpu(_ index: Int) throws -> GPU {
-        guard gpus.indices.contains(index) else { throw ProbeError.nvml(function: "handle", code: 2, message: "Invalid Argument") }
+        guard gpus.indices.contains(index) else {
+            throw ProbeError.nvml(function: "handle", code: 2, message: "Invalid Argument")
+        }
         return gpus[index]
     }
 
@@ -165,7 +168,8 @@ public final class FakeNVML: NVMLLibrary, @unchecked Sendable {
     public func totalEnergyMillijoules(ofDevice index: Int) throws -> UInt64 {
         let gpu = try gpu(index)
         guard gpu.hasEnergyCounter else {
-            throw ProbeError.nvml(function: "nvmlDeviceGetTotalEnergyConsumption", code: nvmlErrorNotSupported, message: "Not Supported")
+            throw ProbeError.nvml(
+                function: "nvmlDeviceGetTotalEnergyConsumption", code: nvmlErrorNotSupported, message: "Not Supported")
         }
         // A real counter starts large (energy since driver load).
         return 5_000_000 + UInt64(gpu.watts * 1e3 * Double(MonotonicClock.nanoseconds() - origin) / 1e9)
@@ -176,12 +180,16 @@ public final class FakeNVML: NVMLLibrary, @unchecked Sendable {
 
 extension ProbeEnvironment {
     /// An environment over `sysfs` with no NVML, for tests.
-    public static func fake(powercapRoot: String, hwmonRoot: String = "/nonexistent/hwmon",
-                            sysfs: any SysfsAccess = LinuxSysfs(), nvml: FakeNVML? = nil,
-                            cudaVisibleDevices: String? = nil) -> ProbeEnvironment {
-        ProbeEnvironment(powercapRoot: powercapRoot, hwmonRoot: hwmonRoot, sysfs: sysfs, loadNVML: {
-            if let nvml { return .success(nvml) }
-            return .failure(.sourceUnavailable(source: .nvml, reason: "no NVML in tests"))
-        }, cudaVisibleDevices: cudaVisibleDevices)
+    public static func fake(
+        powercapRoot: String, hwmonRoot: String = "/nonexistent/hwmon",
+        sysfs: any SysfsAccess = LinuxSysfs(), nvml: FakeNVML? = nil,
+        cudaVisibleDevices: String? = nil
+    ) -> ProbeEnvironment {
+        ProbeEnvironment(
+            powercapRoot: powercapRoot, hwmonRoot: hwmonRoot, sysfs: sysfs,
+            loadNVML: {
+                if let nvml { return .success(nvml) }
+                return .failure(.sourceUnavailable(source: .nvml, reason: "no NVML in tests"))
+            }, cudaVisibleDevices: cudaVisibleDevices)
     }
 }

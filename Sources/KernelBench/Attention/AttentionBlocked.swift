@@ -21,8 +21,10 @@ enum AttentionBlocked {
     /// Keys per block: 8 micro-panels of 16 (48/64, 96/64, 96/128 and 144/128 measured within noise).
     static let blockKeys = 128
 
-    static func run(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>,
-                    shape: AttentionShape, threads: Int) {
+    static func run(
+        q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>,
+        shape: AttentionShape, threads: Int
+    ) {
         let (t, h, hkv) = (shape.queries, shape.heads, shape.kvHeads)
         let group = h / hkv
         let queryBlocks = (t + blockQueries - 1) / blockQueries
@@ -44,8 +46,9 @@ enum AttentionBlocked {
                 while unit < queryBlocks * group {
                     let head = kvHead * group + unit % group
                     let first = (unit / group) * blockQueries
-                    block(q: q.pointer, out: out.pointer, shape: shape, head: head,
-                          rows: first..<min(first + blockQueries, t), scratch: scratch)
+                    block(
+                        q: q.pointer, out: out.pointer, shape: shape, head: head,
+                        rows: first..<min(first + blockQueries, t), scratch: scratch)
                     unit += splits
                 }
                 item += workers
@@ -57,12 +60,12 @@ enum AttentionBlocked {
     final class Scratch {
         let keysPadded: Int
         let columnsPadded: Int
-        let packedK: UnsafeMutablePointer<Float>   // [L/16 panels][d][16]
-        let packedV: UnsafeMutablePointer<Float>   // [d/16 panels][L][16]
-        let packedQ: UnsafeMutablePointer<Float>   // [48/6 panels][d][6]
-        let scores: UnsafeMutablePointer<Float>    // [48][64]
-        let packedP: UnsafeMutablePointer<Float>   // [48/6 panels][64][6]
-        let output: UnsafeMutablePointer<Float>    // [48][d rounded up to 16]
+        let packedK: UnsafeMutablePointer<Float>  // [L/16 panels][d][16]
+        let packedV: UnsafeMutablePointer<Float>  // [d/16 panels][L][16]
+        let packedQ: UnsafeMutablePointer<Float>  // [48/6 panels][d][6]
+        let scores: UnsafeMutablePointer<Float>  // [48][64]
+        let packedP: UnsafeMutablePointer<Float>  // [48/6 panels][64][6]
+        let output: UnsafeMutablePointer<Float>  // [48][d rounded up to 16]
         let maxima: UnsafeMutablePointer<Float>
         let sums: UnsafeMutablePointer<Float>
 
@@ -99,8 +102,9 @@ enum AttentionBlocked {
                     let source = v + key * stride + kvHead * d + first
                     let slot = destination + key * nr
                     if width == nr {
-                        UnsafeMutableRawPointer(slot).storeBytes(of: UnsafeRawPointer(source).loadUnaligned(as: SIMD16<Float>.self),
-                                                                 as: SIMD16<Float>.self)
+                        UnsafeMutableRawPointer(slot).storeBytes(
+                            of: UnsafeRawPointer(source).loadUnaligned(as: SIMD16<Float>.self),
+                            as: SIMD16<Float>.self)
                     } else {
                         for j in 0..<nr { slot[j] = j < width ? source[j] : 0 }
                     }
@@ -110,8 +114,10 @@ enum AttentionBlocked {
     }
 
     /// Query rows `rows` of head `head` against the packed K and V of its KV head.
-    static func block(q: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, shape: AttentionShape, head: Int,
-                      rows: Range<Int>, scratch: Scratch) {
+    static func block(
+        q: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, shape: AttentionShape, head: Int,
+        rows: Range<Int>, scratch: Scratch
+    ) {
         let (h, d) = (shape.heads, shape.headDim)
         let (mr, nr) = (SGEMM.mr, SGEMM.nr)
         let count = rows.count
@@ -128,9 +134,10 @@ enum AttentionBlocked {
             // S[count, jb] = Q·Kᵀ, unscaled.
             for panel in 0..<panels {
                 for keyPanel in 0..<((jb + nr - 1) / nr) {
-                    SGEMM.microkernel(d, scratch.packedQ + panel * mr * d, scratch.packedK + (j0 / nr + keyPanel) * nr * d,
-                                      scratch.scores + panel * mr * blockKeys + keyPanel * nr, ldc: blockKeys, accumulate: false,
-                                      rows: min(mr, count - panel * mr), columns: min(nr, jb - keyPanel * nr))
+                    SGEMM.microkernel(
+                        d, scratch.packedQ + panel * mr * d, scratch.packedK + (j0 / nr + keyPanel) * nr * d,
+                        scratch.scores + panel * mr * blockKeys + keyPanel * nr, ldc: blockKeys, accumulate: false,
+                        rows: min(mr, count - panel * mr), columns: min(nr, jb - keyPanel * nr))
                 }
             }
             // Online softmax per row; S becomes P in place (masked and out-of-block keys 0).
@@ -150,7 +157,8 @@ enum AttentionBlocked {
                 for j in stride(from: 0, to: jb, by: 8) {
                     let raw = UnsafeMutableRawPointer(row + j)
                     let x = raw.loadUnaligned(as: SIMD8<Float>.self) * scale - shift
-                    let masked = x.replacing(with: -.infinity, where: lane .>= SIMD8<Int32>(repeating: Int32(visible - j)))
+                    let masked = x.replacing(
+                        with: -.infinity, where: lane .>= SIMD8<Int32>(repeating: Int32(visible - j)))
                     let p = SIMDExp.exp(masked)
                     total += p
                     raw.storeBytes(of: p, as: SIMD8<Float>.self)
@@ -169,9 +177,11 @@ enum AttentionBlocked {
             SGEMM.packA(scratch.scores, k: blockKeys, rows: 0..<count, depth: 0..<jb, into: scratch.packedP)
             for panel in 0..<panels {
                 for columnPanel in 0..<(dPadded / nr) {
-                    SGEMM.microkernel(jb, scratch.packedP + panel * mr * jb, scratch.packedV + columnPanel * scratch.keysPadded * nr + j0 * nr,
-                                      scratch.output + panel * mr * dPadded + columnPanel * nr, ldc: dPadded, accumulate: true,
-                                      rows: min(mr, count - panel * mr), columns: min(nr, d - columnPanel * nr))
+                    SGEMM.microkernel(
+                        jb, scratch.packedP + panel * mr * jb,
+                        scratch.packedV + columnPanel * scratch.keysPadded * nr + j0 * nr,
+                        scratch.output + panel * mr * dPadded + columnPanel * nr, ldc: dPadded, accumulate: true,
+                        rows: min(mr, count - panel * mr), columns: min(nr, d - columnPanel * nr))
                 }
             }
         }

@@ -18,8 +18,10 @@ public enum AttentionKernel {
     static let blockedMinimumQueries = 16
 
     @inline(never)
-    public static func run(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>,
-                           shape: AttentionShape, threads: Int) {
+    public static func run(
+        q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>,
+        shape: AttentionShape, threads: Int
+    ) {
         // Many queries per head: the GEMM-shaped blocked kernel (its 6×16 tiles need rows to fill them).
         if shape.queries >= blockedMinimumQueries {
             AttentionBlocked.run(q: q, k: k, v: v, out: out, shape: shape, threads: threads)
@@ -40,23 +42,27 @@ public enum AttentionKernel {
             while item < items {
                 let kvHead = item / tilesPerKVHead
                 let first = (item % tilesPerKVHead) * tileRows
-                tile(q: q.pointer, k: k.pointer, v: v.pointer, out: out.pointer, shape: shape, kvHead: kvHead,
-                     rows: first..<min(first + tileRows, rowsPerKVHead), group: group)
+                tile(
+                    q: q.pointer, k: k.pointer, v: v.pointer, out: out.pointer, shape: shape, kvHead: kvHead,
+                    rows: first..<min(first + tileRows, rowsPerKVHead), group: group)
                 item += workers
             }
         }
     }
 
     /// Rows `rows` of KV head `kvHead`'s group: row index r means query r / group, head kvHead·group + r % group.
-    static func tile(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>,
-                     shape: AttentionShape, kvHead: Int, rows: Range<Int>, group: Int) {
+    static func tile(
+        q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>,
+        shape: AttentionShape, kvHead: Int, rows: Range<Int>, group: Int
+    ) {
         let d = shape.headDim
         let count = rows.count
         let kvStride = shape.kvHeads * d
         let scale = 1 / Float(d).squareRoot()
         let vectorEnd = d / 8 * 8
         // Per row: offset of its query/output vector, keys it may see, running max and sum.
-        var offsets = SIMD4<Int>(), visible = SIMD4<Int>()
+        var offsets = SIMD4<Int>()
+        var visible = SIMD4<Int>()
         for r in 0..<tileRows {
             let row = rows.lowerBound + min(r, count - 1)
             let (query, head) = (row / group, kvHead * group + row % group)
@@ -64,9 +70,12 @@ public enum AttentionKernel {
             visible[r] = shape.visibleKeys(query: query)
         }
         let keys = (0..<count).reduce(0) { max($0, visible[$1]) }
-        var maxima = SIMD4<Float>(repeating: -.infinity), sums = SIMD4<Float>()
-        let q0 = UnsafeRawPointer(q + offsets[0]), q1 = UnsafeRawPointer(q + offsets[1])
-        let q2 = UnsafeRawPointer(q + offsets[2]), q3 = UnsafeRawPointer(q + offsets[3])
+        var maxima = SIMD4<Float>(repeating: -.infinity)
+        var sums = SIMD4<Float>()
+        let q0 = UnsafeRawPointer(q + offsets[0])
+        let q1 = UnsafeRawPointer(q + offsets[1])
+        let q2 = UnsafeRawPointer(q + offsets[2])
+        let q3 = UnsafeRawPointer(q + offsets[3])
         withUnsafeTemporaryAllocation(of: Float.self, capacity: tileRows * d + tileRows * keyBlock) { buffer in
             let o = buffer.baseAddress!
             let scores = o + tileRows * d
@@ -80,33 +89,48 @@ public enum AttentionKernel {
                     let second = min(jj + 1, jb - 1)
                     let key0 = UnsafeRawPointer(k + (j0 + jj) * kvStride + kvHead * d)
                     let key1 = UnsafeRawPointer(k + (j0 + second) * kvStride + kvHead * d)
-                    var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
-                    var b0 = SIMD8<Float>(), b1 = SIMD8<Float>(), b2 = SIMD8<Float>(), b3 = SIMD8<Float>()
+                    var a0 = SIMD8<Float>()
+                    var a1 = SIMD8<Float>()
+                    var a2 = SIMD8<Float>()
+                    var a3 = SIMD8<Float>()
+                    var b0 = SIMD8<Float>()
+                    var b1 = SIMD8<Float>()
+                    var b2 = SIMD8<Float>()
+                    var b3 = SIMD8<Float>()
                     var offset = 0
                     while offset < vectorEnd * 4 {
                         let k0 = key0.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
                         let k1 = key1.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
                         var x = q0.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-                        a0.addProduct(x, k0); b0.addProduct(x, k1)
+                        a0.addProduct(x, k0)
+                        b0.addProduct(x, k1)
                         x = q1.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-                        a1.addProduct(x, k0); b1.addProduct(x, k1)
+                        a1.addProduct(x, k0)
+                        b1.addProduct(x, k1)
                         x = q2.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-                        a2.addProduct(x, k0); b2.addProduct(x, k1)
+                        a2.addProduct(x, k0)
+                        b2.addProduct(x, k1)
                         x = q3.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-                        a3.addProduct(x, k0); b3.addProduct(x, k1)
+                        a3.addProduct(x, k0)
+                        b3.addProduct(x, k1)
                         offset += 32
                     }
                     var dots0 = SIMD4<Float>(a0.sum(), a1.sum(), a2.sum(), a3.sum())
                     var dots1 = SIMD4<Float>(b0.sum(), b1.sum(), b2.sum(), b3.sum())
                     for p in vectorEnd..<d {
-                        let qp = SIMD4(q0.load(fromByteOffset: 4 * p, as: Float.self), q1.load(fromByteOffset: 4 * p, as: Float.self),
-                                       q2.load(fromByteOffset: 4 * p, as: Float.self), q3.load(fromByteOffset: 4 * p, as: Float.self))
+                        let qp = SIMD4(
+                            q0.load(fromByteOffset: 4 * p, as: Float.self),
+                            q1.load(fromByteOffset: 4 * p, as: Float.self),
+                            q2.load(fromByteOffset: 4 * p, as: Float.self),
+                            q3.load(fromByteOffset: 4 * p, as: Float.self))
                         dots0.addProduct(qp, SIMD4(repeating: key0.load(fromByteOffset: 4 * p, as: Float.self)))
                         dots1.addProduct(qp, SIMD4(repeating: key1.load(fromByteOffset: 4 * p, as: Float.self)))
                     }
                     for r in 0..<tileRows {
                         scores[r * keyBlock + jj] = j0 + jj < visible[r] ? dots0[r] * scale : -.infinity
-                        if second > jj { scores[r * keyBlock + second] = j0 + second < visible[r] ? dots1[r] * scale : -.infinity }
+                        if second > jj {
+                            scores[r * keyBlock + second] = j0 + second < visible[r] ? dots1[r] * scale : -.infinity
+                        }
                     }
                     jj += 2
                 }
@@ -126,7 +150,8 @@ public enum AttentionKernel {
                     let newMax = max(maxima[r], blockMax)
                     let correction = maxima[r] == -.infinity ? 0 : Foundation.exp(maxima[r] - newMax)
                     let shift = SIMD8<Float>(repeating: newMax)
-                    let pLow = SIMDExp.exp(low - shift), pHigh = SIMDExp.exp(high - shift)
+                    let pLow = SIMDExp.exp(low - shift)
+                    let pHigh = SIMDExp.exp(high - shift)
                     sums[r] = sums[r] * correction + (pLow + pHigh).sum()
                     maxima[r] = newMax
                     rowScores.storeBytes(of: pLow, as: SIMD8<Float>.self)
@@ -136,8 +161,9 @@ public enum AttentionKernel {
                         let factor = SIMD8<Float>(repeating: correction)
                         var offset = 0
                         while offset < vectorEnd * 4 {
-                            row.storeBytes(of: row.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self) * factor,
-                                           toByteOffset: offset, as: SIMD8<Float>.self)
+                            row.storeBytes(
+                                of: row.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self) * factor,
+                                toByteOffset: offset, as: SIMD8<Float>.self)
                             offset += 32
                         }
                         for p in vectorEnd..<d { o[r * d + p] *= correction }
@@ -145,31 +171,50 @@ public enum AttentionKernel {
                 }
                 // O[4, d] += P[4, jb] · V[jb, d], 16 values of d at a time: each V load serves the 4
                 // rows (8 accumulators, 6 loads per 8 FMAs).
-                let w0 = scores, w1 = scores + keyBlock, w2 = scores + 2 * keyBlock, w3 = scores + 3 * keyBlock
+                let w0 = scores
+                let w1 = scores + keyBlock
+                let w2 = scores + 2 * keyBlock
+                let w3 = scores + 3 * keyBlock
                 let pairEnd = d / 16 * 16
                 var chunk = 0
                 while chunk < pairEnd * 4 {
-                    let r0 = UnsafeMutableRawPointer(o) + chunk, r1 = r0 + 4 * d, r2 = r1 + 4 * d, r3 = r2 + 4 * d
-                    var c00 = r0.loadUnaligned(as: SIMD8<Float>.self), c01 = r0.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
-                    var c10 = r1.loadUnaligned(as: SIMD8<Float>.self), c11 = r1.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
-                    var c20 = r2.loadUnaligned(as: SIMD8<Float>.self), c21 = r2.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
-                    var c30 = r3.loadUnaligned(as: SIMD8<Float>.self), c31 = r3.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
+                    let r0 = UnsafeMutableRawPointer(o) + chunk
+                    let r1 = r0 + 4 * d
+                    let r2 = r1 + 4 * d
+                    let r3 = r2 + 4 * d
+                    var c00 = r0.loadUnaligned(as: SIMD8<Float>.self)
+                    var c01 = r0.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
+                    var c10 = r1.loadUnaligned(as: SIMD8<Float>.self)
+                    var c11 = r1.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
+                    var c20 = r2.loadUnaligned(as: SIMD8<Float>.self)
+                    var c21 = r2.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
+                    var c30 = r3.loadUnaligned(as: SIMD8<Float>.self)
+                    var c31 = r3.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
                     for jj in 0..<jb {
                         let value = UnsafeRawPointer(v + (j0 + jj) * kvStride + kvHead * d) + chunk
-                        let v0 = value.loadUnaligned(as: SIMD8<Float>.self), v1 = value.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
+                        let v0 = value.loadUnaligned(as: SIMD8<Float>.self)
+                        let v1 = value.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
                         var w = SIMD8<Float>(repeating: w0[jj])
-                        c00.addProduct(w, v0); c01.addProduct(w, v1)
+                        c00.addProduct(w, v0)
+                        c01.addProduct(w, v1)
                         w = SIMD8<Float>(repeating: w1[jj])
-                        c10.addProduct(w, v0); c11.addProduct(w, v1)
+                        c10.addProduct(w, v0)
+                        c11.addProduct(w, v1)
                         w = SIMD8<Float>(repeating: w2[jj])
-                        c20.addProduct(w, v0); c21.addProduct(w, v1)
+                        c20.addProduct(w, v0)
+                        c21.addProduct(w, v1)
                         w = SIMD8<Float>(repeating: w3[jj])
-                        c30.addProduct(w, v0); c31.addProduct(w, v1)
+                        c30.addProduct(w, v0)
+                        c31.addProduct(w, v1)
                     }
-                    r0.storeBytes(of: c00, as: SIMD8<Float>.self); r0.storeBytes(of: c01, toByteOffset: 32, as: SIMD8<Float>.self)
-                    r1.storeBytes(of: c10, as: SIMD8<Float>.self); r1.storeBytes(of: c11, toByteOffset: 32, as: SIMD8<Float>.self)
-                    r2.storeBytes(of: c20, as: SIMD8<Float>.self); r2.storeBytes(of: c21, toByteOffset: 32, as: SIMD8<Float>.self)
-                    r3.storeBytes(of: c30, as: SIMD8<Float>.self); r3.storeBytes(of: c31, toByteOffset: 32, as: SIMD8<Float>.self)
+                    r0.storeBytes(of: c00, as: SIMD8<Float>.self)
+                    r0.storeBytes(of: c01, toByteOffset: 32, as: SIMD8<Float>.self)
+                    r1.storeBytes(of: c10, as: SIMD8<Float>.self)
+                    r1.storeBytes(of: c11, toByteOffset: 32, as: SIMD8<Float>.self)
+                    r2.storeBytes(of: c20, as: SIMD8<Float>.self)
+                    r2.storeBytes(of: c21, toByteOffset: 32, as: SIMD8<Float>.self)
+                    r3.storeBytes(of: c30, as: SIMD8<Float>.self)
+                    r3.storeBytes(of: c31, toByteOffset: 32, as: SIMD8<Float>.self)
                     chunk += 64
                 }
                 for p in pairEnd..<d {
@@ -201,7 +246,8 @@ public enum AttentionKernel {
 public enum SIMDExp {
     @inline(__always)
     public static func exp(_ x: SIMD8<Float>) -> SIMD8<Float> {
-        let low = SIMD8<Float>(repeating: -87.3), high = SIMD8<Float>(repeating: 88.7)
+        let low = SIMD8<Float>(repeating: -87.3)
+        let high = SIMD8<Float>(repeating: 88.7)
         var clamped = x.replacing(with: low, where: x .< low)
         clamped = clamped.replacing(with: high, where: clamped .> high)
         let magic = SIMD8<Float>(repeating: 12_582_912)  // 1.5 · 2²³

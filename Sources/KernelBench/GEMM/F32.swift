@@ -6,8 +6,10 @@ public enum F32Kernels {
     public static let smallMThreshold = 64
 
     /// `C[M, N] = A[M, K] · W[N, K]ᵀ` with the variant suited to M (GEMV for M = 1).
-    public static func gemm(a: UnsafePointer<Float>, w: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>,
-                            m: Int, n: Int, k: Int, threads: Int) {
+    public static func gemm(
+        a: UnsafePointer<Float>, w: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>,
+        m: Int, n: Int, k: Int, threads: Int
+    ) {
         if m == 1 {
             SGEMV.run(w: w, x: a, y: c, n: n, k: k, threads: threads)
         } else if m <= smallMThreshold {

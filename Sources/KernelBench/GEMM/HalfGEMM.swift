@@ -26,7 +26,9 @@ public enum HalfGEMM {
         guard format == .f16 || format == .bf16 else {
             throw KernelError.invalidShape("HalfGEMM handles f16 and bf16 weights, not \(format.rawValue)")
         }
-        guard a.count == m * k else { throw KernelError.shapeMismatch(what: "the activations A", expected: m * k, actual: a.count) }
+        guard a.count == m * k else {
+            throw KernelError.shapeMismatch(what: "the activations A", expected: m * k, actual: a.count)
+        }
         let round: (Float) -> Float = format == .f16 ? { Half.round($0) } : { BFloat16.round($0) }
         var values = [Float](repeating: 0, count: m * k)
         let groups = k / 16
@@ -42,7 +44,8 @@ public enum HalfGEMM {
     }
 
     public static func run(_ prepared: Prepared, weights: WeightMatrix, c: UnsafeMutablePointer<Float>, threads: Int) {
-        precondition(weights.precision == prepared.format && weights.columns == prepared.columns, "prepared for other weights")
+        precondition(
+            weights.precision == prepared.format && weights.columns == prepared.columns, "prepared for other weights")
         let n = weights.rows
         let workers = max(1, min(threads, n / 8 + 1))
         weights.storage.withUnsafeBytes { storage in
@@ -62,18 +65,28 @@ public enum HalfGEMM {
     }
 
     @inline(__always)
-    static func rows<D: HalfDecoder>(_ decoder: D.Type, w: UnsafeRawPointer, x: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>,
-                                     m: Int, n: Int, k: Int, range: Range<Int>) {
+    static func rows<D: HalfDecoder>(
+        _ decoder: D.Type, w: UnsafeRawPointer, x: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>,
+        m: Int, n: Int, k: Int, range: Range<Int>
+    ) {
         let groups = k / 16
         for j in range {
             let row = w + j * k * 2
             var i = 0
             while i < m {
                 let height = m == 1 ? 1 : min(4, m - i)
-                let x0 = UnsafeRawPointer(x + i * k), x1 = UnsafeRawPointer(x + (i + min(1, height - 1)) * k)
-                let x2 = UnsafeRawPointer(x + (i + min(2, height - 1)) * k), x3 = UnsafeRawPointer(x + (i + min(3, height - 1)) * k)
-                var a0 = SIMD8<Float>(), b0 = SIMD8<Float>(), a1 = SIMD8<Float>(), b1 = SIMD8<Float>()
-                var a2 = SIMD8<Float>(), b2 = SIMD8<Float>(), a3 = SIMD8<Float>(), b3 = SIMD8<Float>()
+                let x0 = UnsafeRawPointer(x + i * k)
+                let x1 = UnsafeRawPointer(x + (i + min(1, height - 1)) * k)
+                let x2 = UnsafeRawPointer(x + (i + min(2, height - 1)) * k)
+                let x3 = UnsafeRawPointer(x + (i + min(3, height - 1)) * k)
+                var a0 = SIMD8<Float>()
+                var b0 = SIMD8<Float>()
+                var a1 = SIMD8<Float>()
+                var b1 = SIMD8<Float>()
+                var a2 = SIMD8<Float>()
+                var b2 = SIMD8<Float>()
+                var a3 = SIMD8<Float>()
+                var b3 = SIMD8<Float>()
                 for g in 0..<groups {
                     let (low, high) = D.decode16(row + g * 32)
                     let offset = g * 64
@@ -116,8 +129,10 @@ protocol HalfDecoder {
 enum F16Decoder: HalfDecoder {
     @inline(__always)
     static func decode16(_ p: UnsafeRawPointer) -> (SIMD8<Float>, SIMD8<Float>) {
-        (SIMD8<Float>(p.loadUnaligned(as: SIMD8<Float16>.self)),
-         SIMD8<Float>(p.loadUnaligned(fromByteOffset: 16, as: SIMD8<Float16>.self)))
+        (
+            SIMD8<Float>(p.loadUnaligned(as: SIMD8<Float16>.self)),
+            SIMD8<Float>(p.loadUnaligned(fromByteOffset: 16, as: SIMD8<Float16>.self))
+        )
     }
 
     @inline(__always)
@@ -130,8 +145,10 @@ enum BF16Decoder: HalfDecoder {
     @inline(__always)
     static func decode16(_ p: UnsafeRawPointer) -> (SIMD8<Float>, SIMD8<Float>) {
         let v = p.loadUnaligned(as: SIMD8<UInt32>.self)
-        return (unsafeBitCast(v &<< 16, to: SIMD8<Float>.self),
-                unsafeBitCast(v & SIMD8<UInt32>(repeating: 0xFFFF_0000), to: SIMD8<Float>.self))
+        return (
+            unsafeBitCast(v &<< 16, to: SIMD8<Float>.self),
+            unsafeBitCast(v & SIMD8<UInt32>(repeating: 0xFFFF_0000), to: SIMD8<Float>.self)
+        )
     }
 
     @inline(__always)

@@ -44,7 +44,9 @@ public enum QuantGEMM {
             throw KernelError.invalidShape("QuantGEMM handles q8_0 and q4_0 weights, not \(format.rawValue)")
         }
         guard k % 32 == 0 else { throw KernelError.notBlockAligned(what: "K", value: k, block: 32, precision: format) }
-        guard a.count == m * k else { throw KernelError.shapeMismatch(what: "the activations A", expected: m * k, actual: a.count) }
+        guard a.count == m * k else {
+            throw KernelError.shapeMismatch(what: "the activations A", expected: m * k, actual: a.count)
+        }
         var values = [Float](repeating: 0, count: m * k)
         var scales = [Float](repeating: 0, count: m * k / 32)
         for i in 0..<m {
@@ -53,7 +55,8 @@ public enum QuantGEMM {
                 scales[i * k / 32 + b] = rowScales[b]
                 for part in 0..<4 {
                     for lane in 0..<8 {
-                        values[i * k + b * 32 + part * 8 + lane] = Float(quants[b * 32 + valueIndex(format: format, part: part, lane: lane)])
+                        values[i * k + b * 32 + part * 8 + lane] = Float(
+                            quants[b * 32 + valueIndex(format: format, part: part, lane: lane)])
                     }
                 }
             }
@@ -63,22 +66,30 @@ public enum QuantGEMM {
 
     /// Multiplies prepared activations by `weights` (q8_0 or q4_0) into C (M × N, row-major).
     public static func run(_ prepared: Prepared, weights: WeightMatrix, c: UnsafeMutablePointer<Float>, threads: Int) {
-        precondition(weights.precision == prepared.format && weights.columns == prepared.columns, "prepared for other weights")
+        precondition(
+            weights.precision == prepared.format && weights.columns == prepared.columns, "prepared for other weights")
         let n = weights.rows
         let workers = max(1, min(threads, n / 8 + 1))
         weights.storage.withUnsafeBytes { storage in
             prepared.values.withUnsafeBufferPointer { values in
                 prepared.scales.withUnsafeBufferPointer { scales in
-                    let (w, x, s, c) = (Shared(storage.baseAddress!), Shared(values.baseAddress!), Shared(scales.baseAddress!), Shared(c))
+                    let (w, x, s, c) = (
+                        Shared(storage.baseAddress!), Shared(values.baseAddress!), Shared(scales.baseAddress!),
+                        Shared(c)
+                    )
                     let (m, k, rowBytes, format) = (prepared.rows, prepared.columns, weights.rowBytes, prepared.format)
                     Parallel.run(workers: workers) { worker in
                         let range = Parallel.share(n, worker: worker, of: workers)
                         if format == .q8_0 {
-                            rows(Q8_0Decoder.self, w: w.pointer, rowBytes: rowBytes, x: x.pointer, scales: s.pointer, c: c.pointer,
-                                 m: m, n: n, k: k, range: range)
+                            rows(
+                                Q8_0Decoder.self, w: w.pointer, rowBytes: rowBytes, x: x.pointer, scales: s.pointer,
+                                c: c.pointer,
+                                m: m, n: n, k: k, range: range)
                         } else {
-                            rows(Q4_0Decoder.self, w: w.pointer, rowBytes: rowBytes, x: x.pointer, scales: s.pointer, c: c.pointer,
-                                 m: m, n: n, k: k, range: range)
+                            rows(
+                                Q4_0Decoder.self, w: w.pointer, rowBytes: rowBytes, x: x.pointer, scales: s.pointer,
+                                c: c.pointer,
+                                m: m, n: n, k: k, range: range)
                         }
                     }
                 }
@@ -87,9 +98,11 @@ public enum QuantGEMM {
     }
 
     @inline(__always)
-    static func rows<D: BlockDecoder>(_ decoder: D.Type, w: UnsafeRawPointer, rowBytes: Int, x: UnsafePointer<Float>,
-                                      scales: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>,
-                                      m: Int, n: Int, k: Int, range: Range<Int>) {
+    static func rows<D: BlockDecoder>(
+        _ decoder: D.Type, w: UnsafeRawPointer, rowBytes: Int, x: UnsafePointer<Float>,
+        scales: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>,
+        m: Int, n: Int, k: Int, range: Range<Int>
+    ) {
         let blocks = k / 32
         for j in range {
             let row = w + j * rowBytes
@@ -101,11 +114,18 @@ public enum QuantGEMM {
             while i < m {
                 let height = min(4, m - i)
                 // Missing activation rows repeat the last real one; their sums are not stored.
-                let x0 = UnsafeRawPointer(x + i * k), x1 = UnsafeRawPointer(x + (i + min(1, height - 1)) * k)
-                let x2 = UnsafeRawPointer(x + (i + min(2, height - 1)) * k), x3 = UnsafeRawPointer(x + (i + min(3, height - 1)) * k)
-                let s0 = scales + i * blocks, s1 = scales + (i + min(1, height - 1)) * blocks
-                let s2 = scales + (i + min(2, height - 1)) * blocks, s3 = scales + (i + min(3, height - 1)) * blocks
-                var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>(), acc2 = SIMD8<Float>(), acc3 = SIMD8<Float>()
+                let x0 = UnsafeRawPointer(x + i * k)
+                let x1 = UnsafeRawPointer(x + (i + min(1, height - 1)) * k)
+                let x2 = UnsafeRawPointer(x + (i + min(2, height - 1)) * k)
+                let x3 = UnsafeRawPointer(x + (i + min(3, height - 1)) * k)
+                let s0 = scales + i * blocks
+                let s1 = scales + (i + min(1, height - 1)) * blocks
+                let s2 = scales + (i + min(2, height - 1)) * blocks
+                let s3 = scales + (i + min(3, height - 1)) * blocks
+                var acc0 = SIMD8<Float>()
+                var acc1 = SIMD8<Float>()
+                var acc2 = SIMD8<Float>()
+                var acc3 = SIMD8<Float>()
                 for b in 0..<blocks {
                     let (w0, w1, w2, w3, dw) = D.decode(row + b * D.blockBytes)
                     let offset = b * 128
@@ -138,8 +158,10 @@ extension QuantGEMM {
     /// Decode (M = 1): two accumulators over even and odd blocks, so consecutive blocks do not wait
     /// on each other's final FMA.
     @inline(__always)
-    static func singleRow<D: BlockDecoder>(_ decoder: D.Type, row: UnsafeRawPointer, x: UnsafeRawPointer,
-                                           scales: UnsafePointer<Float>, blocks: Int) -> Float {
+    static func singleRow<D: BlockDecoder>(
+        _ decoder: D.Type, row: UnsafeRawPointer, x: UnsafeRawPointer,
+        scales: UnsafePointer<Float>, blocks: Int
+    ) -> Float {
         @inline(__always) func block(_ b: Int) -> (SIMD8<Float>, Float) {
             let (w0, w1, w2, w3, dw) = D.decode(row + b * D.blockBytes)
             let offset = b * 128
@@ -149,7 +171,8 @@ extension QuantGEMM {
             high.addProduct(w3, x.loadUnaligned(fromByteOffset: offset + 96, as: SIMD8<Float>.self))
             return (low + high, dw * scales[b])
         }
-        var even = SIMD8<Float>(), odd = SIMD8<Float>()
+        var even = SIMD8<Float>()
+        var odd = SIMD8<Float>()
         var b = 0
         while b + 2 <= blocks {
             let (dot0, scale0) = block(b)
@@ -181,8 +204,10 @@ enum Q8_0Decoder: BlockDecoder {
         let d = Float(Float16(bitPattern: UInt16(littleEndian: block.loadUnaligned(as: UInt16.self))))
         let v = block.loadUnaligned(fromByteOffset: 2, as: SIMD8<Int32>.self)
         // Byte `part` of each 32-bit lane, sign-extended by shifting it to the top and back.
-        return (SIMD8<Float>((v &<< 24) &>> 24), SIMD8<Float>((v &<< 16) &>> 24),
-                SIMD8<Float>((v &<< 8) &>> 24), SIMD8<Float>(v &>> 24), d)
+        return (
+            SIMD8<Float>((v &<< 24) &>> 24), SIMD8<Float>((v &<< 16) &>> 24),
+            SIMD8<Float>((v &<< 8) &>> 24), SIMD8<Float>(v &>> 24), d
+        )
     }
 }
 
@@ -198,9 +223,11 @@ enum Q4_0Decoder: BlockDecoder {
         let nibbles = SIMD8<UInt32>(lowHalf: bytes, highHalf: bytes &>> 4) & mask
         let eight = SIMD8<Int32>(repeating: 8)
         let byteMask = SIMD8<UInt32>(repeating: 0xFF)
-        return (SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: nibbles & byteMask) &- eight),
-                SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: (nibbles &>> 8) & byteMask) &- eight),
-                SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: (nibbles &>> 16) & byteMask) &- eight),
-                SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: nibbles &>> 24) &- eight), d)
+        return (
+            SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: nibbles & byteMask) &- eight),
+            SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: (nibbles &>> 8) & byteMask) &- eight),
+            SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: (nibbles &>> 16) & byteMask) &- eight),
+            SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: nibbles &>> 24) &- eight), d
+        )
     }
 }

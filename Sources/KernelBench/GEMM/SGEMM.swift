@@ -25,24 +25,31 @@ public enum SGEMM {
 
     /// Multiplies; `threads` ≥ 1 workers share N.
     @inline(never)
-    public static func run(a: UnsafePointer<Float>, w: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>,
-                           m: Int, n: Int, k: Int, threads: Int) {
+    public static func run(
+        a: UnsafePointer<Float>, w: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>,
+        m: Int, n: Int, k: Int, threads: Int
+    ) {
         run(a: a, weights: F32Rows(base: w, k: k), c: c, m: m, n: n, k: k, threads: threads)
     }
 
     /// Multiplies with weights decoded to f32 while they are packed (f16, bf16, q8_0, q4_0 rows):
     /// the decoding costs O(N·K) per call against O(M·N·K) arithmetic, so it pays off at large M.
     @inline(never)
-    public static func run(a: UnsafePointer<Float>, weights: WeightMatrix, c: UnsafeMutablePointer<Float>,
-                           m: Int, n: Int, threads: Int) {
+    public static func run(
+        a: UnsafePointer<Float>, weights: WeightMatrix, c: UnsafeMutablePointer<Float>,
+        m: Int, n: Int, threads: Int
+    ) {
         weights.storage.withUnsafeBytes { storage in
-            let source = DecodedRows(base: storage.baseAddress!, rowBytes: weights.rowBytes, precision: weights.precision)
+            let source = DecodedRows(
+                base: storage.baseAddress!, rowBytes: weights.rowBytes, precision: weights.precision)
             run(a: a, weights: source, c: c, m: m, n: n, k: weights.columns, threads: threads)
         }
     }
 
-    static func run<Source: WeightRows>(a: UnsafePointer<Float>, weights: Source, c: UnsafeMutablePointer<Float>,
-                                        m: Int, n: Int, k: Int, threads: Int) {
+    static func run<Source: WeightRows>(
+        a: UnsafePointer<Float>, weights: Source, c: UnsafeMutablePointer<Float>,
+        m: Int, n: Int, k: Int, threads: Int
+    ) {
         let panels = (n + nr - 1) / nr
         let workers = max(1, min(threads, panels))
         let (a, c) = (Shared(a), Shared(c))
@@ -56,8 +63,10 @@ public enum SGEMM {
     }
 
     /// One worker's share: columns `columns` of C.
-    static func block<Source: WeightRows>(a: UnsafePointer<Float>, weights: Source, c: UnsafeMutablePointer<Float>,
-                                          m: Int, n: Int, k: Int, columns: Range<Int>) {
+    static func block<Source: WeightRows>(
+        a: UnsafePointer<Float>, weights: Source, c: UnsafeMutablePointer<Float>,
+        m: Int, n: Int, k: Int, columns: Range<Int>
+    ) {
         let packedA = UnsafeMutablePointer<Float>.allocate(capacity: mc * kc)
         let packedB = UnsafeMutablePointer<Float>.allocate(capacity: kc * ((min(nc, columns.count) + nr - 1) / nr * nr))
         defer {
@@ -74,8 +83,9 @@ public enum SGEMM {
                     packA(a, k: k, rows: ic..<(ic + mb), depth: pc..<(pc + kb), into: packedA)
                     for jr in stride(from: 0, to: nb, by: nr) {
                         for ir in stride(from: 0, to: mb, by: mr) {
-                            microkernel(kb, packedA + ir * kb, packedB + jr * kb, c + (ic + ir) * n + jc + jr, ldc: n,
-                                        accumulate: pc > 0, rows: min(mr, mb - ir), columns: min(nr, nb - jr))
+                            microkernel(
+                                kb, packedA + ir * kb, packedB + jr * kb, c + (ic + ir) * n + jc + jr, ldc: n,
+                                accumulate: pc > 0, rows: min(mr, mb - ir), columns: min(nr, nb - jr))
                         }
                     }
                 }
@@ -86,7 +96,9 @@ public enum SGEMM {
     /// Packs W[rows, depth] as NR-wide micro-panels: for each panel, for each k, NR values W[j, k]
     /// (zero past the last row).
     @inline(__always)
-    static func packW(_ w: UnsafePointer<Float>, k: Int, rows: Range<Int>, depth: Range<Int>, into out: UnsafeMutablePointer<Float>) {
+    static func packW(
+        _ w: UnsafePointer<Float>, k: Int, rows: Range<Int>, depth: Range<Int>, into out: UnsafeMutablePointer<Float>
+    ) {
         let kb = depth.count
         var panel = out
         for j0 in stride(from: rows.lowerBound, to: rows.upperBound, by: nr) {
@@ -94,10 +106,16 @@ public enum SGEMM {
             if width == nr {
                 // Four rows at a time, eight k at a time: read 4 × SIMD8 along k, write them transposed.
                 for jj in stride(from: 0, to: nr, by: 4) {
-                    let r0 = w + (j0 + jj) * k + depth.lowerBound, r1 = r0 + k, r2 = r1 + k, r3 = r2 + k
+                    let r0 = w + (j0 + jj) * k + depth.lowerBound
+                    let r1 = r0 + k
+                    let r2 = r1 + k
+                    let r3 = r2 + k
                     for p in 0..<kb {
                         let slot = panel + p * nr + jj
-                        slot[0] = r0[p]; slot[1] = r1[p]; slot[2] = r2[p]; slot[3] = r3[p]
+                        slot[0] = r0[p]
+                        slot[1] = r1[p]
+                        slot[2] = r2[p]
+                        slot[3] = r3[p]
                     }
                 }
             } else {
@@ -113,7 +131,9 @@ public enum SGEMM {
     /// Packs A[rows, depth] as MR-tall micro-panels: for each panel, for each k, MR values A[i, k]
     /// (zero past the last row).
     @inline(__always)
-    static func packA(_ a: UnsafePointer<Float>, k: Int, rows: Range<Int>, depth: Range<Int>, into out: UnsafeMutablePointer<Float>) {
+    static func packA(
+        _ a: UnsafePointer<Float>, k: Int, rows: Range<Int>, depth: Range<Int>, into out: UnsafeMutablePointer<Float>
+    ) {
         let kb = depth.count
         var panelStart = 0
         for i0 in stride(from: rows.lowerBound, to: rows.upperBound, by: mr) {
@@ -133,34 +153,51 @@ public enum SGEMM {
 
     /// C[6, 16] (+)= Ap[kb, 6]ᵀ · Bp[kb, 16], clipped to `rows` × `columns` on the store.
     @inline(__always)
-    static func microkernel(_ kb: Int, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
-                            ldc: Int, accumulate: Bool, rows: Int, columns: Int) {
+    static func microkernel(
+        _ kb: Int, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
+        ldc: Int, accumulate: Bool, rows: Int, columns: Int
+    ) {
         // C's rows are far apart (stride N) and C does not fit in L2: without a hint, the stores at the
         // end stall on 12 cache lines from L3 or DRAM, as long as the tile's arithmetic. Ask for them now.
         for i in 0..<rows {
             perwatt_prefetch_write(c + i * ldc)
             perwatt_prefetch_write(c + i * ldc + 15)
         }
-        var c00 = SIMD8<Float>(), c01 = SIMD8<Float>(), c10 = SIMD8<Float>(), c11 = SIMD8<Float>()
-        var c20 = SIMD8<Float>(), c21 = SIMD8<Float>(), c30 = SIMD8<Float>(), c31 = SIMD8<Float>()
-        var c40 = SIMD8<Float>(), c41 = SIMD8<Float>(), c50 = SIMD8<Float>(), c51 = SIMD8<Float>()
+        var c00 = SIMD8<Float>()
+        var c01 = SIMD8<Float>()
+        var c10 = SIMD8<Float>()
+        var c11 = SIMD8<Float>()
+        var c20 = SIMD8<Float>()
+        var c21 = SIMD8<Float>()
+        var c30 = SIMD8<Float>()
+        var c31 = SIMD8<Float>()
+        var c40 = SIMD8<Float>()
+        var c41 = SIMD8<Float>()
+        var c50 = SIMD8<Float>()
+        var c51 = SIMD8<Float>()
         var a = ap
         var b = UnsafeRawPointer(bp)
         for _ in 0..<kb {
             let b0 = b.loadUnaligned(as: SIMD8<Float>.self)
             let b1 = b.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
             var x = SIMD8<Float>(repeating: a[0])
-            c00.addProduct(x, b0); c01.addProduct(x, b1)
+            c00.addProduct(x, b0)
+            c01.addProduct(x, b1)
             x = SIMD8<Float>(repeating: a[1])
-            c10.addProduct(x, b0); c11.addProduct(x, b1)
+            c10.addProduct(x, b0)
+            c11.addProduct(x, b1)
             x = SIMD8<Float>(repeating: a[2])
-            c20.addProduct(x, b0); c21.addProduct(x, b1)
+            c20.addProduct(x, b0)
+            c21.addProduct(x, b1)
             x = SIMD8<Float>(repeating: a[3])
-            c30.addProduct(x, b0); c31.addProduct(x, b1)
+            c30.addProduct(x, b0)
+            c31.addProduct(x, b1)
             x = SIMD8<Float>(repeating: a[4])
-            c40.addProduct(x, b0); c41.addProduct(x, b1)
+            c40.addProduct(x, b0)
+            c41.addProduct(x, b1)
             x = SIMD8<Float>(repeating: a[5])
-            c50.addProduct(x, b0); c51.addProduct(x, b1)
+            c50.addProduct(x, b0)
+            c51.addProduct(x, b1)
             a += 6
             b += 64
         }
@@ -174,9 +211,18 @@ public enum SGEMM {
         } else {
             // Edge tile: spill to a scratch tile, then copy the valid part.
             withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: 2 * mr) { scratch in
-                scratch[0] = c00; scratch[1] = c01; scratch[2] = c10; scratch[3] = c11
-                scratch[4] = c20; scratch[5] = c21; scratch[6] = c30; scratch[7] = c31
-                scratch[8] = c40; scratch[9] = c41; scratch[10] = c50; scratch[11] = c51
+                scratch[0] = c00
+                scratch[1] = c01
+                scratch[2] = c10
+                scratch[3] = c11
+                scratch[4] = c20
+                scratch[5] = c21
+                scratch[6] = c30
+                scratch[7] = c31
+                scratch[8] = c40
+                scratch[9] = c41
+                scratch[10] = c50
+                scratch[11] = c51
                 let values = UnsafeRawPointer(scratch.baseAddress!).assumingMemoryBound(to: Float.self)
                 for i in 0..<rows {
                     for j in 0..<columns {
@@ -189,8 +235,10 @@ public enum SGEMM {
     }
 
     @inline(__always)
-    static func store(_ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ i: Int, _ left: SIMD8<Float>, _ right: SIMD8<Float>,
-                      _ accumulate: Bool) {
+    static func store(
+        _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ i: Int, _ left: SIMD8<Float>, _ right: SIMD8<Float>,
+        _ accumulate: Bool
+    ) {
         let row = UnsafeMutableRawPointer(c + i * ldc)
         var (left, right) = (left, right)
         if accumulate {
@@ -256,25 +304,38 @@ struct DecodedRows: WeightRows, @unchecked Sendable {
         let bytes = base + row * rowBytes
         switch precision {
         case .f32:
-            for p in values { out[p - values.lowerBound] = Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4 * p, as: UInt32.self))) }
+            for p in values {
+                out[p - values.lowerBound] = Float(
+                    bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4 * p, as: UInt32.self)))
+            }
         case .f16:
             var p = values.lowerBound
             while p + 8 <= values.upperBound {
                 UnsafeMutableRawPointer(out + p - values.lowerBound)
-                    .storeBytes(of: SIMD8<Float>(bytes.loadUnaligned(fromByteOffset: 2 * p, as: SIMD8<Float16>.self)), as: SIMD8<Float>.self)
+                    .storeBytes(
+                        of: SIMD8<Float>(bytes.loadUnaligned(fromByteOffset: 2 * p, as: SIMD8<Float16>.self)),
+                        as: SIMD8<Float>.self)
                 p += 8
             }
             while p < values.upperBound {
-                out[p - values.lowerBound] = Half.float(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * p, as: UInt16.self)))
+                out[p - values.lowerBound] = Half.float(
+                    UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * p, as: UInt16.self)))
                 p += 1
             }
         case .bf16:
-            for p in values { out[p - values.lowerBound] = BFloat16.float(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * p, as: UInt16.self))) }
+            for p in values {
+                out[p - values.lowerBound] = BFloat16.float(
+                    UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * p, as: UInt16.self)))
+            }
         case .q8_0:
-            let slice = UnsafeRawBufferPointer(start: bytes + values.lowerBound / 32 * BlockQ8_0.byteCount, count: values.count / 32 * BlockQ8_0.byteCount)
+            let slice = UnsafeRawBufferPointer(
+                start: bytes + values.lowerBound / 32 * BlockQ8_0.byteCount,
+                count: values.count / 32 * BlockQ8_0.byteCount)
             QuantizeReference.dequantizeQ8_0(slice, into: UnsafeMutableBufferPointer(start: out, count: values.count))
         case .q4_0:
-            let slice = UnsafeRawBufferPointer(start: bytes + values.lowerBound / 32 * BlockQ4_0.byteCount, count: values.count / 32 * BlockQ4_0.byteCount)
+            let slice = UnsafeRawBufferPointer(
+                start: bytes + values.lowerBound / 32 * BlockQ4_0.byteCount,
+                count: values.count / 32 * BlockQ4_0.byteCount)
             QuantizeReference.dequantizeQ4_0(slice, into: UnsafeMutableBufferPointer(start: out, count: values.count))
         }
     }

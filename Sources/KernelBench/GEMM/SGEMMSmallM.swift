@@ -14,8 +14,10 @@ public enum SGEMMSmallM {
     static let kc = 256
 
     @inline(never)
-    public static func run(a: UnsafePointer<Float>, w: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>,
-                           m: Int, n: Int, k: Int, threads: Int) {
+    public static func run(
+        a: UnsafePointer<Float>, w: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>,
+        m: Int, n: Int, k: Int, threads: Int
+    ) {
         let panels = (m + aRows - 1) / aRows
         let packed = UnsafeMutablePointer<Float>.allocate(capacity: panels * aRows * k)
         defer { packed.deallocate() }
@@ -48,16 +50,19 @@ public enum SGEMMSmallM {
         }
     }
 
-    static func compute(packedA: UnsafePointer<Float>, w: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>,
-                        m: Int, n: Int, k: Int, columns: Range<Int>) {
+    static func compute(
+        packedA: UnsafePointer<Float>, w: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>,
+        m: Int, n: Int, k: Int, columns: Range<Int>
+    ) {
         let panels = (m + aRows - 1) / aRows
         for pc in stride(from: 0, to: k, by: kc) {
             let kb = min(kc, k - pc)
             for j in stride(from: columns.lowerBound, to: columns.upperBound, by: wRows) {
                 let width = min(wRows, columns.upperBound - j)
                 for panel in 0..<panels {
-                    microkernel(kb, packedA + panel * aRows * k + pc * aRows, w: w + pc, k: k, firstW: j, width: width,
-                                c: c, n: n, firstA: panel * aRows, height: min(aRows, m - panel * aRows), accumulate: pc > 0)
+                    microkernel(
+                        kb, packedA + panel * aRows * k + pc * aRows, w: w + pc, k: k, firstW: j, width: width,
+                        c: c, n: n, firstA: panel * aRows, height: min(aRows, m - panel * aRows), accumulate: pc > 0)
                 }
             }
         }
@@ -65,35 +70,65 @@ public enum SGEMMSmallM {
 
     /// Cᵀ[6, 16] over `kb` steps: W rows firstW..<firstW+6 (broadcast) × A panel (16 wide).
     @inline(__always)
-    static func microkernel(_ kb: Int, _ ap: UnsafePointer<Float>, w: UnsafePointer<Float>, k: Int, firstW: Int, width: Int,
-                            c: UnsafeMutablePointer<Float>, n: Int, firstA: Int, height: Int, accumulate: Bool) {
-        let w0 = w + firstW * k, w1 = w + (firstW + min(1, width - 1)) * k, w2 = w + (firstW + min(2, width - 1)) * k
-        let w3 = w + (firstW + min(3, width - 1)) * k, w4 = w + (firstW + min(4, width - 1)) * k
+    static func microkernel(
+        _ kb: Int, _ ap: UnsafePointer<Float>, w: UnsafePointer<Float>, k: Int, firstW: Int, width: Int,
+        c: UnsafeMutablePointer<Float>, n: Int, firstA: Int, height: Int, accumulate: Bool
+    ) {
+        let w0 = w + firstW * k
+        let w1 = w + (firstW + min(1, width - 1)) * k
+        let w2 = w + (firstW + min(2, width - 1)) * k
+        let w3 = w + (firstW + min(3, width - 1)) * k
+        let w4 = w + (firstW + min(4, width - 1)) * k
         let w5 = w + (firstW + min(5, width - 1)) * k
-        var c00 = SIMD8<Float>(), c01 = SIMD8<Float>(), c10 = SIMD8<Float>(), c11 = SIMD8<Float>()
-        var c20 = SIMD8<Float>(), c21 = SIMD8<Float>(), c30 = SIMD8<Float>(), c31 = SIMD8<Float>()
-        var c40 = SIMD8<Float>(), c41 = SIMD8<Float>(), c50 = SIMD8<Float>(), c51 = SIMD8<Float>()
+        var c00 = SIMD8<Float>()
+        var c01 = SIMD8<Float>()
+        var c10 = SIMD8<Float>()
+        var c11 = SIMD8<Float>()
+        var c20 = SIMD8<Float>()
+        var c21 = SIMD8<Float>()
+        var c30 = SIMD8<Float>()
+        var c31 = SIMD8<Float>()
+        var c40 = SIMD8<Float>()
+        var c41 = SIMD8<Float>()
+        var c50 = SIMD8<Float>()
+        var c51 = SIMD8<Float>()
         var b = UnsafeRawPointer(ap)
         for p in 0..<kb {
             let b0 = b.loadUnaligned(as: SIMD8<Float>.self)
             let b1 = b.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
             var x = SIMD8<Float>(repeating: w0[p])
-            c00.addProduct(x, b0); c01.addProduct(x, b1)
+            c00.addProduct(x, b0)
+            c01.addProduct(x, b1)
             x = SIMD8<Float>(repeating: w1[p])
-            c10.addProduct(x, b0); c11.addProduct(x, b1)
+            c10.addProduct(x, b0)
+            c11.addProduct(x, b1)
             x = SIMD8<Float>(repeating: w2[p])
-            c20.addProduct(x, b0); c21.addProduct(x, b1)
+            c20.addProduct(x, b0)
+            c21.addProduct(x, b1)
             x = SIMD8<Float>(repeating: w3[p])
-            c30.addProduct(x, b0); c31.addProduct(x, b1)
+            c30.addProduct(x, b0)
+            c31.addProduct(x, b1)
             x = SIMD8<Float>(repeating: w4[p])
-            c40.addProduct(x, b0); c41.addProduct(x, b1)
+            c40.addProduct(x, b0)
+            c41.addProduct(x, b1)
             x = SIMD8<Float>(repeating: w5[p])
-            c50.addProduct(x, b0); c51.addProduct(x, b1)
+            c50.addProduct(x, b0)
+            c51.addProduct(x, b1)
             b += 64
         }
         withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: 12) { tile in
-            tile[0] = c00; tile[1] = c01; tile[2] = c10; tile[3] = c11; tile[4] = c20; tile[5] = c21
-            tile[6] = c30; tile[7] = c31; tile[8] = c40; tile[9] = c41; tile[10] = c50; tile[11] = c51
+            tile[0] = c00
+            tile[1] = c01
+            tile[2] = c10
+            tile[3] = c11
+            tile[4] = c20
+            tile[5] = c21
+            tile[6] = c30
+            tile[7] = c31
+            tile[8] = c40
+            tile[9] = c41
+            tile[10] = c50
+            tile[11] = c51
             // tile holds Cᵀ: row r (a W row) × 16 A rows.
             let values = UnsafeRawPointer(tile.baseAddress!).assumingMemoryBound(to: Float.self)
             for i in 0..<height {

@@ -29,9 +29,12 @@ public enum WeightKernels {
     public static func prepare(a: [Float], m: Int, k: Int, precision: Precision) throws -> Prepared {
         guard m > 0, k > 0 else { throw KernelError.invalidShape("GEMM needs M > 0 and K > 0, got M = \(m), K = \(k)") }
         if m > packedThreshold && precision != .f32 {
-            guard a.count == m * k else { throw KernelError.shapeMismatch(what: "the activations A", expected: m * k, actual: a.count) }
+            guard a.count == m * k else {
+                throw KernelError.shapeMismatch(what: "the activations A", expected: m * k, actual: a.count)
+            }
             guard k % precision.blockValues == 0 else {
-                throw KernelError.notBlockAligned(what: "K", value: k, block: precision.blockValues, precision: precision)
+                throw KernelError.notBlockAligned(
+                    what: "K", value: k, block: precision.blockValues, precision: precision)
             }
             var values = [Float](repeating: 0, count: m * k)
             switch precision {
@@ -47,7 +50,9 @@ public enum WeightKernels {
         }
         switch precision {
         case .f32:
-            guard a.count == m * k else { throw KernelError.shapeMismatch(what: "the activations A", expected: m * k, actual: a.count) }
+            guard a.count == m * k else {
+                throw KernelError.shapeMismatch(what: "the activations A", expected: m * k, actual: a.count)
+            }
             return .f32(values: a, rows: m, columns: k)
         case .f16, .bf16: return .half(try HalfGEMM.prepare(a: a, m: m, k: k, format: precision))
         case .q8_0, .q4_0: return .quantized(try QuantGEMM.prepare(a: a, m: m, k: k, format: precision))
@@ -62,8 +67,9 @@ public enum WeightKernels {
             values.withUnsafeBufferPointer { a in
                 weights.storage.withUnsafeBytes { w in
                     // f32 weights are stored little-endian, which is this machine's own order on x86-64 and arm64.
-                    F32Kernels.gemm(a: a.baseAddress!, w: w.baseAddress!.assumingMemoryBound(to: Float.self), c: c,
-                                    m: m, n: weights.rows, k: k, threads: threads)
+                    F32Kernels.gemm(
+                        a: a.baseAddress!, w: w.baseAddress!.assumingMemoryBound(to: Float.self), c: c,
+                        m: m, n: weights.rows, k: k, threads: threads)
                 }
             }
         case .half(let prepared): HalfGEMM.run(prepared, weights: weights, c: c, threads: threads)

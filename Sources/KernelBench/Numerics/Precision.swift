@@ -32,7 +32,8 @@ public enum Precision: String, Sendable, Hashable, CaseIterable, Codable {
     /// Bytes of one row of `columns` values. Throws if `columns` is not a whole number of blocks.
     public func rowBytes(columns: Int) throws -> Int {
         guard columns % blockValues == 0 else {
-            throw KernelError.notBlockAligned(what: "the row length K", value: columns, block: blockValues, precision: self)
+            throw KernelError.notBlockAligned(
+                what: "the row length K", value: columns, block: blockValues, precision: self)
         }
         return columns / blockValues * blockBytes
     }

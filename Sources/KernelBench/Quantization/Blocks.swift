@@ -5,7 +5,11 @@
 public struct BlockQ8_0 {
     /// fp16 bit pattern of the scale.
     public var d: UInt16
-    public var qs: (Int8, Int8, Int8, Int8, Int8, Int8, Int8, Int8, Int8, Int8, Int8, Int8, Int8, Int8, Int8, Int8, Int8, Int8, Int8, Int8, Int8, Int8, Int8, Int8, Int8, Int8, Int8, Int8, Int8, Int8, Int8, Int8)
+    public var qs:
+        (
+            Int8, Int8, Int8, Int8, Int8, Int8, Int8, Int8, Int8, Int8, Int8, Int8, Int8, Int8, Int8, Int8, Int8, Int8,
+            Int8, Int8, Int8, Int8, Int8, Int8, Int8, Int8, Int8, Int8, Int8, Int8, Int8, Int8
+        )
 
     public static let values = 32
     public static let byteCount = 34
@@ -17,7 +21,8 @@ public struct BlockQ8_0 {
 public struct BlockQ4_0 {
     /// fp16 bit pattern of the scale.
     public var d: UInt16
-    public var qs: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8)
+    public var qs:
+        (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8)
 
     public static let values = 32
     public static let byteCount = 18

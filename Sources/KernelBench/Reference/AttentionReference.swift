@@ -15,13 +15,16 @@ public struct AttentionShape: Sendable, Hashable {
 
     public init(queries: Int, keys: Int, heads: Int, kvHeads: Int, headDim: Int, causal: Bool = true) throws {
         guard queries > 0, keys > 0, heads > 0, kvHeads > 0, headDim > 0 else {
-            throw KernelError.invalidShape("attention needs positive T, L, H, Hkv and d; got T=\(queries) L=\(keys) H=\(heads) Hkv=\(kvHeads) d=\(headDim)")
+            throw KernelError.invalidShape(
+                "attention needs positive T, L, H, Hkv and d; got T=\(queries) L=\(keys) H=\(heads) Hkv=\(kvHeads) d=\(headDim)"
+            )
         }
         guard heads % kvHeads == 0 else {
             throw KernelError.invalidShape("H = \(heads) heads must be a multiple of Hkv = \(kvHeads) KV heads")
         }
         guard queries <= keys else {
-            throw KernelError.invalidShape("T = \(queries) queries cannot exceed L = \(keys) keys (the queries are the last T positions)")
+            throw KernelError.invalidShape(
+                "T = \(queries) queries cannot exceed L = \(keys) keys (the queries are the last T positions)")
         }
         self.queries = queries
         self.keys = keys
@@ -51,9 +54,15 @@ public enum AttentionReference {
     /// The outputs and, for each, the magnitude Σ weight·|v| that scales a fast kernel's tolerance.
     public static func result(q: [Float], k: [Float], v: [Float], shape: AttentionShape) throws -> ReferenceResult {
         let (t, l, h, hkv, d) = (shape.queries, shape.keys, shape.heads, shape.kvHeads, shape.headDim)
-        guard q.count == t * h * d else { throw KernelError.shapeMismatch(what: "Q", expected: t * h * d, actual: q.count) }
-        guard k.count == l * hkv * d else { throw KernelError.shapeMismatch(what: "K", expected: l * hkv * d, actual: k.count) }
-        guard v.count == l * hkv * d else { throw KernelError.shapeMismatch(what: "V", expected: l * hkv * d, actual: v.count) }
+        guard q.count == t * h * d else {
+            throw KernelError.shapeMismatch(what: "Q", expected: t * h * d, actual: q.count)
+        }
+        guard k.count == l * hkv * d else {
+            throw KernelError.shapeMismatch(what: "K", expected: l * hkv * d, actual: k.count)
+        }
+        guard v.count == l * hkv * d else {
+            throw KernelError.shapeMismatch(what: "V", expected: l * hkv * d, actual: v.count)
+        }
         let scale = 1 / Double(d).squareRoot()
         let group = h / hkv
         var out = [Double](repeating: 0, count: t * h * d)

@@ -18,17 +18,20 @@ public enum GEMMReference {
         let k = weights.columns
         let n = weights.rows
         guard m > 0 else { throw KernelError.invalidShape("GEMM needs M > 0, got \(m)") }
-        guard a.count == m * k else { throw KernelError.shapeMismatch(what: "the activations A", expected: m * k, actual: a.count) }
+        guard a.count == m * k else {
+            throw KernelError.shapeMismatch(what: "the activations A", expected: m * k, actual: a.count)
+        }
         var values = [Double](repeating: 0, count: m * n)
         var magnitudes = [Double](repeating: 0, count: m * n)
         switch weights.precision {
         case .f32, .f16, .bf16:
             let rows = (0..<n).map { weights.decodedRow($0) }
-            let convert: (Float) -> Float = switch weights.precision {
-            case .f16: Half.round
-            case .bf16: BFloat16.round
-            default: { $0 }
-            }
+            let convert: (Float) -> Float =
+                switch weights.precision {
+                case .f16: Half.round
+                case .bf16: BFloat16.round
+                default: { $0 }
+                }
             for i in 0..<m {
                 let activation = (0..<k).map { convert(a[i * k + $0]) }
                 for j in 0..<n {
@@ -82,7 +85,8 @@ public enum GEMMReference {
     static func integerBlocks(_ weights: WeightMatrix, row: Int) -> (scales: [Float], quants: [Int8]) {
         let bytes = Array(weights.storage[(row * weights.rowBytes)..<((row + 1) * weights.rowBytes)])
         if weights.precision == .q8_0 {
-            return blockParts(bytes, blockBytes: BlockQ8_0.byteCount) { base, j in Int8(bitPattern: bytes[base + 2 + j]) }
+            return blockParts(bytes, blockBytes: BlockQ8_0.byteCount) { base, j in Int8(bitPattern: bytes[base + 2 + j])
+            }
         }
         return blockParts(bytes, blockBytes: BlockQ4_0.byteCount) { base, j in
             let byte = bytes[base + 2 + j % 16]
@@ -92,8 +96,10 @@ public enum GEMMReference {
 
     /// Splits ggml blocks into their fp16 scales and 32 integer values each; `value(base, j)` reads value
     /// j of the block starting at byte `base`.
-    private static func blockParts(_ bytes: [UInt8], blockBytes: Int,
-                                   value: (_ base: Int, _ j: Int) -> Int8) -> (scales: [Float], quants: [Int8]) {
+    private static func blockParts(
+        _ bytes: [UInt8], blockBytes: Int,
+        value: (_ base: Int, _ j: Int) -> Int8
+    ) -> (scales: [Float], quants: [Int8]) {
         var scales: [Float] = []
         var quants: [Int8] = []
         for base in stride(from: 0, to: bytes.count, by: blockBytes) {

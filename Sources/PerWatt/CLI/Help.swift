@@ -1,11 +1,13 @@
-import PerWattCore
 import Foundation
+import PerWattCore
 
 /// Help texts. Kept next to the commands they describe; docs/cli.md says the same at length.
 enum Help {
     static var main: String {
-        let extra = [("help", "show help for a command (perwatt help exec)"),
-                     ("version", "print the version and the CPU target the kernels were built for")]
+        let extra = [
+            ("help", "show help for a command (perwatt help exec)"),
+            ("version", "print the version and the CPU target the kernels were built for"),
+        ]
         let commands = (CommandRegistry.all.map { ($0.name, $0.summary) } + extra).map { name, summary in
             "  " + name.padding(toLength: 10, withPad: " ", startingAt: 0) + summary
         }

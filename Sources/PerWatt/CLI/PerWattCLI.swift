@@ -1,8 +1,7 @@
-import PerWattCore
 import Foundation
 import KernelBench
+import PerWattCore
 import PowerProbe
-
 
 /// Everything the CLI touches outside itself, so tests can run it in-process.
 public struct CLIContext: Sendable {
@@ -16,21 +15,28 @@ public struct CLIContext: Sendable {
     public var hostCPUFlags: @Sendable () -> Set<String>?
     /// Measures the machine's f32 FMA peak (FLOP/s) and triad bandwidth (B/s) for `threads`, within
     /// about `seconds` each (tests inject fixed values: the measurement takes seconds in a debug build).
-    public var machineLimits: @Sendable (_ threads: Int, _ seconds: Double, _ repetitions: Int) -> (peak: Double, bandwidth: Double) =
-        { threads, seconds, repetitions in
-            (MachineLimits.peakF32FMA(threads: threads, minimumSeconds: seconds, repetitions: repetitions),
-             MachineLimits.triadBandwidth(threads: threads, minimumSeconds: seconds, repetitions: repetitions))
-        }
+    public var machineLimits:
+        @Sendable (_ threads: Int, _ seconds: Double, _ repetitions: Int) -> (peak: Double, bandwidth: Double) =
+            { threads, seconds, repetitions in
+                (
+                    MachineLimits.peakF32FMA(threads: threads, minimumSeconds: seconds, repetitions: repetitions),
+                    MachineLimits.triadBandwidth(threads: threads, minimumSeconds: seconds, repetitions: repetitions)
+                )
+            }
 
     /// Memory a run may allocate without swapping (`MemAvailable` of /proc/meminfo); nil where unknown.
     public var availableMemoryBytes: @Sendable () -> UInt64? = {
-        (try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8)).flatMap { CPUInfo.meminfoBytes($0, field: "MemAvailable") }
+        (try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8)).flatMap {
+            CPUInfo.meminfoBytes($0, field: "MemAvailable")
+        }
     }
 
-    public init(stdout: any TextSink, stderr: any TextSink, environment: [String: String],
-                makeProbeEnvironment: @escaping @Sendable (String, String) -> ProbeEnvironment,
-                fingerprint: @escaping @Sendable () -> Fingerprint,
-                hostCPUFlags: @escaping @Sendable () -> Set<String>?) {
+    public init(
+        stdout: any TextSink, stderr: any TextSink, environment: [String: String],
+        makeProbeEnvironment: @escaping @Sendable (String, String) -> ProbeEnvironment,
+        fingerprint: @escaping @Sendable () -> Fingerprint,
+        hostCPUFlags: @escaping @Sendable () -> Set<String>?
+    ) {
         self.stdout = stdout
         self.stderr = stderr
         self.environment = environment
@@ -152,8 +158,10 @@ public enum PerWattCLI {
 }
 
 /// Parses a subcommand's options; nil when `--help` was asked for and printed.
-func parseCommand(_ arguments: [String], specs: [OptionSpec], command: String, help: String,
-                  stopAtPositional: Bool, context: CLIContext) throws -> (ParsedOptions, EnergyOptions)? {
+func parseCommand(
+    _ arguments: [String], specs: [OptionSpec], command: String, help: String,
+    stopAtPositional: Bool, context: CLIContext
+) throws -> (ParsedOptions, EnergyOptions)? {
     let options = try parseOptions(arguments, specs: specs, command: command, stopAtPositional: stopAtPositional)
     if options.has(HelpOption().help) {
         context.stdout.write(help)
@@ -164,13 +172,17 @@ func parseCommand(_ arguments: [String], specs: [OptionSpec], command: String, h
 
 /// `--energy`, `--powercap-root`, `--hwmon-root`, `--interval`: every command that reads energy.
 struct EnergyOptionGroup: OptionGroup {
-    let energy = Option<String>.text("--energy", "auto|rapl|hwmon|nvml|none[,…]",
-                                     help: "energy source (default auto: RAPL, else hwmon, else NVML, else none); several are added, labelled")
-    let powercapRoot = Option<String>.text("--powercap-root", "DIR",
-                                           help: "powercap tree (default $PERWATT_POWERCAP_ROOT or /sys/class/powercap)")
-    let hwmonRoot = Option<String>.text("--hwmon-root", "DIR", help: "hwmon tree (default $PERWATT_HWMON_ROOT or /sys/class/hwmon)")
-    let interval = Option<Double>.number("--interval", "MS", in: 1...60_000, unit: "milliseconds",
-                                         help: "sampling interval in milliseconds (default 100; shortened to a quarter of the shortest wrap time)")
+    let energy = Option<String>.text(
+        "--energy", "auto|rapl|hwmon|nvml|none[,…]",
+        help: "energy source (default auto: RAPL, else hwmon, else NVML, else none); several are added, labelled")
+    let powercapRoot = Option<String>.text(
+        "--powercap-root", "DIR",
+        help: "powercap tree (default $PERWATT_POWERCAP_ROOT or /sys/class/powercap)")
+    let hwmonRoot = Option<String>.text(
+        "--hwmon-root", "DIR", help: "hwmon tree (default $PERWATT_HWMON_ROOT or /sys/class/hwmon)")
+    let interval = Option<Double>.number(
+        "--interval", "MS", in: 1...60_000, unit: "milliseconds",
+        help: "sampling interval in milliseconds (default 100; shortened to a quarter of the shortest wrap time)")
 }
 
 /// The energy options, resolved against the environment.
@@ -184,11 +196,15 @@ struct EnergyOptions {
         let o = EnergyOptionGroup()
         let text = options.value(o.energy) ?? "auto"
         guard let selection = EnergySelection(parsing: text) else {
-            throw UsageError(message: "--energy takes auto, none, or a comma-separated list of rapl, hwmon, nvml; not '\(shown(text))'",
-                             command: options.command)
+            throw UsageError(
+                message:
+                    "--energy takes auto, none, or a comma-separated list of rapl, hwmon, nvml; not '\(shown(text))'",
+                command: options.command)
         }
         self.selection = selection
-        powercapRoot = options.value(o.powercapRoot) ?? environment["PERWATT_POWERCAP_ROOT"] ?? ProbeEnvironment.defaultPowercapRoot
+        powercapRoot =
+            options.value(o.powercapRoot) ?? environment["PERWATT_POWERCAP_ROOT"]
+            ?? ProbeEnvironment.defaultPowercapRoot
         hwmonRoot = options.value(o.hwmonRoot) ?? environment["PERWATT_HWMON_ROOT"] ?? ProbeEnvironment.defaultHwmonRoot
         intervalSeconds = (try options.value(o.interval) ?? 100) / 1000
     }
@@ -198,7 +214,8 @@ extension EnergyOptions {
     /// The meter for the selected sources, or nil with the reason there is none. Throws the probe's
     /// error when a source asked for by name is missing or unreadable.
     func makeMeter(context: CLIContext) throws -> (meter: EnergyMeter?, noneReason: String?) {
-        let inventory = try EnergyInventory.discover(context.makeProbeEnvironment(powercapRoot, hwmonRoot), for: selection)
+        let inventory = try EnergyInventory.discover(
+            context.makeProbeEnvironment(powercapRoot, hwmonRoot), for: selection)
         guard let plan = try inventory.plan(for: selection) else {
             return (nil, selection == .none ? "--energy none" : ProbeCommand.noneReason(inventory))
         }

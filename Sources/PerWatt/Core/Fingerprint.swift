@@ -32,15 +32,21 @@ public struct Fingerprint: Sendable, Hashable, Codable {
             logicalCPUs: POSIX.onlineCPUs(),
             virtualized: flags.contains("hypervisor"),
             cpuFlags: CPUInfo.isaFlags.filter(flags.contains),
-            memoryBytes: CPUInfo.memoryBytes(meminfo: (try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8)) ?? ""),
+            memoryBytes: CPUInfo.memoryBytes(
+                meminfo: (try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8)) ?? ""),
             kernel: release,
-            governor: (try? String(contentsOfFile: "/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor", encoding: .utf8))?
+            governor: (try? String(
+                contentsOfFile: "/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor", encoding: .utf8))?
                 .trimmingCharacters(in: .whitespacesAndNewlines),
             blas: BLASInfo.current(),
             buildTarget: .current)
     }
 
-    package init(perwattVersion: String, cpuModel: String, architecture: String, logicalCPUs: Int, virtualized: Bool, cpuFlags: [String], memoryBytes: UInt64? = nil, kernel: String, governor: String? = nil, blas: BLASInfo, buildTarget: BuildTarget) {
+    package init(
+        perwattVersion: String, cpuModel: String, architecture: String, logicalCPUs: Int, virtualized: Bool,
+        cpuFlags: [String], memoryBytes: UInt64? = nil, kernel: String, governor: String? = nil, blas: BLASInfo,
+        buildTarget: BuildTarget
+    ) {
         self.perwattVersion = perwattVersion
         self.cpuModel = cpuModel
         self.architecture = architecture

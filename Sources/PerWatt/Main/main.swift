@@ -1,6 +1,7 @@
 import Foundation
 import PerWattCLI
 
-let status = PerWattCLI.run(Array(CommandLine.arguments.dropFirst()),
-                            context: .live(environment: ProcessInfo.processInfo.environment))
+let status = PerWattCLI.run(
+    Array(CommandLine.arguments.dropFirst()),
+    context: .live(environment: ProcessInfo.processInfo.environment))
 exit(status.rawValue)

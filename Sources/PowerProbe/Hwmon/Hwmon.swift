@@ -53,8 +53,9 @@ public struct HwmonInventory: Sendable {
     /// integrated over time and labelled `hwmon:power-integrated`.
     public static func discover(root: String, sysfs: any SysfsAccess) throws -> HwmonInventory {
         guard let chips = try sysfs.entries(of: root) else {
-            return HwmonInventory(root: root, rootExists: false, sensors: [], basis: nil,
-                                  noBasisReason: "\(root) does not exist")
+            return HwmonInventory(
+                root: root, rootExists: false, sensors: [], basis: nil,
+                noBasisReason: "\(root) does not exist")
         }
         var sensors: [HwmonSensor] = []
         for chipDir in chips {
@@ -71,8 +72,10 @@ public struct HwmonInventory: Sendable {
         return inventory
     }
 
-    static func sensorsIn(folder: String, files: [String], chipDir: String, chip: String,
-                          sysfs: any SysfsAccess) -> [HwmonSensor] {
+    static func sensorsIn(
+        folder: String, files: [String], chipDir: String, chip: String,
+        sysfs: any SysfsAccess
+    ) -> [HwmonSensor] {
         var result: [HwmonSensor] = []
         let fileSet = Set(files)
         for kind in [HwmonSensor.Kind.energy, .power] {
@@ -80,17 +83,21 @@ public struct HwmonInventory: Sendable {
             for file in files where file.hasPrefix(kind.rawValue) {
                 let rest = file.dropFirst(kind.rawValue.count)
                 for suffix in ["_input", "_average"] where rest.hasSuffix(suffix) {
-                    guard let index = Int(rest.dropLast(suffix.count)), indices[index] == nil || suffix == "_input" else { continue }
+                    guard let index = Int(rest.dropLast(suffix.count)), indices[index] == nil || suffix == "_input"
+                    else { continue }
                     if kind == .energy && suffix == "_average" { continue }
                     indices[index] = file
                 }
             }
             for (index, file) in indices.sorted(by: { $0.key < $1.key }) {
                 let labelFile = "\(kind.rawValue)\(index)_label"
-                let label = fileSet.contains(labelFile) ? (try? sysfs.readText(folder + "/" + labelFile))?.trimmingWhitespace : nil
-                var sensor = HwmonSensor(id: "\(chipDir)/\(kind.rawValue)\(index)", chip: chip, kind: kind, index: index,
-                                         label: label, file: folder + "/" + file, value: nil, problem: nil,
-                                         inBasis: false, note: nil)
+                let label =
+                    fileSet.contains(labelFile)
+                    ? (try? sysfs.readText(folder + "/" + labelFile))?.trimmingWhitespace : nil
+                var sensor = HwmonSensor(
+                    id: "\(chipDir)/\(kind.rawValue)\(index)", chip: chip, kind: kind, index: index,
+                    label: label, file: folder + "/" + file, value: nil, problem: nil,
+                    inBasis: false, note: nil)
                 do { sensor.value = try sysfs.readUInt64(sensor.file) } catch let error as ProbeError {
                     sensor.problem = error
                 } catch {
@@ -123,11 +130,13 @@ public struct HwmonInventory: Sendable {
         }
         for index in chosen { sensors[index].inBasis = true }
         for index in sensors.indices where !sensors[index].inBasis {
-            sensors[index].note = sensors[index].kind == .energy && basis == "hwmon:energy"
+            sensors[index].note =
+                sensors[index].kind == .energy && basis == "hwmon:energy"
                 ? "inside a socket sensor or not a CPU total" : "not in basis"
         }
         if basis == nil {
-            noBasisReason = sensors.isEmpty
+            noBasisReason =
+                sensors.isEmpty
                 ? "\(root) has no energyN_input or powerN_input sensors"
                 : "\(root) has no socket/package energy sensor and no CPU power sensor"
         }
@@ -141,13 +150,16 @@ public struct HwmonInventory: Sendable {
         if let problem = basisProblem { throw problem }
         var channels: [PlannedChannel] = []
         for sensor in sensors where sensor.problem == nil {
-            let measurement: ChannelMeasurement = sensor.kind == .energy ? .energyCounter(rangeMicrojoules: nil) : .powerGauge
-            let channel = Channel(id: "hwmon:" + sensor.id, source: .hwmon, name: sensor.displayName, path: sensor.file,
-                                  measurement: measurement, inBasis: sensor.inBasis, note: sensor.note)
+            let measurement: ChannelMeasurement =
+                sensor.kind == .energy ? .energyCounter(rangeMicrojoules: nil) : .powerGauge
+            let channel = Channel(
+                id: "hwmon:" + sensor.id, source: .hwmon, name: sensor.displayName, path: sensor.file,
+                measurement: measurement, inBasis: sensor.inBasis, note: sensor.note)
             let file = sensor.file
-            channels.append(PlannedChannel(channel: channel) {
-                SysfsChannelReader(file: try sysfs.openCounter(file), rangeMicrojoules: nil)
-            })
+            channels.append(
+                PlannedChannel(channel: channel) {
+                    SysfsChannelReader(file: try sysfs.openCounter(file), rangeMicrojoules: nil)
+                })
         }
         return EnergyPlan(source: "hwmon", basis: basis, channels: channels)
     }

@@ -134,7 +134,8 @@ enum Syscalls {
         var result: UnsafeMutablePointer<passwd>?
         var buffer = [CChar](repeating: 0, count: 1024)
         guard getpwuid_r(uid, &entry, &buffer, buffer.count, &result) == 0, result != nil,
-              let name = entry.pw_name else { return nil }
+            let name = entry.pw_name
+        else { return nil }
         return String(cString: name)
     }
 
@@ -143,7 +144,8 @@ enum Syscalls {
         var result: UnsafeMutablePointer<group>?
         var buffer = [CChar](repeating: 0, count: 1024)
         guard getgrgid_r(gid, &entry, &buffer, buffer.count, &result) == 0, result != nil,
-              let name = entry.gr_name else { return nil }
+            let name = entry.gr_name
+        else { return nil }
         return String(cString: name)
     }
 

@@ -21,8 +21,10 @@ public struct CounterSpan: Sendable, Hashable {
         /// What happened, for a warning.
         public var explanation: String {
             switch self {
-            case .samplingGap: "no reading for longer than the wrap-safe time (the sampler was stopped or starved): a whole wrap may be missed"
-            case .stalledHidingWraps: "the counter stood still for longer than its wrap-safe time, then jumped: whole ranges may be hidden in the jump"
+            case .samplingGap:
+                "no reading for longer than the wrap-safe time (the sampler was stopped or starved): a whole wrap may be missed"
+            case .stalledHidingWraps:
+                "the counter stood still for longer than its wrap-safe time, then jumped: whole ranges may be hidden in the jump"
             case .stalled: "the counter stood still, then caught up within its wrap-safe time (energy kept)"
             case .implausibleJump: "a jump above twice the ceiling power (a reset or glitch), left out"
             case .reset: "the counter went backwards (a reset): what came before it is lost"
@@ -73,8 +75,10 @@ public struct CounterAccumulator: Sendable, Hashable {
     public private(set) var spans: [CounterSpan] = []
     public static let spanCapacity = 10_000
 
-    public init(rangeMicrojoules: UInt64?, wrapSafeNanoseconds: UInt64?, ceilingMicrowatts: Double? = nil,
-                staleNanoseconds: UInt64? = nil) {
+    public init(
+        rangeMicrojoules: UInt64?, wrapSafeNanoseconds: UInt64?, ceilingMicrowatts: Double? = nil,
+        staleNanoseconds: UInt64? = nil
+    ) {
         self.rangeMicrojoules = rangeMicrojoules
         self.wrapSafeNanoseconds = wrapSafeNanoseconds
         self.ceilingMicrowatts = ceilingMicrowatts
@@ -83,14 +87,18 @@ public struct CounterAccumulator: Sendable, Hashable {
 
     /// Energy between two readings of a counter with range `range`: `current - previous`, or
     /// `current + range - previous` when the counter wrapped. Equal readings are zero energy.
-    public static func delta(from previous: UInt64, to current: UInt64, range: UInt64) -> (microjoules: UInt64, wrapped: Bool) {
+    public static func delta(from previous: UInt64, to current: UInt64, range: UInt64) -> (
+        microjoules: UInt64, wrapped: Bool
+    ) {
         if current >= previous { return (current - previous, false) }
         return (current &+ (range &- previous), true)
     }
 
     private mutating func flag(_ kind: CounterSpan.Kind, from start: UInt64, to end: UInt64) {
         if kind != .stalled { untrustedIntervals += 1 }
-        if spans.count < Self.spanCapacity { spans.append(CounterSpan(kind: kind, startNanoseconds: start, endNanoseconds: end)) }
+        if spans.count < Self.spanCapacity {
+            spans.append(CounterSpan(kind: kind, startNanoseconds: start, endNanoseconds: end))
+        }
     }
 
     /// Records a reading. The first reading is the baseline and adds no energy.
@@ -178,11 +186,15 @@ enum ChannelAccumulator: Sendable {
     case counter(CounterAccumulator)
     case power(PowerAccumulator)
 
-    init(_ measurement: ChannelMeasurement, wrapSafeNanoseconds: UInt64?, ceilingWatts: Double, staleNanoseconds: UInt64?) {
+    init(
+        _ measurement: ChannelMeasurement, wrapSafeNanoseconds: UInt64?, ceilingWatts: Double, staleNanoseconds: UInt64?
+    ) {
         switch measurement {
         case .energyCounter(let range):
-            self = .counter(CounterAccumulator(rangeMicrojoules: range, wrapSafeNanoseconds: wrapSafeNanoseconds,
-                                               ceilingMicrowatts: ceilingWatts * 1e6, staleNanoseconds: staleNanoseconds))
+            self = .counter(
+                CounterAccumulator(
+                    rangeMicrojoules: range, wrapSafeNanoseconds: wrapSafeNanoseconds,
+                    ceilingMicrowatts: ceilingWatts * 1e6, staleNanoseconds: staleNanoseconds))
         case .powerGauge:
             self = .power(PowerAccumulator())
         }

@@ -182,11 +182,13 @@ public final class EnergyMeter: @unchecked Sendable {
                 var stale = UInt64(max(configuration.staleAfterSeconds, 10 * configuration.intervalSeconds) * 1e9)
                 if let wrapSafe { stale = min(stale, wrapSafe) }
                 let reader = try planned.open()
-                var accumulator = ChannelAccumulator(planned.channel.measurement, wrapSafeNanoseconds: wrapSafe,
-                                                     ceilingWatts: configuration.ceilingWatts, staleNanoseconds: stale)
+                var accumulator = ChannelAccumulator(
+                    planned.channel.measurement, wrapSafeNanoseconds: wrapSafe,
+                    ceilingWatts: configuration.ceilingWatts, staleNanoseconds: stale)
                 let raw = try reader.read()
                 accumulator.observe(raw, at: now)
-                channels.append(ChannelState(reader: reader, staleNanoseconds: stale, accumulator: accumulator, raw: raw))
+                channels.append(
+                    ChannelState(reader: reader, staleNanoseconds: stale, accumulator: accumulator, raw: raw))
             }
         } catch {
             for channel in channels { channel.reader.close() }
@@ -214,7 +216,8 @@ public final class EnergyMeter: @unchecked Sendable {
             } catch {
                 state.channels[index].lastReadSucceeded = false
                 state.channels[index].errors += 1
-                state.channels[index].lastError = error as? ProbeError
+                state.channels[index].lastError =
+                    error as? ProbeError
                     ?? .malformed(path: "?", content: "\(error)", expected: "a reading")
             }
         }
@@ -251,12 +254,13 @@ public final class EnergyMeter: @unchecked Sendable {
         state.withLock { state in
             let time = record(&state)
             let snapshots = state.channels.map { channel in
-                ChannelSnapshot(raw: channel.lastReadSucceeded ? channel.raw : nil, microjoules: channel.accumulator.microjoules,
-                                exactMicrojoules: channel.accumulator.exactMicrojoules,
-                                wraps: channel.accumulator.wraps, untrusted: channel.accumulator.untrusted,
-                                errors: channel.errors, lastError: channel.lastError,
-                                lastAdvance: channel.accumulator.lastAdvanceNanoseconds,
-                                spanCount: channel.accumulator.spanCount)
+                ChannelSnapshot(
+                    raw: channel.lastReadSucceeded ? channel.raw : nil, microjoules: channel.accumulator.microjoules,
+                    exactMicrojoules: channel.accumulator.exactMicrojoules,
+                    wraps: channel.accumulator.wraps, untrusted: channel.accumulator.untrusted,
+                    errors: channel.errors, lastError: channel.lastError,
+                    lastAdvance: channel.accumulator.lastAdvanceNanoseconds,
+                    spanCount: channel.accumulator.spanCount)
             }
             return (time, snapshots, max(state.traceTimes.count - 1, 0))
         }
@@ -309,9 +313,10 @@ public final class EnergyMeter: @unchecked Sendable {
         }
         guard let result = samplerResult.withLock({ $0 }) else { return nil }
         let (reads, readNanoseconds) = state.withLock { ($0.reads, $0.readNanoseconds) }
-        return SamplerStatistics(samples: result.samples, intervalSeconds: intervalSeconds,
-                                 wallSeconds: Double(result.wall) / 1e9, cpuSeconds: Double(result.cpu) / 1e9,
-                                 meanReadMicroseconds: reads > 0 ? Double(readNanoseconds) / Double(reads) / 1e3 : 0)
+        return SamplerStatistics(
+            samples: result.samples, intervalSeconds: intervalSeconds,
+            wallSeconds: Double(result.wall) / 1e9, cpuSeconds: Double(result.cpu) / 1e9,
+            meanReadMicroseconds: reads > 0 ? Double(readNanoseconds) / Double(reads) / 1e3 : 0)
     }
 
     /// Reads every channel now and returns the mark a window starts from.
@@ -324,8 +329,10 @@ public final class EnergyMeter: @unchecked Sendable {
     public func endWindow(_ mark: WindowMark) -> EnergyWindow {
         let (time, snapshots, _) = edge()
         let (spansByChannel, staleThresholds) = state.withLock { state in
-            (state.channels.indices.map { state.channels[$0].accumulator.spans(from: mark.channels[$0].spanCount) },
-             state.channels.map(\.staleNanoseconds))
+            (
+                state.channels.indices.map { state.channels[$0].accumulator.spans(from: mark.channels[$0].spanCount) },
+                state.channels.map(\.staleNanoseconds)
+            )
         }
         let duration = Double(time - mark.nanoseconds) / 1e9
         func offset(_ nanoseconds: UInt64) -> Double {
@@ -341,22 +348,28 @@ public final class EnergyMeter: @unchecked Sendable {
             let end = snapshots[index]
             let channel = planned.channel
             var spans = spansByChannel[index].map {
-                WindowSpan(kind: $0.kind, startSeconds: offset($0.startNanoseconds), endSeconds: offset($0.endNanoseconds),
-                           untrusted: $0.isUntrusted)
+                WindowSpan(
+                    kind: $0.kind, startSeconds: offset($0.startNanoseconds), endSeconds: offset($0.endNanoseconds),
+                    untrusted: $0.isUntrusted)
             }
             // Still standing still at the end, for longer than the threshold: the energy since is missing.
             if let advanced = end.lastAdvance, end.raw != nil {
                 let still = max(advanced, mark.nanoseconds)
                 if time > still, time - still > staleThresholds[index] {
-                    spans.append(WindowSpan(kind: .staleAtEnd, startSeconds: offset(still), endSeconds: duration, untrusted: true))
+                    spans.append(
+                        WindowSpan(
+                            kind: .staleAtEnd, startSeconds: offset(still), endSeconds: duration, untrusted: true))
                 }
             }
-            var window = ChannelWindow(channel: channel, startRaw: start.raw, endRaw: end.raw, energyJoules: nil,
-                                       averageWatts: nil, wraps: end.wraps - start.wraps,
-                                       untrustedIntervals: end.untrusted - start.untrusted,
-                                       stale: spans.contains { $0.kind == .stalled || $0.kind == .stalledHidingWraps || $0.kind == .staleAtEnd },
-                                       untrusted: end.untrusted > start.untrusted || spans.contains(where: \.untrusted),
-                                       spans: spans, readErrors: end.errors - start.errors, error: nil)
+            var window = ChannelWindow(
+                channel: channel, startRaw: start.raw, endRaw: end.raw, energyJoules: nil,
+                averageWatts: nil, wraps: end.wraps - start.wraps,
+                untrustedIntervals: end.untrusted - start.untrusted,
+                stale: spans.contains {
+                    $0.kind == .stalled || $0.kind == .stalledHidingWraps || $0.kind == .staleAtEnd
+                },
+                untrusted: end.untrusted > start.untrusted || spans.contains(where: \.untrusted),
+                spans: spans, readErrors: end.errors - start.errors, error: nil)
             if start.raw == nil || end.raw == nil {
                 window.error = end.lastError ?? start.lastError
             } else {
@@ -371,44 +384,58 @@ public final class EnergyMeter: @unchecked Sendable {
             }
             for span in spans {
                 let verdict = span.untrusted ? "; its energy over this window is UNTRUSTED" : ""
-                warnings.append("\(channel.name) (\(channel.path)): from \(Self.format(span.startSeconds)) s to \(Self.format(span.endSeconds)) s into the window (\(Self.format(span.durationSeconds)) s): \(span.kind.explanation)\(verdict)")
+                warnings.append(
+                    "\(channel.name) (\(channel.path)): from \(Self.format(span.startSeconds)) s to \(Self.format(span.endSeconds)) s into the window (\(Self.format(span.durationSeconds)) s): \(span.kind.explanation)\(verdict)"
+                )
             }
             // Past the accumulator's span capacity, intervals are still counted but not located.
             let unrecorded = window.untrustedIntervals - spans.filter { $0.untrusted && $0.kind != .staleAtEnd }.count
             if unrecorded > 0 {
-                warnings.append("\(channel.name): \(unrecorded) more untrusted interval(s) than recorded spans; its energy over this window is UNTRUSTED")
+                warnings.append(
+                    "\(channel.name): \(unrecorded) more untrusted interval(s) than recorded spans; its energy over this window is UNTRUSTED"
+                )
             }
             if window.readErrors > 0, window.error == nil {
-                warnings.append("\(channel.name): \(window.readErrors) failed reading(s) in the window, bridged by the readings around them")
+                warnings.append(
+                    "\(channel.name): \(window.readErrors) failed reading(s) in the window, bridged by the readings around them"
+                )
             }
             if channel.inBasis {
                 if let joules = window.energyJoules, window.error == nil {
                     basisJoules = basisJoules.map { $0 + joules }
                 } else {
                     basisJoules = nil
-                    unavailable = unavailable ?? "basis channel \(channel.name) could not be read: \(window.error.map { "\($0)" } ?? "unknown error")"
+                    unavailable =
+                        unavailable
+                        ?? "basis channel \(channel.name) could not be read: \(window.error.map { "\($0)" } ?? "unknown error")"
                 }
                 if window.untrusted {
                     let kinds = Set(spans.filter(\.untrusted).map(\.kind.rawValue)).sorted()
-                    untrustedReasons.append("\(channel.name): \(kinds.isEmpty ? "untrusted intervals" : kinds.joined(separator: ", "))")
+                    untrustedReasons.append(
+                        "\(channel.name): \(kinds.isEmpty ? "untrusted intervals" : kinds.joined(separator: ", "))")
                 }
             }
             windows.append(window)
         }
         let trace = tracePoints(from: mark.traceIndex, origin: mark.nanoseconds)
         if state.withLock({ $0.traceTruncated }) {
-            warnings.append("the power trace reached its cap of \(configuration.traceCapacity) points and stops early; energy totals are unaffected")
+            warnings.append(
+                "the power trace reached its cap of \(configuration.traceCapacity) points and stops early; energy totals are unaffected"
+            )
         }
         let shortest = plan.channels.contains { $0.channel.source == .nvml } ? 1.0 : 0.1
         if duration < shortest {
-            warnings.append("the window lasted \(Self.format(duration * 1000)) ms; counters update every ~1 ms (RAPL, hwmon) to ~100 ms (NVML), so energy over less than \(Self.format(shortest)) s is coarse")
+            warnings.append(
+                "the window lasted \(Self.format(duration * 1000)) ms; counters update every ~1 ms (RAPL, hwmon) to ~100 ms (NVML), so energy over less than \(Self.format(shortest)) s is coarse"
+            )
         }
         let peak = basisJoules == nil ? nil : trace.map(\.watts).max()
-        return EnergyWindow(source: plan.source, basis: plan.basis, measurement: plan.measurement,
-                            durationSeconds: duration, channels: windows,
-                            basisJoules: basisJoules, unavailableReason: unavailable,
-                            untrusted: !untrustedReasons.isEmpty, untrustedReasons: untrustedReasons,
-                            peakWatts: peak, trace: trace, warnings: warnings)
+        return EnergyWindow(
+            source: plan.source, basis: plan.basis, measurement: plan.measurement,
+            durationSeconds: duration, channels: windows,
+            basisJoules: basisJoules, unavailableReason: unavailable,
+            untrusted: !untrustedReasons.isEmpty, untrustedReasons: untrustedReasons,
+            peakWatts: peak, trace: trace, warnings: warnings)
     }
 
     /// Basis power per bin of at least the requested interval (`configuration.intervalSeconds`):
@@ -426,7 +453,8 @@ public final class EnergyMeter: @unchecked Sendable {
                 let isLast = i == state.traceTimes.count - 1
                 guard dt >= resolution || (isLast && dt >= resolution / 2) else { continue }
                 let joules = (state.traceBasisMicrojoules[i] - state.traceBasisMicrojoules[binStart]) / 1e6
-                points.append(TracePoint(seconds: Double(state.traceTimes[i] - origin) / 1e9, watts: joules / (Double(dt) / 1e9)))
+                points.append(
+                    TracePoint(seconds: Double(state.traceTimes[i] - origin) / 1e9, watts: joules / (Double(dt) / 1e9)))
                 binStart = i
             }
             return points

@@ -34,12 +34,15 @@ public struct IdleBaseline: Sendable, Hashable {
             watts.append(power)
             total += window.durationSeconds
             for channel in window.channels {
-                if let channelWatts = channel.averageWatts { perChannel[channel.channel.id, default: []].append(channelWatts) }
+                if let channelWatts = channel.averageWatts {
+                    perChannel[channel.channel.id, default: []].append(channelWatts)
+                }
             }
         }
         guard !watts.isEmpty else { return nil }
-        return IdleBaseline(windowWatts: watts, medianWatts: median(watts),
-                            channelMedianWatts: perChannel.mapValues(median), totalSeconds: total, untrustedWindows: untrusted)
+        return IdleBaseline(
+            windowWatts: watts, medianWatts: median(watts),
+            channelMedianWatts: perChannel.mapValues(median), totalSeconds: total, untrustedWindows: untrusted)
     }
 }
 

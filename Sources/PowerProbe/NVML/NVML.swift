@@ -44,8 +44,10 @@ public struct NVMLInventory: Sendable {
     public var isUsable: Bool { basis != nil }
 
     /// Lists GPUs through `library` (nil: it could not be loaded, for `reason`).
-    public static func discover(library: (any NVMLLibrary)?, reason: String?,
-                                cudaVisibleDevices: String?) -> NVMLInventory {
+    public static func discover(
+        library: (any NVMLLibrary)?, reason: String?,
+        cudaVisibleDevices: String?
+    ) -> NVMLInventory {
         guard let library else {
             return NVMLInventory(unavailableReason: reason ?? "NVML not loaded", gpus: [], visibilityNote: nil)
         }
@@ -53,8 +55,9 @@ public struct NVMLInventory: Sendable {
         do {
             let count = try library.deviceCount()
             for index in 0..<count {
-                var gpu = NVMLGPU(index: index, name: (try? library.name(ofDevice: index)) ?? "GPU \(index)",
-                                  uuid: (try? library.uuid(ofDevice: index)) ?? "", hasEnergyCounter: false, problem: nil)
+                var gpu = NVMLGPU(
+                    index: index, name: (try? library.name(ofDevice: index)) ?? "GPU \(index)",
+                    uuid: (try? library.uuid(ofDevice: index)) ?? "", hasEnergyCounter: false, problem: nil)
                 do {
                     _ = try library.totalEnergyMillijoules(ofDevice: index)
                     gpu.hasEnergyCounter = true
@@ -109,13 +112,15 @@ public struct NVMLInventory: Sendable {
     /// One channel per usable GPU: its energy counter, or its power integrated.
     public func plan(library: (any NVMLLibrary)?) throws -> EnergyPlan {
         guard let library, let basis else {
-            throw ProbeError.sourceUnavailable(source: .nvml, reason: unavailableReason ?? "no usable NVIDIA GPU visible")
+            throw ProbeError.sourceUnavailable(
+                source: .nvml, reason: unavailableReason ?? "no usable NVIDIA GPU visible")
         }
         let channels = gpus.filter { $0.problem == nil }.map { gpu in
-            let channel = Channel(id: "nvml:gpu\(gpu.index)", source: .nvml, name: "\(gpu.name) (gpu\(gpu.index))",
-                                  path: gpu.uuid.isEmpty ? "nvml device \(gpu.index)" : gpu.uuid,
-                                  measurement: gpu.hasEnergyCounter ? .energyCounter(rangeMicrojoules: nil) : .powerGauge,
-                                  inBasis: true, note: nil)
+            let channel = Channel(
+                id: "nvml:gpu\(gpu.index)", source: .nvml, name: "\(gpu.name) (gpu\(gpu.index))",
+                path: gpu.uuid.isEmpty ? "nvml device \(gpu.index)" : gpu.uuid,
+                measurement: gpu.hasEnergyCounter ? .energyCounter(rangeMicrojoules: nil) : .powerGauge,
+                inBasis: true, note: nil)
             return PlannedChannel(channel: channel) {
                 NVMLChannelReader(library: library, index: gpu.index, energy: gpu.hasEnergyCounter)
             }
@@ -131,8 +136,9 @@ struct NVMLChannelReader: ChannelReader {
 
     /// µJ (energy counter) or µW (power).
     func read() throws -> UInt64 {
-        energy ? try library.totalEnergyMillijoules(ofDevice: index) * 1000
-               : UInt64(try library.powerMilliwatts(ofDevice: index)) * 1000
+        energy
+            ? try library.totalEnergyMillijoules(ofDevice: index) * 1000
+            : UInt64(try library.powerMilliwatts(ofDevice: index)) * 1000
     }
 
     func close() {}
@@ -163,20 +169,24 @@ public final class DynamicNVML: NVMLLibrary, @unchecked Sendable {
         switch Syscalls.openLibrary(libraryName) {
         case .success(let handle): library = handle
         case .failure(let error):
-            return .failure(.sourceUnavailable(source: .nvml, reason: "\(libraryName) could not be loaded (\(error.message)); no NVIDIA driver"))
+            return .failure(
+                .sourceUnavailable(
+                    source: .nvml, reason: "\(libraryName) could not be loaded (\(error.message)); no NVIDIA driver"))
         }
         func symbol<T>(_ name: String, as type: T.Type) -> T? {
             Syscalls.symbol(library, name).map { unsafeBitCast($0, to: type) }
         }
         guard let initialize = symbol("nvmlInit_v2", as: InitFn.self),
-              let count = symbol("nvmlDeviceGetCount_v2", as: CountFn.self),
-              let handle = symbol("nvmlDeviceGetHandleByIndex_v2", as: HandleFn.self),
-              let getName = symbol("nvmlDeviceGetName", as: StringFn.self),
-              let getUUID = symbol("nvmlDeviceGetUUID", as: StringFn.self),
-              let energy = symbol("nvmlDeviceGetTotalEnergyConsumption", as: EnergyFn.self),
-              let power = symbol("nvmlDeviceGetPowerUsage", as: PowerFn.self)
+            let count = symbol("nvmlDeviceGetCount_v2", as: CountFn.self),
+            let handle = symbol("nvmlDeviceGetHandleByIndex_v2", as: HandleFn.self),
+            let getName = symbol("nvmlDeviceGetName", as: StringFn.self),
+            let getUUID = symbol("nvmlDeviceGetUUID", as: StringFn.self),
+            let energy = symbol("nvmlDeviceGetTotalEnergyConsumption", as: EnergyFn.self),
+            let power = symbol("nvmlDeviceGetPowerUsage", as: PowerFn.self)
         else {
-            return .failure(.sourceUnavailable(source: .nvml, reason: "\(libraryName) lacks a required NVML symbol; driver too old"))
+            return .failure(
+                .sourceUnavailable(source: .nvml, reason: "\(libraryName) lacks a required NVML symbol; driver too old")
+            )
         }
         let errorString = symbol("nvmlErrorString", as: ErrorStringFn.self)
         let status = initialize()
@@ -184,12 +194,16 @@ public final class DynamicNVML: NVMLLibrary, @unchecked Sendable {
             let message = errorString?(status).map { String(cString: $0) } ?? "unknown"
             return .failure(.nvml(function: "nvmlInit_v2", code: status, message: message))
         }
-        return .success(DynamicNVML(count: count, handle: handle, getName: getName, getUUID: getUUID,
-                                    energy: energy, power: power, errorString: errorString))
+        return .success(
+            DynamicNVML(
+                count: count, handle: handle, getName: getName, getUUID: getUUID,
+                energy: energy, power: power, errorString: errorString))
     }
 
-    private init(count: CountFn, handle: HandleFn, getName: StringFn, getUUID: StringFn,
-                 energy: EnergyFn, power: PowerFn, errorString: ErrorStringFn?) {
+    private init(
+        count: CountFn, handle: HandleFn, getName: StringFn, getUUID: StringFn,
+        energy: EnergyFn, power: PowerFn, errorString: ErrorStringFn?
+    ) {
         self.count = count
         self.handle = handle
         self.getName = getName

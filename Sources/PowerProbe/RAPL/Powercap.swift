@@ -41,8 +41,11 @@ public struct PowercapInventory: Sendable {
     /// psys › package+dram › package.
     public static func discover(root: String, sysfs: any SysfsAccess) throws -> PowercapInventory {
         guard let names = try sysfs.entries(of: root) else {
-            return PowercapInventory(root: root, rootExists: false, zones: [], basis: nil,
-                                     noBasisReason: "\(root) does not exist (no powercap driver: common in VMs and containers, or intel_rapl_msr/rapl module not loaded)")
+            return PowercapInventory(
+                root: root, rootExists: false, zones: [], basis: nil,
+                noBasisReason:
+                    "\(root) does not exist (no powercap driver: common in VMs and containers, or intel_rapl_msr/rapl module not loaded)"
+            )
         }
         var found: [String: (directory: String, parent: String?)] = [:]
         for name in names where PowercapZone.parseID(name) != nil {
@@ -57,10 +60,13 @@ public struct PowercapInventory: Sendable {
         var zones: [PowercapZone] = []
         for (id, place) in found {
             guard let (interface, indices) = PowercapZone.parseID(id) else { continue }
-            zones.append(readZone(id: id, interface: interface, indices: indices, directory: place.directory, sysfs: sysfs))
+            zones.append(
+                readZone(id: id, interface: interface, indices: indices, directory: place.directory, sysfs: sysfs))
         }
         zones.sort { lhs, rhs in
-            if lhs.interface != rhs.interface { return lhs.interface == .msr || (lhs.interface == .mmio && rhs.interface == .tpmi) }
+            if lhs.interface != rhs.interface {
+                return lhs.interface == .msr || (lhs.interface == .mmio && rhs.interface == .tpmi)
+            }
             return lhs.indices.lexicographicallyPrecedes(rhs.indices)
         }
         var inventory = PowercapInventory(root: root, rootExists: true, zones: zones, basis: nil, noBasisReason: nil)
@@ -68,22 +74,28 @@ public struct PowercapInventory: Sendable {
         return inventory
     }
 
-    static func readZone(id: String, interface: PowercapInterface, indices: [Int], directory: String,
-                         sysfs: any SysfsAccess) -> PowercapZone {
-        let parentID = indices.count > 1
+    static func readZone(
+        id: String, interface: PowercapInterface, indices: [Int], directory: String,
+        sysfs: any SysfsAccess
+    ) -> PowercapZone {
+        let parentID =
+            indices.count > 1
             ? ([interface.rawValue] + indices.dropLast().map { String($0, radix: 16) }).joined(separator: ":") : nil
-        var zone = PowercapZone(id: id, interface: interface, indices: indices, directory: directory,
-                                name: "?", domain: .other("?"), parentID: parentID, rangeMicrojoules: nil,
-                                energyMicrojoules: nil, problem: nil, role: .informational("unclassified"))
+        var zone = PowercapZone(
+            id: id, interface: interface, indices: indices, directory: directory,
+            name: "?", domain: .other("?"), parentID: parentID, rangeMicrojoules: nil,
+            energyMicrojoules: nil, problem: nil, role: .informational("unclassified"))
         do {
             zone.name = try sysfs.readText(directory + "/name").trimmingWhitespace
             if zone.name.isEmpty {
-                throw ProbeError.malformed(path: directory + "/name", content: "", expected: "a zone name such as package-0")
+                throw ProbeError.malformed(
+                    path: directory + "/name", content: "", expected: "a zone name such as package-0")
             }
             zone.domain = RAPLDomain(name: zone.name)
             if zone.isTopLevel, case .other = zone.domain {
-                throw ProbeError.malformed(path: directory + "/name", content: zone.name,
-                                           expected: "a top-level RAPL zone name: package-N, package-N-die-M, psys or dram")
+                throw ProbeError.malformed(
+                    path: directory + "/name", content: zone.name,
+                    expected: "a top-level RAPL zone name: package-N, package-N-die-M, psys or dram")
             }
             let range = try sysfs.readUInt64(zone.rangeFile)
             guard range > 0 else {
@@ -109,7 +121,9 @@ public struct PowercapInventory: Sendable {
     mutating func assignRoles() {
         // Second views (MMIO, TPMI) of a zone that the MSR interface also shows.
         var primaryByName: [String: String] = [:]
-        for zone in zones where zone.interface == .msr { primaryByName[zone.name] = primaryByName[zone.name] ?? zone.id }
+        for zone in zones where zone.interface == .msr {
+            primaryByName[zone.name] = primaryByName[zone.name] ?? zone.id
+        }
         for index in zones.indices where zones[index].interface != .msr {
             if let primary = primaryByName[zones[index].name] {
                 zones[index].role = .duplicate(of: primary)
@@ -128,15 +142,20 @@ public struct PowercapInventory: Sendable {
         if let chosen = psys.first {
             basis = "rapl:psys"
             for index in live {
-                if index == chosen { zones[index].role = .basis }
-                else if zones[index].domain == .psys { zones[index].role = .informational("second psys zone, not summed") }
-                else { zones[index].role = .informational("inside psys") }
+                if index == chosen {
+                    zones[index].role = .basis
+                } else if zones[index].domain == .psys {
+                    zones[index].role = .informational("second psys zone, not summed")
+                } else {
+                    zones[index].role = .informational("inside psys")
+                }
             }
             return
         }
-        let packageSockets = Set(live.compactMap { index -> Int? in
-            if case .package(let socket) = zones[index].domain { return socket } else { return nil }
-        })
+        let packageSockets = Set(
+            live.compactMap { index -> Int? in
+                if case .package(let socket) = zones[index].domain { return socket } else { return nil }
+            })
         var hasPackage = false
         var hasDram = false
         for index in live {
@@ -165,8 +184,11 @@ public struct PowercapInventory: Sendable {
         if hasPackage {
             basis = hasDram ? "rapl:package+dram" : "rapl:package"
         } else {
-            for index in live where zones[index].role == .basis { zones[index].role = .informational("no package zone to pair with") }
-            noBasisReason = zones.isEmpty
+            for index in live where zones[index].role == .basis {
+                zones[index].role = .informational("no package zone to pair with")
+            }
+            noBasisReason =
+                zones.isEmpty
                 ? "\(root) has no intel-rapl zones"
                 : "\(root) has no psys, package or die zone (only \(Set(zones.map(\.name)).sorted().joined(separator: ", ")))"
         }
@@ -184,13 +206,15 @@ public struct PowercapInventory: Sendable {
         for zone in zones {
             if case .duplicate = zone.role { continue }
             guard zone.isReadable, let range = zone.rangeMicrojoules else { continue }
-            let channel = Channel(id: "rapl:" + zone.id, source: .rapl, name: zone.name, path: zone.energyFile,
-                                  measurement: .energyCounter(rangeMicrojoules: range), inBasis: zone.role == .basis,
-                                  note: zone.role == .basis ? nil : zone.role.description)
+            let channel = Channel(
+                id: "rapl:" + zone.id, source: .rapl, name: zone.name, path: zone.energyFile,
+                measurement: .energyCounter(rangeMicrojoules: range), inBasis: zone.role == .basis,
+                note: zone.role == .basis ? nil : zone.role.description)
             let file = zone.energyFile
-            channels.append(PlannedChannel(channel: channel) {
-                SysfsChannelReader(file: try sysfs.openCounter(file), rangeMicrojoules: range)
-            })
+            channels.append(
+                PlannedChannel(channel: channel) {
+                    SysfsChannelReader(file: try sysfs.openCounter(file), rangeMicrojoules: range)
+                })
         }
         return EnergyPlan(source: "rapl", basis: basis, channels: channels)
     }

@@ -14,7 +14,8 @@ public enum RAPLDomain: Sendable, Hashable, CustomStringConvertible {
         if parts.count == 2, parts[0] == "package", let socket = Int(parts[1]) {
             self = .package(socket)
         } else if parts.count == 4, parts[0] == "package", parts[2] == "die",
-                  let socket = Int(parts[1]), let die = Int(parts[3]) {
+            let socket = Int(parts[1]), let die = Int(parts[3])
+        {
             self = .die(package: socket, die: die)
         } else {
             switch name {

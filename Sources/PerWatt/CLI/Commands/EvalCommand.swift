@@ -1,8 +1,8 @@
-import PerWattCore
 import Foundation
-import Synchronization
-import PowerProbe
 import KernelBench
+import PerWattCore
+import PowerProbe
+import Synchronization
 
 /// `perwatt eval`: a real model behind an OpenAI-compatible server answers a query set here; each
 /// answer is graded deterministically and charged the energy measured inside its own request window.
@@ -13,28 +13,61 @@ enum EvalCommand: Command {
 
     /// Every option of the command, declared once: the parser and the help come from here.
     struct Options: OptionGroup {
-        let endpoint = Option<String>.text("--endpoint", "URL", help: "the API base, e.g. http://127.0.0.1:8080/v1 (requests go to URL/chat/completions)")
+        let endpoint = Option<String>.text(
+            "--endpoint", "URL",
+            help: "the API base, e.g. http://127.0.0.1:8080/v1 (requests go to URL/chat/completions)")
         let model = Option<String>.text("--model", "NAME", help: "the model name the server expects in requests")
-        let queries = Option<String>.text("--queries", "FILE|builtin:NAME", help: "a JSONL query set, or builtin:arithmetic, builtin:units, builtin:knowledge")
-        let api = Option<String>.text("--api", "chat|completions", help: "chat/completions (default) or completions (the prompt as plain text)")
-        let maxTokens = Option<Int>.int("--max-tokens", "N", in: 1...1_000_000, help: "answer token limit (default: the query's, else the set's)")
-        let seed = Option<Int>.int("--seed", "S", in: 0...Int(Int32.max), help: "sampling seed sent with every request (default 0); temperature is always 0")
-        let timeout = Option<Double>.number("--timeout", "S", in: 0.1...86_400, unit: "seconds", help: "seconds for one whole request, connection to last byte (default 120)")
-        let maxResponseBytes = Option<Int>.int("--max-response-bytes", "N", in: 1024...(1 << 30), help: "a larger answer is a failed query (default 1048576)")
-        let retries = Option<Int>.int("--retries", "N", in: 0...100, help: "further attempts after a failed request: connection, timeout, 5xx, 408, 429, malformed (default 2)")
-        let promptCache = Flag("--prompt-cache", help: "let the server reuse cached prompt state (default: cache_prompt false, so every prefill is computed)")
-        let noStream = Flag("--no-stream", help: "ask for whole answers: no time to first token and no prefill/decode split")
-        let idle = Option<Double>.number("--idle", "S", in: 0...3600, unit: "seconds", help: "idle baseline seconds before the queries (default 5 with an energy source; 0 skips)")
+        let queries = Option<String>.text(
+            "--queries", "FILE|builtin:NAME",
+            help: "a JSONL query set, or builtin:arithmetic, builtin:units, builtin:knowledge")
+        let api = Option<String>.text(
+            "--api", "chat|completions", help: "chat/completions (default) or completions (the prompt as plain text)")
+        let maxTokens = Option<Int>.int(
+            "--max-tokens", "N", in: 1...1_000_000, help: "answer token limit (default: the query's, else the set's)")
+        let seed = Option<Int>.int(
+            "--seed", "S", in: 0...Int(Int32.max),
+            help: "sampling seed sent with every request (default 0); temperature is always 0")
+        let timeout = Option<Double>.number(
+            "--timeout", "S", in: 0.1...86_400, unit: "seconds",
+            help: "seconds for one whole request, connection to last byte (default 120)")
+        let maxResponseBytes = Option<Int>.int(
+            "--max-response-bytes", "N", in: 1024...(1 << 30),
+            help: "a larger answer is a failed query (default 1048576)")
+        let retries = Option<Int>.int(
+            "--retries", "N", in: 0...100,
+            help: "further attempts after a failed request: connection, timeout, 5xx, 408, 429, malformed (default 2)")
+        let promptCache = Flag(
+            "--prompt-cache",
+            help: "let the server reuse cached prompt state (default: cache_prompt false, so every prefill is computed)"
+        )
+        let noStream = Flag(
+            "--no-stream", help: "ask for whole answers: no time to first token and no prefill/decode split")
+        let idle = Option<Double>.number(
+            "--idle", "S", in: 0...3600, unit: "seconds",
+            help: "idle baseline seconds before the queries (default 5 with an energy source; 0 skips)")
         let limit = Option<Int>.int("--limit", "N", in: 1...10_000_000, help: "only the first N queries of the set")
-        let fixtureModel = Option<String>.text("--fixture-model", "ID", help: "the model id the fixture names, e.g. smollm2-135m (default: --model)")
-        let quantization = Option<String>.text("--quantization", "Q", help: "the quantization the fixture names, e.g. q4_0 (default: unknown)")
-        let scheme = Option<String>.text("--scheme", "TEXT", help: "the quantization as served, when it is not exactly --quantization (e.g. \"GGUF Q4_1\")")
-        let out = Option<String>.text("--out", "FILE", help: "the fixture file (default perwatt-results/eval-<set>-<UTC time>.json), rewritten atomically after each query")
-        let resume = Option<String>.text("--resume", "FILE", help: "continue the run in FILE: queries with a graded answer are kept, the rest are asked")
-        let regrade = Option<String>.text("--regrade", "FILE", help: "grade FILE's recorded answers again (no server) and rewrite it, or write --out")
+        let fixtureModel = Option<String>.text(
+            "--fixture-model", "ID", help: "the model id the fixture names, e.g. smollm2-135m (default: --model)")
+        let quantization = Option<String>.text(
+            "--quantization", "Q", help: "the quantization the fixture names, e.g. q4_0 (default: unknown)")
+        let scheme = Option<String>.text(
+            "--scheme", "TEXT",
+            help: "the quantization as served, when it is not exactly --quantization (e.g. \"GGUF Q4_1\")")
+        let out = Option<String>.text(
+            "--out", "FILE",
+            help:
+                "the fixture file (default perwatt-results/eval-<set>-<UTC time>.json), rewritten atomically after each query"
+        )
+        let resume = Option<String>.text(
+            "--resume", "FILE",
+            help: "continue the run in FILE: queries with a graded answer are kept, the rest are asked")
+        let regrade = Option<String>.text(
+            "--regrade", "FILE", help: "grade FILE's recorded answers again (no server) and rewrite it, or write --out")
         let json = Flag("--json", help: "print the fixture instead of the summary")
         let quiet = Flag("--quiet", help: "no progress on stderr")
-        let list = Flag("--list", help: "list the built-in query sets (with --json, print one as JSONL: --list --queries builtin:NAME)")
+        let list = Flag(
+            "--list",
+            help: "list the built-in query sets (with --json, print one as JSONL: --list --queries builtin:NAME)")
         let helpFlag = Flag("--help", help: "show this help")
         let energy = EnergyOptionGroup()
     }
@@ -74,8 +107,11 @@ enum EvalCommand: Command {
         """
 
     static func run(_ arguments: [String], context: CLIContext) throws -> ExitCode {
-        guard let (options, energy) = try parseCommand(arguments, specs: specs, command: "eval", help: help,
-                                                       stopAtPositional: false, context: context) else { return .success }
+        guard
+            let (options, energy) = try parseCommand(
+                arguments, specs: specs, command: "eval", help: help,
+                stopAtPositional: false, context: context)
+        else { return .success }
         if options.has(o.list) { return try list(options, context: context) }
         if let path = options.value(o.regrade) { return try regrade(path, options: options, context: context) }
 
@@ -85,19 +121,27 @@ enum EvalCommand: Command {
         if let resumePath {
             let fixture = try LoadedFixture.load(resumePath).fixture
             guard fixture.eval != nil else {
-                throw InputError(file: resumePath, field: "eval", message: "is missing: only a fixture written by perwatt eval can be resumed")
+                throw InputError(
+                    file: resumePath, field: "eval",
+                    message: "is missing: only a fixture written by perwatt eval can be resumed")
             }
             previous = fixture
         }
         let recorded = previous?.eval?.settings
         guard let endpoint = options.value(o.endpoint) ?? recorded?.endpoint else {
-            throw UsageError(message: "--endpoint URL is required (the server's API base, e.g. http://127.0.0.1:8080/v1)", command: "eval")
+            throw UsageError(
+                message: "--endpoint URL is required (the server's API base, e.g. http://127.0.0.1:8080/v1)",
+                command: "eval")
         }
         guard let model = options.value(o.model) ?? recorded?.model else {
-            throw UsageError(message: "--model NAME is required (the model name the server expects; llama-server accepts any)", command: "eval")
+            throw UsageError(
+                message: "--model NAME is required (the model name the server expects; llama-server accepts any)",
+                command: "eval")
         }
         guard let querySpec = options.value(o.queries) ?? previous?.eval?.querySet.name else {
-            throw UsageError(message: "--queries FILE|builtin:NAME is required (perwatt eval --list shows the built-in sets)", command: "eval")
+            throw UsageError(
+                message: "--queries FILE|builtin:NAME is required (perwatt eval --list shows the built-in sets)",
+                command: "eval")
         }
         let apiText = options.value(o.api) ?? recorded?.api.rawValue ?? "chat"
         guard let api = CompletionClient.API(rawValue: apiText) else {
@@ -105,7 +149,11 @@ enum EvalCommand: Command {
         }
         var set = try QuerySet.load(querySpec)
         if let previous, let info = previous.eval?.querySet, info.sha256 != set.sha256 {
-            throw InputError(file: querySpec, message: "has changed since \(resumePath!) was started (sha256 \(set.sha256.prefix(12)), recorded \(info.sha256.prefix(12))); resuming would mix two query sets. Start a new run")
+            throw InputError(
+                file: querySpec,
+                message:
+                    "has changed since \(resumePath!) was started (sha256 \(set.sha256.prefix(12)), recorded \(info.sha256.prefix(12))); resuming would mix two query sets. Start a new run"
+            )
         }
         let limit = try options.value(o.limit) ?? previous?.eval.map { $0.querySet.count }
         if let limit, limit < set.queries.count { set.queries = Array(set.queries.prefix(limit)) }
@@ -119,23 +167,37 @@ enum EvalCommand: Command {
             promptCache: previous == nil ? options.has(o.promptCache) : recorded?.promptCache,
             maxResponseBytes: try options.value(o.maxResponseBytes)
                 ?? recorded?.maxResponseBytes ?? CompletionClient.defaultMaxResponseBytes)
-        if let recorded, recorded.seed != settings.seed || recorded.maxTokens != settings.maxTokens || recorded.model != settings.model {
-            throw UsageError(message: "--seed, --max-tokens and --model must stay as recorded in \(resumePath!) (seed \(recorded.seed), max tokens \(recorded.maxTokens), model \(recorded.model)); the answers must come from one setting", command: "eval")
+        if let recorded,
+            recorded.seed != settings.seed || recorded.maxTokens != settings.maxTokens
+                || recorded.model != settings.model
+        {
+            throw UsageError(
+                message:
+                    "--seed, --max-tokens and --model must stay as recorded in \(resumePath!) (seed \(recorded.seed), max tokens \(recorded.maxTokens), model \(recorded.model)); the answers must come from one setting",
+                command: "eval")
         }
         let retries = try options.value(o.retries) ?? 2
         let client = try CompletionClient(settings: settings)
         let quantization = options.value(o.quantization) ?? previous?.quantization ?? "unknown"
         let quantizations = Precision.allCases.map(\.rawValue) + Fixture.otherQuantizations
         guard quantizations.contains(quantization) else {
-            throw UsageError(message: "--quantization '\(shown(quantization))' is not a known quantization; use one of \(quantizations.joined(separator: ", ")) (and --scheme for what was served)", command: "eval")
+            throw UsageError(
+                message:
+                    "--quantization '\(shown(quantization))' is not a known quantization; use one of \(quantizations.joined(separator: ", ")) (and --scheme for what was served)",
+                command: "eval")
         }
         let started = Date()
-        let out = options.value(o.out) ?? resumePath ?? ResultFiles.defaultPath(name: "eval-\(set.benchmark)", started: started)
+        let out =
+            options.value(o.out) ?? resumePath
+            ?? ResultFiles.defaultPath(name: "eval-\(set.benchmark)", started: started)
         if out.isEmpty { throw UsageError(message: "--out needs a file name", command: "eval") }
 
         let (meter, noneReason) = try energy.makeMeter(context: context)
         if let previousBasis = previous?.eval?.energy.basis, previousBasis != meter?.plan.basis {
-            throw UsageError(message: "\(resumePath!) was measured on energy basis \(previousBasis), this machine now gives \(meter?.plan.basis ?? "none"); resume on the same basis (--energy) or start a new run", command: "eval")
+            throw UsageError(
+                message:
+                    "\(resumePath!) was measured on energy basis \(previousBasis), this machine now gives \(meter?.plan.basis ?? "none"); resume on the same basis (--energy) or start a new run",
+                command: "eval")
         }
         let progress = !options.has(o.quiet) && context.stderr.isTerminal
         let session = EvalSession(
@@ -153,13 +215,18 @@ enum EvalCommand: Command {
             progress: { event in
                 switch event {
                 case .failed(let id, let failure):
-                    context.stderr.line("perwatt eval: \(id): \(failure.error) (after \(failure.attempts) attempt\(failure.attempts == 1 ? "" : "s"))")
+                    context.stderr.line(
+                        "perwatt eval: \(id): \(failure.error) (after \(failure.attempts) attempt\(failure.attempts == 1 ? "" : "s"))"
+                    )
                 case .idle(let seconds) where progress:
-                    context.stderr.line("measuring idle power for \(formatNumber(seconds)) s (keep the machine and the server quiet)…")
+                    context.stderr.line(
+                        "measuring idle power for \(formatNumber(seconds)) s (keep the machine and the server quiet)…")
                 case .resuming(let graded, let todo) where progress:
                     context.stderr.line("resuming \(out): \(graded) graded, \(todo) to ask")
                 case .answered(let index, let total, let record) where progress:
-                    context.stderr.line("[\(index + 1)/\(total)] \(record.id): \(record.correct ? "correct" : "wrong") (\(fixed(record.latencySeconds ?? 0, 2)) s\(record.energy.map { ", \(fixed($0.joules, 2)) J" } ?? ""))")
+                    context.stderr.line(
+                        "[\(index + 1)/\(total)] \(record.id): \(record.correct ? "correct" : "wrong") (\(fixed(record.latencySeconds ?? 0, 2)) s\(record.energy.map { ", \(fixed($0.joules, 2)) J" } ?? ""))"
+                    )
                 default: break
                 }
             },
@@ -174,7 +241,9 @@ enum EvalCommand: Command {
         }
         if interrupted() { return .interrupted }
         if outcome.serverGone {
-            context.stderr.line("perwatt eval: stopped: 3 queries in a row could not reach \(endpoint). Check the server, then: perwatt eval --resume \(out)")
+            context.stderr.line(
+                "perwatt eval: stopped: 3 queries in a row could not reach \(endpoint). Check the server, then: perwatt eval --resume \(out)"
+            )
             return .unavailable
         }
         return (fixture.eval?.failed ?? []).isEmpty ? .success : .unavailable
@@ -183,13 +252,21 @@ enum EvalCommand: Command {
     static func regrade(_ path: String, options: ParsedOptions, context: CLIContext) throws -> ExitCode {
         var fixture = try LoadedFixture.load(path).fixture
         guard var run = fixture.eval, var queries = fixture.queries else {
-            throw InputError(file: path, field: "eval", message: "is missing: only a fixture written by perwatt eval keeps the answers to grade again")
+            throw InputError(
+                file: path, field: "eval",
+                message: "is missing: only a fixture written by perwatt eval keeps the answers to grade again")
         }
         var changed: [String] = []
         for index in queries.indices {
-            guard let answer = queries[index].answer, let expected = queries[index].expected, let grader = queries[index].grader else { continue }
+            guard let answer = queries[index].answer, let expected = queries[index].expected,
+                let grader = queries[index].grader
+            else { continue }
             let verdict = grader.grade(answer, expected: expected)
-            if verdict.correct != queries[index].correct { changed.append("\(queries[index].id): \(queries[index].correct ? "correct" : "wrong") → \(verdict.correct ? "correct" : "wrong")") }
+            if verdict.correct != queries[index].correct {
+                changed.append(
+                    "\(queries[index].id): \(queries[index].correct ? "correct" : "wrong") → \(verdict.correct ? "correct" : "wrong")"
+                )
+            }
             queries[index].correct = verdict.correct
             queries[index].extracted = verdict.extracted
         }
@@ -207,7 +284,9 @@ enum EvalCommand: Command {
             context.stdout.line(try JSON.encode(fixture))
         } else {
             context.stdout.write(EvalSummary.render(fixture))
-            context.stdout.line("regraded \(queries.count) answers: \(changed.isEmpty ? "no verdict changed" : "\(changed.count) changed")")
+            context.stdout.line(
+                "regraded \(queries.count) answers: \(changed.isEmpty ? "no verdict changed" : "\(changed.count) changed")"
+            )
             for line in changed { context.stdout.line("  \(line)") }
             context.stdout.line("fixture: \(out)")
         }
@@ -221,7 +300,9 @@ enum EvalCommand: Command {
         }
         var table = Table(["SET", "QUERIES", "MAX TOKENS", "SHA256", "MEASURES"], rightAligned: [1, 2])
         for set in BuiltinQuerySets.all {
-            table.add([set.name, "\(set.queries.count)", "\(set.defaultMaxTokens)", String(set.sha256.prefix(12)), set.about])
+            table.add([
+                set.name, "\(set.queries.count)", "\(set.defaultMaxTokens)", String(set.sha256.prefix(12)), set.about,
+            ])
         }
         context.stdout.write(table.render())
         return .success

@@ -8,9 +8,13 @@ enum ExecCommand: Command {
 
     /// Every option of the command, declared once: the parser and the help come from here.
     struct Options: OptionGroup {
-        let json = Flag("--json", help: "print one JSON object (schema perwatt.exec/1) on stdout; the command's stdout goes to stderr")
+        let json = Flag(
+            "--json",
+            help: "print one JSON object (schema perwatt.exec/1) on stdout; the command's stdout goes to stderr")
         let out = Option<String>.text("--out", "FILE", help: "also write the JSON object to FILE (atomically)")
-        let idle = Option<Double>.number("--idle", "SECONDS", in: 0...3600, unit: "seconds", help: "measure idle power for this long first and report energy net of it (default 0: skip)")
+        let idle = Option<Double>.number(
+            "--idle", "SECONDS", in: 0...3600, unit: "seconds",
+            help: "measure idle power for this long first and report energy net of it (default 0: skip)")
         let helpFlag = Flag("--help", help: "show this help")
         let energy = EnergyOptionGroup()
     }
@@ -37,12 +41,16 @@ enum ExecCommand: Command {
         """
 
     static func run(_ arguments: [String], context: CLIContext) throws -> ExitCode {
-        guard let (options, energy) = try parseCommand(arguments, specs: specs, command: "exec", help: help,
-                                                       stopAtPositional: true, context: context) else { return .success }
+        guard
+            let (options, energy) = try parseCommand(
+                arguments, specs: specs, command: "exec", help: help,
+                stopAtPositional: true, context: context)
+        else { return .success }
         let idleSeconds = try options.value(o.idle) ?? 0
         let command = options.remainder
         guard !command.isEmpty, !command[0].isEmpty else {
-            throw UsageError(message: "no command to run; put it after --, e.g. perwatt exec -- sleep 1", command: "exec")
+            throw UsageError(
+                message: "no command to run; put it after --, e.g. perwatt exec -- sleep 1", command: "exec")
         }
         let json = options.has(o.json)
         let outPath = options.value(o.out)
@@ -57,17 +65,23 @@ enum ExecCommand: Command {
         if meter == nil && idleSeconds > 0 {
             context.stderr.line("perwatt exec: --idle ignored: there is no energy source to measure idle power with.")
         }
-        let session = ExecSession(command: command, stdoutToStderr: json, idleSeconds: idleSeconds,
-                                  requestedIntervalSeconds: energy.intervalSeconds)
+        let session = ExecSession(
+            command: command, stdoutToStderr: json, idleSeconds: idleSeconds,
+            requestedIntervalSeconds: energy.intervalSeconds)
         let report: ExecReport
-        switch session.run(meter: meter, noneReason: noneReason, fingerprint: context.fingerprint(),
-                           notice: { context.stderr.line("perwatt exec: \($0)") }) {
+        switch session.run(
+            meter: meter, noneReason: noneReason, fingerprint: context.fingerprint(),
+            notice: { context.stderr.line("perwatt exec: \($0)") })
+        {
         case .success(let finished): report = finished
         case .failure(.notFound(let name)):
-            context.stderr.line("perwatt exec: \(name): command not found (searched PATH). Give the full path or check the spelling.")
+            context.stderr.line(
+                "perwatt exec: \(name): command not found (searched PATH). Give the full path or check the spelling.")
             return .commandNotFound
         case .failure(.notExecutable(let name, let code)):
-            context.stderr.line("perwatt exec: \(name): cannot execute (\(POSIX.describe(code))). Check that it is a program with execute permission.")
+            context.stderr.line(
+                "perwatt exec: \(name): cannot execute (\(POSIX.describe(code))). Check that it is a program with execute permission."
+            )
             return .cannotExecute
         case .failure(.failed(let name, let code)):
             context.stderr.line("perwatt exec: \(name): could not start (\(POSIX.describe(code))).")
@@ -94,19 +108,34 @@ enum ExecCommand: Command {
     static func render(_ report: ExecReport) -> String {
         var out = "\n perwatt exec: \(report.command.joined(separator: " "))\n\n"
         var lines: [(String, String)] = []
-        let exit = report.terminatedBySignal.map { "killed by signal \($0) (status \(report.exitStatus))" } ?? "\(report.exitStatus)"
+        let exit =
+            report.terminatedBySignal.map { "killed by signal \($0) (status \(report.exitStatus))" }
+            ?? "\(report.exitStatus)"
         lines.append(("exit status", exit))
         lines.append(("duration", "\(fixed(report.durationSeconds, 3)) s"))
         if let energy = report.energy {
             let method = energy.measurement == "integrated-power" ? ", integrated from power readings" : ""
             lines.append(("energy basis", "\(energy.basis) (source \(energy.source)\(method))"))
             if let joules = energy.joules {
-                let mark = energy.trusted ? "" : "  UNTRUSTED (\((energy.untrustedReasons ?? []).joined(separator: "; "))): see the warnings below"
+                let mark =
+                    energy.trusted
+                    ? ""
+                    : "  UNTRUSTED (\((energy.untrustedReasons ?? []).joined(separator: "; "))): see the warnings below"
                 lines.append(("energy", "\(fixed(joules, 3)) J\(mark)"))
                 lines.append(("average power", energy.averageWatts.map { "\(fixed($0, 2)) W" } ?? "n/a"))
-                lines.append(("peak power", energy.peakWatts.map { "\(fixed($0, 2)) W (highest \(fixed(report.sampler.map { max($0.requestedIntervalSeconds, $0.intervalSeconds) * 1000 } ?? 100, 0)) ms bin)" } ?? "n/a (run shorter than one trace bin)"))
+                lines.append(
+                    (
+                        "peak power",
+                        energy.peakWatts.map {
+                            "\(fixed($0, 2)) W (highest \(fixed(report.sampler.map { max($0.requestedIntervalSeconds, $0.intervalSeconds) * 1000 } ?? 100, 0)) ms bin)"
+                        } ?? "n/a (run shorter than one trace bin)"
+                    ))
                 if let idle = energy.idle, let net = energy.netJoules, let netWatts = energy.netAverageWatts {
-                    lines.append(("idle power", "\(fixed(idle.medianWatts, 2)) W (median of \(idle.windowWatts.count) window(s) over \(fixed(idle.seconds, 1)) s)"))
+                    lines.append(
+                        (
+                            "idle power",
+                            "\(fixed(idle.medianWatts, 2)) W (median of \(idle.windowWatts.count) window(s) over \(fixed(idle.seconds, 1)) s)"
+                        ))
                     lines.append(("net of idle", "\(fixed(net, 3)) J, \(fixed(netWatts, 2)) W"))
                 }
             } else {
@@ -119,22 +148,26 @@ enum ExecCommand: Command {
         out += lines.map { "   " + $0.0 + String(repeating: " ", count: width - $0.0.count + 3) + $0.1 + "\n" }.joined()
         if let energy = report.energy, !energy.zones.isEmpty {
             out += "\n"
-            var table = Table(["ZONE", "NAME", "ROLE", "ENERGY (J)", "AVG (W)", "WRAPS", "FLAGS"], rightAligned: [3, 4, 5])
+            var table = Table(
+                ["ZONE", "NAME", "ROLE", "ENERGY (J)", "AVG (W)", "WRAPS", "FLAGS"], rightAligned: [3, 4, 5])
             for zone in energy.zones {
                 var flags: [String] = []
                 if zone.untrusted { flags.append("UNTRUSTED") }
                 if zone.stale { flags.append("stale") }
                 if zone.spans.contains(where: { $0.kind == .samplingGap }) { flags.append("gap") }
                 if zone.error != nil { flags.append("error") }
-                table.add([zone.id, zone.name, zone.inBasis ? "basis" : (zone.note ?? "info"),
-                           zone.joules.map { fixed($0, 3) } ?? "n/a", zone.averageWatts.map { fixed($0, 2) } ?? "n/a",
-                           String(zone.wraps), flags.joined(separator: ",")])
+                table.add([
+                    zone.id, zone.name, zone.inBasis ? "basis" : (zone.note ?? "info"),
+                    zone.joules.map { fixed($0, 3) } ?? "n/a", zone.averageWatts.map { fixed($0, 2) } ?? "n/a",
+                    String(zone.wraps), flags.joined(separator: ","),
+                ])
             }
             out += table.render(indent: "   ")
             for warning in energy.warnings { out += "   warning: \(warning)\n" }
         }
         if let sampler = report.sampler {
-            out += "\n   probe: \(sampler.samples) samples every \(fixed(sampler.intervalSeconds * 1000, 1)) ms, "
+            out +=
+                "\n   probe: \(sampler.samples) samples every \(fixed(sampler.intervalSeconds * 1000, 1)) ms, "
                 + "\(fixed(sampler.meanReadMicroseconds, 1)) µs per pass, overhead \(fixed(sampler.coreFraction * 100, 3))% of one core\n"
         }
         return out + "\n"

@@ -1,5 +1,5 @@
-import PerWattCore
 import Foundation
+import PerWattCore
 
 /// `perwatt fixture validate FILE...`, `perwatt fixture import --from lm-eval PATH …`,
 /// `perwatt fixture list`.
@@ -9,15 +9,23 @@ enum FixtureCommand: Command {
 
     /// Every option of the command, declared once: the parser and the help come from here.
     struct Options: OptionGroup {
-        let from = Option<String>.text("--from", "lm-eval", help: "import: the format of PATH (lm-eval: lm-evaluation-harness output)")
-        let model = Option<String>.text("--model", "ID", help: "import: the model id the fixture is for (see perwatt models)")
-        let quantization = Option<String>.text("--quantization", "Q", help: "import: the precision it was evaluated at (f32, f16, bf16, q8_0, q4_0)")
-        let scheme = Option<String>.text("--scheme", "TEXT", help: "import: the quantization method, when not exactly --quantization")
-        let benchmark = Option<String>.text("--benchmark", "NAME", help: "import: benchmark name (default: the task, or the tasks' common prefix)")
+        let from = Option<String>.text(
+            "--from", "lm-eval", help: "import: the format of PATH (lm-eval: lm-evaluation-harness output)")
+        let model = Option<String>.text(
+            "--model", "ID", help: "import: the model id the fixture is for (see perwatt models)")
+        let quantization = Option<String>.text(
+            "--quantization", "Q", help: "import: the precision it was evaluated at (f32, f16, bf16, q8_0, q4_0)")
+        let scheme = Option<String>.text(
+            "--scheme", "TEXT", help: "import: the quantization method, when not exactly --quantization")
+        let benchmark = Option<String>.text(
+            "--benchmark", "NAME", help: "import: benchmark name (default: the task, or the tasks' common prefix)")
         let task = Option<String>.text("--task", "NAME", help: "import: only this lm-eval task")
-        let metric = Option<String>.text("--metric", "NAME", help: "import: the 0/1 metric (default acc, else exact_match, else acc_norm)")
-        let filter = Option<String>.text("--filter", "NAME", help: "import: the lm-eval filter, when samples have several")
-        let out = Option<String>.text("--out", "FILE", help: "import: write the fixture here (atomically) instead of stdout")
+        let metric = Option<String>.text(
+            "--metric", "NAME", help: "import: the 0/1 metric (default acc, else exact_match, else acc_norm)")
+        let filter = Option<String>.text(
+            "--filter", "NAME", help: "import: the lm-eval filter, when samples have several")
+        let out = Option<String>.text(
+            "--out", "FILE", help: "import: write the fixture here (atomically) instead of stdout")
         let helpFlag = Flag("--help", help: "show this help")
     }
 
@@ -46,7 +54,8 @@ enum FixtureCommand: Command {
         """
 
     static func run(_ arguments: [String], context: CLIContext) throws -> ExitCode {
-        let options = try parseOptions(arguments, specs: specs, command: "fixture", stopAtPositional: false, collectPositionals: true)
+        let options = try parseOptions(
+            arguments, specs: specs, command: "fixture", stopAtPositional: false, collectPositionals: true)
         if options.has(o.helpFlag) {
             context.stdout.write(help)
             return .success
@@ -57,14 +66,18 @@ enum FixtureCommand: Command {
         let rest = Array(options.positionals.dropFirst())
         switch subcommand {
         case "validate":
-            guard !rest.isEmpty else { throw UsageError(message: "validate takes one or more fixture files", command: "fixture") }
+            guard !rest.isEmpty else {
+                throw UsageError(message: "validate takes one or more fixture files", command: "fixture")
+            }
             var failures: [InputError] = []
             for path in rest {
                 do {
                     let loaded = try LoadedFixture.load(path)
                     let (correct, n) = loaded.fixture.counts
-                    context.stdout.line("\(path): ok: \(loaded.fixture.benchmark), \(loaded.fixture.model) at \(loaded.fixture.quantization), "
-                                        + "\(correct)/\(n) correct (\(loaded.fixture.queries == nil ? "aggregate" : "per query")), sha256 \(loaded.sha256.prefix(12))")
+                    context.stdout.line(
+                        "\(path): ok: \(loaded.fixture.benchmark), \(loaded.fixture.model) at \(loaded.fixture.quantization), "
+                            + "\(correct)/\(n) correct (\(loaded.fixture.queries == nil ? "aggregate" : "per query")), sha256 \(loaded.sha256.prefix(12))"
+                    )
                 } catch let error as InputError {
                     context.stderr.line(Message.sanitized("perwatt fixture: \(error)"))
                     failures.append(error)
@@ -76,13 +89,18 @@ enum FixtureCommand: Command {
             guard options.value(o.from) == "lm-eval" else {
                 throw UsageError(message: "import needs --from lm-eval (the one format it reads)", command: "fixture")
             }
-            guard rest.count == 1 else { throw UsageError(message: "import takes one PATH (file or directory)", command: "fixture") }
+            guard rest.count == 1 else {
+                throw UsageError(message: "import takes one PATH (file or directory)", command: "fixture")
+            }
             guard let model = options.value(o.model), let quantization = options.value(o.quantization) else {
                 throw UsageError(message: "import needs --model ID and --quantization Q", command: "fixture")
             }
-            var fixture = try LMEvalImport.load(rest[0], options: .init(
-                model: model, quantization: quantization, benchmark: options.value(o.benchmark), task: options.value(o.task),
-                metric: options.value(o.metric), filter: options.value(o.filter)))
+            var fixture = try LMEvalImport.load(
+                rest[0],
+                options: .init(
+                    model: model, quantization: quantization, benchmark: options.value(o.benchmark),
+                    task: options.value(o.task),
+                    metric: options.value(o.metric), filter: options.value(o.filter)))
             fixture.scheme = options.value(o.scheme)
             let text = try JSON.encode(fixture) + "\n"
             // What was written must read back: the same validation as every fixture.
@@ -97,7 +115,10 @@ enum FixtureCommand: Command {
             var table = Table(["FIXTURE", "ACCURACY", "N", "SCHEME"], rightAligned: [1, 2])
             let builtins = try BuiltinFixtures.all()
             for loaded in builtins {
-                table.add([loaded.origin, fixed(loaded.fixture.accuracy, 3), "\(loaded.fixture.counts.n)", loaded.fixture.scheme == nil ? "as named" : "related (see scheme)"])
+                table.add([
+                    loaded.origin, fixed(loaded.fixture.accuracy, 3), "\(loaded.fixture.counts.n)",
+                    loaded.fixture.scheme == nil ? "as named" : "related (see scheme)",
+                ])
             }
             context.stdout.write(table.render())
             let sources = Set(builtins.map(\.fixture.source)).sorted()
@@ -105,7 +126,8 @@ enum FixtureCommand: Command {
             for source in sources { context.stdout.line("- \(source)") }
             return .success
         default:
-            throw UsageError(message: "unknown subcommand '\(shown(subcommand))' (validate, import, list)", command: "fixture")
+            throw UsageError(
+                message: "unknown subcommand '\(shown(subcommand))' (validate, import, list)", command: "fixture")
         }
     }
 }

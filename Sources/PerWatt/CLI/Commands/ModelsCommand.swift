@@ -1,6 +1,6 @@
-import PerWattCore
 import Foundation
 import KernelBench
+import PerWattCore
 
 /// `perwatt models [--json]` and `perwatt models import FILE [--id ID]`.
 enum ModelsCommand: Command {
@@ -10,7 +10,8 @@ enum ModelsCommand: Command {
     /// Every option of the command, declared once: the parser and the help come from here.
     struct Options: OptionGroup {
         let json = Flag("--json", help: "print the specs as JSON")
-        let id = Option<String>.text("--id", "ID", help: "import: the id to give the model (default: the config file's folder name)")
+        let id = Option<String>.text(
+            "--id", "ID", help: "import: the id to give the model (default: the config file's folder name)")
         let helpFlag = Flag("--help", help: "show this help")
     }
 
@@ -39,13 +40,16 @@ enum ModelsCommand: Command {
         """
 
     static func run(_ arguments: [String], context: CLIContext) throws -> ExitCode {
-        let options = try parseOptions(arguments, specs: specs, command: "models", stopAtPositional: false, collectPositionals: true)
+        let options = try parseOptions(
+            arguments, specs: specs, command: "models", stopAtPositional: false, collectPositionals: true)
         if options.has(o.helpFlag) {
             context.stdout.write(help)
             return .success
         }
         if let subcommand = options.positionals.first {
-            guard subcommand == "import" else { throw UsageError(message: "unknown subcommand '\(shown(subcommand))'", command: "models") }
+            guard subcommand == "import" else {
+                throw UsageError(message: "unknown subcommand '\(shown(subcommand))'", command: "models")
+            }
             return try importModel(Array(options.positionals.dropFirst()), id: options.value(o.id), context: context)
         }
         let (models, invalid) = ModelRegistry.catalog(context.environment)
@@ -57,22 +61,36 @@ enum ModelsCommand: Command {
                 var weightBytes: [String: Double]
             }
             let listed = models.map { spec in
-                Listed(spec: spec, parameters: spec.parameters, activeParameters: spec.activeParameters,
-                       weightBytes: Dictionary(uniqueKeysWithValues: Precision.allCases.map { ($0.rawValue, spec.weightBytes($0)) }))
+                Listed(
+                    spec: spec, parameters: spec.parameters, activeParameters: spec.activeParameters,
+                    weightBytes: Dictionary(
+                        uniqueKeysWithValues: Precision.allCases.map { ($0.rawValue, spec.weightBytes($0)) }))
             }
             context.stdout.line(try JSON.encode(listed))
-            for file in invalid { context.stderr.line(Message.sanitized("perwatt models: warning: \(file.path) is not a valid model spec, skipped: \(file.reason)")) }
+            for file in invalid {
+                context.stderr.line(
+                    Message.sanitized(
+                        "perwatt models: warning: \(file.path) is not a valid model spec, skipped: \(file.reason)"))
+            }
             return .success
         }
-        var table = Table(["ID", "NAME", "PARAMS", "ACTIVE", "LAYERS", "HIDDEN", "HEADS/KV", "FFN", "EXPERTS"]
-                          + Precision.allCases.map { $0.rawValue.uppercased() }, rightAligned: Set(2..<(9 + Precision.allCases.count)))
+        var table = Table(
+            ["ID", "NAME", "PARAMS", "ACTIVE", "LAYERS", "HIDDEN", "HEADS/KV", "FFN", "EXPERTS"]
+                + Precision.allCases.map { $0.rawValue.uppercased() },
+            rightAligned: Set(2..<(9 + Precision.allCases.count)))
         for spec in models {
-            table.add([spec.id, spec.name, count(spec.parameters), count(spec.activeParameters), "\(spec.layers)", "\(spec.hiddenSize)",
-                       "\(spec.heads)/\(spec.kvHeads)", "\(spec.ffnSize)", spec.experts.map { "\(spec.activeExperts ?? 0)/\($0)" } ?? "-"]
-                      + Precision.allCases.map { bytesText(UInt64(spec.weightBytes($0))) })
+            table.add(
+                [
+                    spec.id, spec.name, count(spec.parameters), count(spec.activeParameters), "\(spec.layers)",
+                    "\(spec.hiddenSize)",
+                    "\(spec.heads)/\(spec.kvHeads)", "\(spec.ffnSize)",
+                    spec.experts.map { "\(spec.activeExperts ?? 0)/\($0)" } ?? "-",
+                ]
+                    + Precision.allCases.map { bytesText(UInt64(spec.weightBytes($0))) })
         }
         context.stdout.write(table.render())
-        context.stdout.line("\nWeights only; add the KV cache (f16: 2 × layers × KV heads × head dim × 2 bytes per token of context).")
+        context.stdout.line(
+            "\nWeights only; add the KV cache (f16: 2 × layers × KV heads × head dim × 2 bytes per token of context).")
         context.stdout.line("Imported models live in \(ModelRegistry.userDirectory(context.environment)).")
         if !invalid.isEmpty {
             context.stdout.line("\nINVALID (skipped; fix or delete the file):")
@@ -87,7 +105,9 @@ enum ModelsCommand: Command {
         }
         let spec = try ModelRegistry.load(path, id: id)
         if let preset = ModelSpec.presets.first(where: { $0.id == spec.id }) {
-            throw UsageError(message: "'\(shown(spec.id))' is the id of the built-in \(preset.name); choose another with --id", command: "models")
+            throw UsageError(
+                message: "'\(shown(spec.id))' is the id of the built-in \(preset.name); choose another with --id",
+                command: "models")
         }
         let directory = ModelRegistry.userDirectory(context.environment)
         let file = directory + "/" + spec.id + ".json"
@@ -97,7 +117,9 @@ enum ModelsCommand: Command {
             context.stderr.line("perwatt models: \(error)")
             return .ioError
         }
-        context.stdout.line("imported \(spec.id): \(count(spec.parameters)) parameters (\(count(spec.activeParameters)) active), \(spec.layers) layers → \(file)")
+        context.stdout.line(
+            "imported \(spec.id): \(count(spec.parameters)) parameters (\(count(spec.activeParameters)) active), \(spec.layers) layers → \(file)"
+        )
         return .success
     }
 

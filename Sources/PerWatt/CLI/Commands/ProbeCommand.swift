@@ -11,7 +11,9 @@ enum ProbeCommand: Command {
         let json = Flag("--json", help: "print one JSON object (schema perwatt.probe/1)")
         let watch = Flag("--watch", help: "then print live power per zone every second until Ctrl-C")
         let count = Option<Int>.int("--count", "N", in: 1...Int(Int32.max), help: "with --watch: stop after N lines")
-        let ceiling = Option<Double>.number("--ceiling", "WATTS", in: 1...1_000_000, unit: "watts", help: "power at which wrap times are stated (default 1000)")
+        let ceiling = Option<Double>.number(
+            "--ceiling", "WATTS", in: 1...1_000_000, unit: "watts",
+            help: "power at which wrap times are stated (default 1000)")
         let helpFlag = Flag("--help", help: "show this help")
         let energy = EnergyOptionGroup()
     }
@@ -36,8 +38,11 @@ enum ProbeCommand: Command {
         """
 
     static func run(_ arguments: [String], context: CLIContext) throws -> ExitCode {
-        guard let (options, energy) = try parseCommand(arguments, specs: specs, command: "probe", help: help,
-                                                       stopAtPositional: false, context: context) else { return .success }
+        guard
+            let (options, energy) = try parseCommand(
+                arguments, specs: specs, command: "probe", help: help,
+                stopAtPositional: false, context: context)
+        else { return .success }
         let ceiling = try options.value(o.ceiling) ?? 1000
         let count = try options.value(o.count)
         if count != nil && !options.has(o.watch) {
@@ -51,12 +56,15 @@ enum ProbeCommand: Command {
         let fingerprint = context.fingerprint()
 
         if options.has(o.json) {
-            let report = ProbeReport(inventory: inventory, selection: energy.selection, plan: plan, failure: failure,
-                                     ceilingWatts: ceiling, fingerprint: fingerprint)
+            let report = ProbeReport(
+                inventory: inventory, selection: energy.selection, plan: plan, failure: failure,
+                ceilingWatts: ceiling, fingerprint: fingerprint)
             context.stdout.line(try JSON.encode(report, pretty: !options.has(o.watch)))
         } else {
-            context.stdout.write(render(inventory: inventory, selection: energy.selection, plan: plan,
-                                        failure: failure, ceiling: ceiling, fingerprint: fingerprint))
+            context.stdout.write(
+                render(
+                    inventory: inventory, selection: energy.selection, plan: plan,
+                    failure: failure, ceiling: ceiling, fingerprint: fingerprint))
         }
         if let failure {
             if !options.has(o.json) { context.stderr.line("perwatt probe: \(failure.explained)") }
@@ -64,21 +72,27 @@ enum ProbeCommand: Command {
         }
         guard options.has(o.watch) else { return .success }
         guard let plan else {
-            context.stderr.line("perwatt probe: --watch has nothing to watch: \(energy.selection == .none ? "--energy none" : noneReason(inventory))")
+            context.stderr.line(
+                "perwatt probe: --watch has nothing to watch: \(energy.selection == .none ? "--energy none" : noneReason(inventory))"
+            )
             return .energyUnavailable
         }
         var configuration = MeterConfiguration(intervalSeconds: energy.intervalSeconds, ceilingWatts: ceiling)
         configuration.traceCapacity = 100_000
-        return watch(plan: plan, configuration: configuration, count: count, json: options.has(o.json), context: context)
+        return watch(
+            plan: plan, configuration: configuration, count: count, json: options.has(o.json), context: context)
     }
 
     /// Why energy would be `none` under `auto`, one clause per source.
     static func noneReason(_ inventory: EnergyInventory) -> String {
-        "no energy source found (" + inventory.absenceReasons.map { "\($0.0.rawValue): \($0.1)" }.joined(separator: "; ") + ")"
+        "no energy source found ("
+            + inventory.absenceReasons.map { "\($0.0.rawValue): \($0.1)" }.joined(separator: "; ") + ")"
     }
 
-    static func watch(plan: EnergyPlan, configuration: MeterConfiguration, count: Int?, json: Bool,
-                      context: CLIContext) -> ExitCode {
+    static func watch(
+        plan: EnergyPlan, configuration: MeterConfiguration, count: Int?, json: Bool,
+        context: CLIContext
+    ) -> ExitCode {
         let meter: EnergyMeter
         do { meter = try EnergyMeter(plan: plan, configuration: configuration) } catch let error as ProbeError {
             return PerWattCLI.report(error, command: "probe", context: context)
@@ -93,7 +107,9 @@ enum ProbeCommand: Command {
         let headers = ["t (s)", "basis"] + plan.channels.map { $0.channel.name + ($0.channel.inBasis ? "" : "*") }
         let widths = headers.map { max($0.count, 8) }
         func row(_ cells: [String]) -> String {
-            "  " + zip(cells, widths).map { String(repeating: " ", count: max(0, $1 - $0.count)) + $0 }.joined(separator: "  ")
+            "  "
+                + zip(cells, widths).map { String(repeating: " ", count: max(0, $1 - $0.count)) + $0 }.joined(
+                    separator: "  ")
         }
         if !json {
             context.stdout.line("\nLive power (W) every second, basis \(plan.basis); * not in basis. Ctrl-C stops.")
@@ -117,10 +133,12 @@ enum ProbeCommand: Command {
                 }
                 var watts: [String: Double] = [:]
                 for channel in window.channels { watts[channel.channel.id] = channel.averageWatts }
-                let line = Line(seconds: elapsed, basisWatts: window.averageWatts, channelWatts: watts, warnings: window.warnings)
+                let line = Line(
+                    seconds: elapsed, basisWatts: window.averageWatts, channelWatts: watts, warnings: window.warnings)
                 if let text = try? JSON.encode(line, pretty: false) { context.stdout.line(text) }
             } else {
-                let cells = [fixed(elapsed, 1), window.averageWatts.map { fixed($0, 2) } ?? "n/a"]
+                let cells =
+                    [fixed(elapsed, 1), window.averageWatts.map { fixed($0, 2) } ?? "n/a"]
                     + window.channels.map { $0.averageWatts.map { fixed($0, 2) } ?? "n/a" }
                 context.stdout.line(row(cells))
                 for warning in window.warnings { context.stderr.line("perwatt probe: \(warning)") }
@@ -129,8 +147,10 @@ enum ProbeCommand: Command {
         return .success
     }
 
-    static func render(inventory: EnergyInventory, selection: EnergySelection, plan: EnergyPlan?, failure: ProbeError?,
-                       ceiling: Double, fingerprint: Fingerprint) -> String {
+    static func render(
+        inventory: EnergyInventory, selection: EnergySelection, plan: EnergyPlan?, failure: ProbeError?,
+        ceiling: Double, fingerprint: Fingerprint
+    ) -> String {
         var out = "Machine\n"
         out += FingerprintText.render(fingerprint)
         out += "\nEnergy sources\n"
@@ -138,13 +158,15 @@ enum ProbeCommand: Command {
         if !powercap.rootExists || powercap.zones.isEmpty {
             out += "  rapl   \(powercap.noBasisReason ?? "\(powercap.root) has no intel-rapl zones")\n"
         } else {
-            out += "  rapl   \(powercap.zones.count) zone(s) under \(powercap.root)\(powercap.basis.map { ", basis \($0)" } ?? "")\n"
+            out +=
+                "  rapl   \(powercap.zones.count) zone(s) under \(powercap.root)\(powercap.basis.map { ", basis \($0)" } ?? "")\n"
         }
         let hwmon = inventory.hwmon
         if hwmon.sensors.isEmpty {
             out += "  hwmon  \(hwmon.noBasisReason ?? "no sensors")\n"
         } else {
-            out += "  hwmon  \(hwmon.sensors.count) energy/power sensor(s) under \(hwmon.root)\(hwmon.basis.map { ", basis \($0)" } ?? ", none usable as a basis")\n"
+            out +=
+                "  hwmon  \(hwmon.sensors.count) energy/power sensor(s) under \(hwmon.root)\(hwmon.basis.map { ", basis \($0)" } ?? ", none usable as a basis")\n"
         }
         let nvml = inventory.nvml
         if let reason = nvml.unavailableReason {
@@ -155,13 +177,16 @@ enum ProbeCommand: Command {
 
         if !powercap.zones.isEmpty {
             out += "\nRAPL zones (\(powercap.root))\n"
-            var table = Table(["ZONE", "NAME", "DOMAIN", "RANGE (J)", "WRAP @\(formatNumber(ceiling)) W", "READ", "ROLE"],
-                              rightAligned: [3, 4])
+            var table = Table(
+                ["ZONE", "NAME", "DOMAIN", "RANGE (J)", "WRAP @\(formatNumber(ceiling)) W", "READ", "ROLE"],
+                rightAligned: [3, 4])
             for zone in powercap.zones {
-                table.add([zone.id, zone.name, zone.domain.description,
-                           zone.rangeMicrojoules.map { fixed(Double($0) / 1e6, 2) } ?? "?",
-                           zone.rangeMicrojoules.map { durationText(Double($0) / 1e6 / ceiling) } ?? "?",
-                           readText(zone.problem), zone.role.description])
+                table.add([
+                    zone.id, zone.name, zone.domain.description,
+                    zone.rangeMicrojoules.map { fixed(Double($0) / 1e6, 2) } ?? "?",
+                    zone.rangeMicrojoules.map { durationText(Double($0) / 1e6 / ceiling) } ?? "?",
+                    readText(zone.problem), zone.role.description,
+                ])
             }
             out += table.render()
         }
@@ -169,9 +194,11 @@ enum ProbeCommand: Command {
             out += "\nhwmon sensors (\(hwmon.root))\n"
             var table = Table(["SENSOR", "CHIP", "LABEL", "KIND", "READ", "ROLE"])
             for sensor in hwmon.sensors {
-                table.add([sensor.id, sensor.chip, sensor.label ?? "-",
-                           sensor.kind == .energy ? "energy (µJ)" : "power (µW, integrated)",
-                           readText(sensor.problem), sensor.inBasis ? "basis" : (sensor.note ?? "not in basis")])
+                table.add([
+                    sensor.id, sensor.chip, sensor.label ?? "-",
+                    sensor.kind == .energy ? "energy (µJ)" : "power (µW, integrated)",
+                    readText(sensor.problem), sensor.inBasis ? "basis" : (sensor.note ?? "not in basis"),
+                ])
             }
             out += table.render()
         }
@@ -179,13 +206,16 @@ enum ProbeCommand: Command {
             out += "\nNVIDIA GPUs (NVML)\n"
             var table = Table(["GPU", "NAME", "UUID", "ENERGY", "READ"])
             for gpu in nvml.gpus {
-                table.add(["gpu\(gpu.index)", gpu.name, gpu.uuid,
-                           gpu.hasEnergyCounter ? "energy counter (mJ)" : "power (mW, integrated)", readText(gpu.problem)])
+                table.add([
+                    "gpu\(gpu.index)", gpu.name, gpu.uuid,
+                    gpu.hasEnergyCounter ? "energy counter (mJ)" : "power (mW, integrated)", readText(gpu.problem),
+                ])
             }
             out += table.render()
         }
         // Every zone or sensor that could not be read, with its cause (the full fix text goes to stderr once).
-        let problems = powercap.zones.compactMap { zone in zone.problem.map { (zone.id, $0) } }
+        let problems =
+            powercap.zones.compactMap { zone in zone.problem.map { (zone.id, $0) } }
             + hwmon.sensors.compactMap { sensor in sensor.problem.map { (sensor.id, $0) } }
             + nvml.gpus.compactMap { gpu in gpu.problem.map { ("gpu\(gpu.index)", $0) } }
         if !problems.isEmpty {
@@ -202,9 +232,11 @@ enum ProbeCommand: Command {
         } else if failure != nil {
             out += "Basis (--energy \(selection)): cannot be measured; see the error below.\n"
         } else if selection == .none {
-            out += "Basis: none (--energy none). Time and FLOP figures still work; energy fields are absent, not zero.\n"
+            out +=
+                "Basis: none (--energy none). Time and FLOP figures still work; energy fields are absent, not zero.\n"
         } else {
-            out += "Basis: none. No energy source was found; time and FLOP figures still work and energy fields will be absent (not zero).\n"
+            out +=
+                "Basis: none. No energy source was found; time and FLOP figures still work and energy fields will be absent (not zero).\n"
         }
         return out
     }
@@ -226,12 +258,25 @@ enum ProbeCommand: Command {
 enum FingerprintText {
     static func render(_ fingerprint: Fingerprint) -> String {
         var lines: [(String, String)] = []
-        lines.append(("CPU", "\(fingerprint.cpuModel), \(fingerprint.logicalCPUs) logical CPUs, \(fingerprint.architecture)\(fingerprint.virtualized ? ", virtualized" : "")"))
+        lines.append(
+            (
+                "CPU",
+                "\(fingerprint.cpuModel), \(fingerprint.logicalCPUs) logical CPUs, \(fingerprint.architecture)\(fingerprint.virtualized ? ", virtualized" : "")"
+            ))
         lines.append(("memory", fingerprint.memoryBytes.map(bytesText) ?? "unknown"))
         lines.append(("kernel", "\(fingerprint.kernel), governor \(fingerprint.governor ?? "not exposed")"))
         let target = fingerprint.buildTarget
-        lines.append(("kernels", "built for \(target.name)" + (target.requiredFlags.isEmpty ? "" : " (\(target.requiredFlags.joined(separator: " ")))")))
-        lines.append(("BLAS", "\(fingerprint.blas.config) [core \(fingerprint.blas.coreName), \(fingerprint.blas.threads) threads, \(fingerprint.blas.parallel)]"))
+        lines.append(
+            (
+                "kernels",
+                "built for \(target.name)"
+                    + (target.requiredFlags.isEmpty ? "" : " (\(target.requiredFlags.joined(separator: " ")))")
+            ))
+        lines.append(
+            (
+                "BLAS",
+                "\(fingerprint.blas.config) [core \(fingerprint.blas.coreName), \(fingerprint.blas.threads) threads, \(fingerprint.blas.parallel)]"
+            ))
         let width = lines.map(\.0.count).max() ?? 0
         return lines.map { "  " + $0.0 + String(repeating: " ", count: width - $0.0.count + 2) + $0.1 + "\n" }.joined()
     }

@@ -77,8 +77,10 @@ struct ProbeReport: Encodable {
         var gpus: [GPU]
     }
 
-    init(inventory: EnergyInventory, selection: EnergySelection, plan: EnergyPlan?, failure: ProbeError?,
-         ceilingWatts: Double, fingerprint: Fingerprint) {
+    init(
+        inventory: EnergyInventory, selection: EnergySelection, plan: EnergyPlan?, failure: ProbeError?,
+        ceilingWatts: Double, fingerprint: Fingerprint
+    ) {
         self.selection = selection.description
         basis = plan?.basis
         source = plan?.source
@@ -90,27 +92,37 @@ struct ProbeReport: Encodable {
         self.ceilingWatts = ceilingWatts
         self.fingerprint = fingerprint
         let powercap = inventory.powercap
-        rapl = RAPLReport(root: powercap.root, rootExists: powercap.rootExists, basis: powercap.basis,
-                          noBasisReason: powercap.noBasisReason, zones: powercap.zones.map { zone in
-            Zone(id: zone.id, interface: zone.interface.rawValue, name: zone.name, domain: zone.domain.description,
-                 parent: zone.parentID, path: zone.directory, rangeMicrojoules: zone.rangeMicrojoules,
-                 energyMicrojoules: zone.energyMicrojoules,
-                 wrapSecondsAtCeiling: zone.rangeMicrojoules.map { Double($0) / 1e6 / ceilingWatts },
-                 readable: zone.isReadable, error: zone.problem.map(\.explained), role: zone.role.description,
-                 inBasis: zone.role == .basis)
-        })
-        hwmon = HwmonReport(root: inventory.hwmon.root, rootExists: inventory.hwmon.rootExists, basis: inventory.hwmon.basis,
-                            noBasisReason: inventory.hwmon.noBasisReason, sensors: inventory.hwmon.sensors.map { sensor in
-            Sensor(id: sensor.id, chip: sensor.chip, kind: sensor.kind.rawValue, label: sensor.label, path: sensor.file,
-                   value: sensor.value, unit: sensor.kind == .energy ? "µJ" : "µW", readable: sensor.problem == nil,
-                   error: sensor.problem.map(\.explained), inBasis: sensor.inBasis)
-        })
-        nvml = NVMLReport(available: inventory.nvml.unavailableReason == nil,
-                          unavailableReason: inventory.nvml.unavailableReason,
-                          visibilityNote: inventory.nvml.visibilityNote, basis: inventory.nvml.basis,
-                          gpus: inventory.nvml.gpus.map { gpu in
-            GPU(index: gpu.index, name: gpu.name, uuid: gpu.uuid,
-                measurement: gpu.hasEnergyCounter ? "energy-counter" : "integrated-power", error: gpu.problem.map(\.explained))
-        })
+        rapl = RAPLReport(
+            root: powercap.root, rootExists: powercap.rootExists, basis: powercap.basis,
+            noBasisReason: powercap.noBasisReason,
+            zones: powercap.zones.map { zone in
+                Zone(
+                    id: zone.id, interface: zone.interface.rawValue, name: zone.name, domain: zone.domain.description,
+                    parent: zone.parentID, path: zone.directory, rangeMicrojoules: zone.rangeMicrojoules,
+                    energyMicrojoules: zone.energyMicrojoules,
+                    wrapSecondsAtCeiling: zone.rangeMicrojoules.map { Double($0) / 1e6 / ceilingWatts },
+                    readable: zone.isReadable, error: zone.problem.map(\.explained), role: zone.role.description,
+                    inBasis: zone.role == .basis)
+            })
+        hwmon = HwmonReport(
+            root: inventory.hwmon.root, rootExists: inventory.hwmon.rootExists, basis: inventory.hwmon.basis,
+            noBasisReason: inventory.hwmon.noBasisReason,
+            sensors: inventory.hwmon.sensors.map { sensor in
+                Sensor(
+                    id: sensor.id, chip: sensor.chip, kind: sensor.kind.rawValue, label: sensor.label,
+                    path: sensor.file,
+                    value: sensor.value, unit: sensor.kind == .energy ? "µJ" : "µW", readable: sensor.problem == nil,
+                    error: sensor.problem.map(\.explained), inBasis: sensor.inBasis)
+            })
+        nvml = NVMLReport(
+            available: inventory.nvml.unavailableReason == nil,
+            unavailableReason: inventory.nvml.unavailableReason,
+            visibilityNote: inventory.nvml.visibilityNote, basis: inventory.nvml.basis,
+            gpus: inventory.nvml.gpus.map { gpu in
+                GPU(
+                    index: gpu.index, name: gpu.name, uuid: gpu.uuid,
+                    measurement: gpu.hasEnergyCounter ? "energy-counter" : "integrated-power",
+                    error: gpu.problem.map(\.explained))
+            })
     }
 }

@@ -1,6 +1,6 @@
-import PerWattCore
 import Foundation
 import KernelBench
+import PerWattCore
 import PowerProbe
 
 /// `perwatt run`: measure a suite's workloads, join them with accuracy fixtures, and score
@@ -11,24 +11,44 @@ enum RunCommand: Command {
 
     /// Every option of the command, declared once: the parser and the help come from here.
     struct Options: OptionGroup {
-        let suite = Option<String>.text("--suite", "NAME|FILE", help: "workstation (default), quick, quantization, or a perwatt.suite/1 file")
-        let model = Option<String>.text("--model", "ID[,…]", help: "measure these models (ids from perwatt models, or spec/config.json paths) instead of the suite's")
-        let quantization = Option<String>.text("--quantization", "LIST", help: "only these quantizations (with --model: these for each model)")
-        let fixture = Option<String>.text("--fixture", "FILE[,…]", help: "accuracy fixtures (perwatt.fixture/1) beside the built-in ones")
-        let promptTokens = Option<Int>.int("--prompt-tokens", "N", in: Suite.Limits.promptTokens, help: "prompt tokens per query where a fixture gives none (default: the suite's)")
-        let outputTokens = Option<Int>.int("--output-tokens", "N", in: Suite.Limits.outputTokens, help: "output tokens per query where a fixture gives none (default: the suite's)")
-        let idle = Option<Double>.number("--idle", "S", in: Suite.Limits.idleSeconds, unit: "seconds", help: "idle baseline seconds before the workloads (default: the suite's; 0 skips)")
-        let minTime = Option<Double>.number("--min-time", "S", in: Suite.Limits.minTimeSeconds, unit: "seconds", help: "each window repeats a kernel for at least S seconds (default: the suite's)")
-        let repetitions = Option<Int>.int("--repetitions", "N", in: Suite.Limits.repetitions, help: "windows per kernel (default: the suite's)")
+        let suite = Option<String>.text(
+            "--suite", "NAME|FILE", help: "workstation (default), quick, quantization, or a perwatt.suite/1 file")
+        let model = Option<String>.text(
+            "--model", "ID[,…]",
+            help: "measure these models (ids from perwatt models, or spec/config.json paths) instead of the suite's")
+        let quantization = Option<String>.text(
+            "--quantization", "LIST", help: "only these quantizations (with --model: these for each model)")
+        let fixture = Option<String>.text(
+            "--fixture", "FILE[,…]", help: "accuracy fixtures (perwatt.fixture/1) beside the built-in ones")
+        let promptTokens = Option<Int>.int(
+            "--prompt-tokens", "N", in: Suite.Limits.promptTokens,
+            help: "prompt tokens per query where a fixture gives none (default: the suite's)")
+        let outputTokens = Option<Int>.int(
+            "--output-tokens", "N", in: Suite.Limits.outputTokens,
+            help: "output tokens per query where a fixture gives none (default: the suite's)")
+        let idle = Option<Double>.number(
+            "--idle", "S", in: Suite.Limits.idleSeconds, unit: "seconds",
+            help: "idle baseline seconds before the workloads (default: the suite's; 0 skips)")
+        let minTime = Option<Double>.number(
+            "--min-time", "S", in: Suite.Limits.minTimeSeconds, unit: "seconds",
+            help: "each window repeats a kernel for at least S seconds (default: the suite's)")
+        let repetitions = Option<Int>.int(
+            "--repetitions", "N", in: Suite.Limits.repetitions, help: "windows per kernel (default: the suite's)")
         let threads = Option<Int>.int("--threads", "N", in: 1...1024, help: "worker threads (default: all online CPUs)")
-        let out = Option<String>.text("--out", "FILE", help: "result file (default perwatt-results/<suite>-<UTC time>.json)")
+        let out = Option<String>.text(
+            "--out", "FILE", help: "result file (default perwatt-results/<suite>-<UTC time>.json)")
         let json = Flag("--json", help: "print the perwatt.result/1 object instead of the table")
-        let reference = Option<String>.text("--reference", "FILE", help: "also print each score as a ratio to this result of the same suite")
+        let reference = Option<String>.text(
+            "--reference", "FILE", help: "also print each score as a ratio to this result of the same suite")
         let quiet = Flag("--quiet", help: "no progress on stderr")
         let force = Flag("--force", help: "run even when a kernel is estimated to need more memory than is available")
-        let dryRun = Flag("--dry-run", help: "check the suite, models, fixtures and memory, print what would be measured, measure nothing")
+        let dryRun = Flag(
+            "--dry-run",
+            help: "check the suite, models, fixtures and memory, print what would be measured, measure nothing")
         let color = ColorOption.declaration
-        let listSuites = Flag("--list-suites", help: "print the built-in suites (with --json, their perwatt.suite/1 definitions) and exit")
+        let listSuites = Flag(
+            "--list-suites", help: "print the built-in suites (with --json, their perwatt.suite/1 definitions) and exit"
+        )
         let helpFlag = Flag("--help", help: "show this help")
         let energy = EnergyOptionGroup()
     }
@@ -65,15 +85,21 @@ enum RunCommand: Command {
         """
 
     static func run(_ arguments: [String], context: CLIContext) throws -> ExitCode {
-        guard let (options, energy) = try parseCommand(arguments, specs: specs, command: "run", help: help,
-                                                       stopAtPositional: false, context: context) else { return .success }
+        guard
+            let (options, energy) = try parseCommand(
+                arguments, specs: specs, command: "run", help: help,
+                stopAtPositional: false, context: context)
+        else { return .success }
         if options.has(o.listSuites) {
             if options.has(o.json) {
                 context.stdout.line(try JSON.encode(Suite.builtins))
             } else {
                 for suite in Suite.builtins {
-                    context.stdout.line("\(suite.name.padding(toLength: 13, withPad: " ", startingAt: 0)) \(suite.description)")
-                    context.stdout.line(String(repeating: " ", count: 14) + suite.workloads.map { "\($0.model) \($0.quantization)" }.joined(separator: ", "))
+                    context.stdout.line(
+                        "\(suite.name.padding(toLength: 13, withPad: " ", startingAt: 0)) \(suite.description)")
+                    context.stdout.line(
+                        String(repeating: " ", count: 14)
+                            + suite.workloads.map { "\($0.model) \($0.quantization)" }.joined(separator: ", "))
                 }
             }
             return .success
@@ -98,8 +124,10 @@ enum RunCommand: Command {
         if options.value(o.quantization) != nil {
             quantizations = try options.list(o.quantization).map { text in
                 guard let precision = Precision(rawValue: text) else {
-                    throw UsageError(message: "--quantization takes a list of \(Precision.allCases.map(\.rawValue).joined(separator: ", ")); '\(shown(text))' is not one",
-                                     command: "run")
+                    throw UsageError(
+                        message:
+                            "--quantization takes a list of \(Precision.allCases.map(\.rawValue).joined(separator: ", ")); '\(shown(text))' is not one",
+                        command: "run")
                 }
                 return precision
             }
@@ -109,8 +137,10 @@ enum RunCommand: Command {
             if let known = models[id] { return known }
             guard let spec = try ModelRegistry.resolve(id, environment: context.environment) else {
                 let ids = ModelRegistry.all(context.environment).map(\.id)
-                throw UsageError(message: "unknown model '\(shown(id))'; known: \(ids.joined(separator: ", ")) (or give a spec or config.json path)",
-                                 command: "run")
+                throw UsageError(
+                    message:
+                        "unknown model '\(shown(id))'; known: \(ids.joined(separator: ", ")) (or give a spec or config.json path)",
+                    command: "run")
             }
             // Also under its own id: the suite's entries name models by id, never by path, so a
             // suite (and its hash) does not depend on where a spec file lies.
@@ -126,13 +156,19 @@ enum RunCommand: Command {
                 let own = fixtures.filter { $0.fixture.model == spec.id }.compactMap(\.fixture.precision)
                 let chosen = quantizations ?? Precision.allCases.filter(own.contains)
                 guard !chosen.isEmpty else {
-                    let unmeasurable = Set(fixtures.filter { $0.fixture.model == spec.id && $0.fixture.precision == nil }.map(\.fixture.quantization))
+                    let unmeasurable = Set(
+                        fixtures.filter { $0.fixture.model == spec.id && $0.fixture.precision == nil }.map(
+                            \.fixture.quantization))
                     if !unmeasurable.isEmpty {
-                        throw UsageError(message: "the fixtures for model '\(shown(spec.id))' are at \(unmeasurable.sorted().joined(separator: ", ")), which perwatt has no kernels for; measure a related precision with --quantization (e.g. q4_0), with a fixture tagged so (perwatt eval --quantization q4_0 --scheme \"GGUF Q4_1\")",
-                                         command: "run")
+                        throw UsageError(
+                            message:
+                                "the fixtures for model '\(shown(spec.id))' are at \(unmeasurable.sorted().joined(separator: ", ")), which perwatt has no kernels for; measure a related precision with --quantization (e.g. q4_0), with a fixture tagged so (perwatt eval --quantization q4_0 --scheme \"GGUF Q4_1\")",
+                            command: "run")
                     }
-                    throw UsageError(message: "no fixture names model '\(shown(spec.id))'; give --quantization to measure it without accuracy, or --fixture",
-                                     command: "run")
+                    throw UsageError(
+                        message:
+                            "no fixture names model '\(shown(spec.id))'; give --quantization to measure it without accuracy, or --fixture",
+                        command: "run")
                 }
                 entries += chosen.map { Suite.Entry(model: spec.id, quantization: $0.rawValue) }
             }
@@ -142,45 +178,64 @@ enum RunCommand: Command {
         } else if let quantizations {
             suite.workloads = suite.workloads.filter { quantizations.map(\.rawValue).contains($0.quantization) }
         }
-        guard !suite.workloads.isEmpty else { throw UsageError(message: "no workload left to measure (check --quantization)", command: "run") }
+        guard !suite.workloads.isEmpty else {
+            throw UsageError(message: "no workload left to measure (check --quantization)", command: "run")
+        }
         var workloads: [Workload] = []
         for entry in suite.workloads {
             let spec = try model(entry.model)
             guard let precision = Precision(rawValue: entry.quantization) else {
-                throw UsageError(message: "unknown quantization '\(shown(entry.quantization))' in suite \(suite.name)", command: "run")
+                throw UsageError(
+                    message: "unknown quantization '\(shown(entry.quantization))' in suite \(suite.name)",
+                    command: "run")
             }
-            workloads.append(try Workload(model: spec, precision: precision, promptTokens: suite.promptTokens, outputTokens: suite.outputTokens))
+            workloads.append(
+                try Workload(
+                    model: spec, precision: precision, promptTokens: suite.promptTokens,
+                    outputTokens: suite.outputTokens))
         }
         let catalog = KernelCatalog.standard()
         let suiteKernels = try suite.kernels.map { name in
             guard let kernel = catalog.first(where: { $0.name == name }) else {
-                throw UsageError(message: "suite \(suite.name) names kernel '\(shown(name))', which perwatt kernels --list does not have", command: "run")
+                throw UsageError(
+                    message:
+                        "suite \(suite.name) names kernel '\(shown(name))', which perwatt kernels --list does not have",
+                    command: "run")
             }
             return kernel
         }
         let color = try ColorOption.enabled(options, context: context, command: "run", toFile: false)
         let reference = try options.value(o.reference).map(RunResult.load)
         if let reference, reference.suite.sha256 != suite.sha256 {
-            throw InputError(file: options.value(o.reference)!, field: "suite.sha256",
-                             message: "is \(reference.suite.sha256.prefix(12)) (suite \(reference.suite.name)), but this run's suite \(suite.name) is \(suite.sha256.prefix(12)): results of different suites are not compared; run the same suite")
+            throw InputError(
+                file: options.value(o.reference)!, field: "suite.sha256",
+                message:
+                    "is \(reference.suite.sha256.prefix(12)) (suite \(reference.suite.name)), but this run's suite \(suite.name) is \(suite.sha256.prefix(12)): results of different suites are not compared; run the same suite"
+            )
         }
 
         // Sizes next: refuse, with the figures, a kernel that would not fit in the memory available.
-        let memoryWarning = try MemoryCheck.check(suiteKernels + workloads.flatMap { $0.parts.map(\.kernel) }, threads: threads,
-                                                  force: options.has(o.force), availableBytes: context.availableMemoryBytes())
+        let memoryWarning = try MemoryCheck.check(
+            suiteKernels + workloads.flatMap { $0.parts.map(\.kernel) }, threads: threads,
+            force: options.has(o.force), availableBytes: context.availableMemoryBytes())
 
         // Energy first, so a permission problem stops us before minutes of measurement.
         let (meter, noneReason) = try energy.makeMeter(context: context)
         if options.has(o.dryRun) {
             let kernels = Set(suiteKernels + workloads.flatMap { $0.parts.map(\.kernel) })
             let largest = kernels.map { $0.estimatedPeakBytes(threads: threads) }.max() ?? 0
-            context.stdout.line("suite \(suite.name) (sha256 \(suite.sha256.prefix(12))): \(workloads.count) workloads, \(kernels.count) distinct kernels, "
-                                + "largest needs about \(bytesText(UInt64(largest))); nothing measured (--dry-run)")
+            context.stdout.line(
+                "suite \(suite.name) (sha256 \(suite.sha256.prefix(12))): \(workloads.count) workloads, \(kernels.count) distinct kernels, "
+                    + "largest needs about \(bytesText(UInt64(largest))); nothing measured (--dry-run)")
             for workload in workloads {
-                context.stdout.line("  \(workload.model.id) \(workload.precision.rawValue): \(workload.parts.count) kernels × \(workload.model.layers) layers")
+                context.stdout.line(
+                    "  \(workload.model.id) \(workload.precision.rawValue): \(workload.parts.count) kernels × \(workload.model.layers) layers"
+                )
             }
             if let meter {
-                context.stdout.line("energy: \(meter.plan.basis) (source \(meter.plan.source)), \(meter.plan.channels.count) channels read")
+                context.stdout.line(
+                    "energy: \(meter.plan.basis) (source \(meter.plan.source)), \(meter.plan.channels.count) channels read"
+                )
             } else {
                 context.stdout.line("energy: none (\(noneReason ?? "--energy none"))")
             }
@@ -192,13 +247,15 @@ enum RunCommand: Command {
         if out.isEmpty { throw UsageError(message: "--out needs a file name", command: "run") }
         let progress = !options.has(o.quiet) && context.stderr.isTerminal
         let settings = RunSession.Settings(
-            suite: suite, workloads: workloads, suiteKernels: suiteKernels, fixtures: fixtures, givenFixturePaths: options.list(o.fixture),
+            suite: suite, workloads: workloads, suiteKernels: suiteKernels, fixtures: fixtures,
+            givenFixturePaths: options.list(o.fixture),
             threads: threads, fingerprint: context.fingerprint(), machineLimits: context.machineLimits,
             warnings: memoryWarning.map { [$0] } ?? [])
         let restoreInterrupt = POSIX.catchInterrupt()
         defer { restoreInterrupt() }
         let outcome = try RunSession(settings, meter: meter, noneReason: noneReason).run(
-            started: started, progress: { if progress { context.stderr.line($0) } }, save: { try JSON.write($0, to: out) },
+            started: started, progress: { if progress { context.stderr.line($0) } },
+            save: { try JSON.write($0, to: out) },
             interrupted: { POSIX.interrupted.load(ordering: .relaxed) })
         let result = outcome.result
 

@@ -46,7 +46,8 @@ extension Option where Value == String {
 extension Option where Value == Int {
     /// A whole number within `range`.
     static func int(_ name: String, _ placeholder: String, in range: ClosedRange<Int>, help: String) -> Self {
-        Self(name, placeholder, help: help, expects: "a whole number from \(range.lowerBound) to \(range.upperBound)") { text in
+        Self(name, placeholder, help: help, expects: "a whole number from \(range.lowerBound) to \(range.upperBound)") {
+            text in
             Int(text).flatMap { range.contains($0) ? $0 : nil }
         }
     }
@@ -54,9 +55,13 @@ extension Option where Value == Int {
 
 extension Option where Value == Double {
     /// A finite number of `unit` within `range`.
-    static func number(_ name: String, _ placeholder: String, in range: ClosedRange<Double>, unit: String, help: String) -> Self {
-        Self(name, placeholder, help: help,
-             expects: "a number of \(unit) from \(formatNumber(range.lowerBound)) to \(formatNumber(range.upperBound))") { text in
+    static func number(_ name: String, _ placeholder: String, in range: ClosedRange<Double>, unit: String, help: String)
+        -> Self
+    {
+        Self(
+            name, placeholder, help: help,
+            expects: "a number of \(unit) from \(formatNumber(range.lowerBound)) to \(formatNumber(range.upperBound))"
+        ) { text in
             Double(text).flatMap { $0.isFinite && range.contains($0) ? $0 : nil }
         }
     }
@@ -66,7 +71,9 @@ extension Option where Value: RawRepresentable & CaseIterable, Value.RawValue ==
     /// One of an enumeration's raw values.
     static func choice(_ name: String, help: String) -> Self {
         let names = Value.allCases.map(\.rawValue)
-        return Self(name, names.joined(separator: "|"), help: help, expects: names.joined(separator: ", ")) { Value(rawValue: $0) }
+        return Self(name, names.joined(separator: "|"), help: help, expects: names.joined(separator: ", ")) {
+            Value(rawValue: $0)
+        }
     }
 }
 
@@ -124,7 +131,9 @@ struct ParsedOptions {
 
     /// Every value of a repeatable text option, each also split at commas.
     func list(_ option: Option<String>) -> [String] {
-        (lists[option.spec.name] ?? []).flatMap { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        (lists[option.spec.name] ?? []).flatMap {
+            $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        }
     }
 
     /// Every value of a repeatable option, each also split at commas (`--model a,b --model c`).
@@ -135,7 +144,8 @@ struct ParsedOptions {
 
     private func convert<Value>(_ text: String, _ option: Option<Value>) throws -> Value {
         guard let value = option.convert(text) else {
-            throw UsageError(message: "\(option.spec.name) takes \(option.expects), not '\(shown(text))'", command: command)
+            throw UsageError(
+                message: "\(option.spec.name) takes \(option.expects), not '\(shown(text))'", command: command)
         }
         return value
     }
@@ -144,8 +154,10 @@ struct ParsedOptions {
 /// Parses `--name value`, `--name=value` and flags against `specs`. With `stopAtPositional`, the first
 /// argument that is not an option ends option parsing (as `--` does) so a command's own options pass
 /// through; with `collectPositionals`, such arguments are collected; otherwise they are an error.
-func parseOptions(_ arguments: [String], specs: [OptionSpec], command: String,
-                  stopAtPositional: Bool, collectPositionals: Bool = false) throws -> ParsedOptions {
+func parseOptions(
+    _ arguments: [String], specs: [OptionSpec], command: String,
+    stopAtPositional: Bool, collectPositionals: Bool = false
+) throws -> ParsedOptions {
     var parsed = ParsedOptions(command: command)
     var index = 0
     let byName = Dictionary(specs.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })

@@ -7,15 +7,22 @@
 package enum BuiltinFixtures {
     /// (name, JSON text): parsed by the same code as fixture files, so they are validated alike.
     package static let texts: [(name: String, json: String)] = {
-        let meta = "Meta, Llama 3.2 model card (github.com/meta-llama/llama-models, models/llama3_2/MODEL_CARD.md), table 'Instruction Tuned Models': MMLU, 5-shot, macro_avg/acc, instruction-tuned model, Meta's internal evaluation library. n assumed: the MMLU test set (14,042 questions); the card states none."
-        let metaPTQ = "Meta 'Vanilla PTQ' (same model card, 'Quantization Scheme'): 4-bit groupwise weights with group size 32 and 8-bit per-token dynamic activations in every transformer-block linear layer; classification layer and embeddings 8-bit per channel. perwatt measures it as q4_0 (4-bit groups of 32 with 8-bit activations), its closest ggml format; the accuracy is that scheme's, not ggml q4_0's."
-        let qwen = "Qwen team, 'Performance of Quantized Models' (github.com/QwenLM/Qwen2.5, docs/source/benchmark/quantization_benchmark.rst, Qwen2 series): MMLU accuracy, greedy decoding, Qwen2 instruction-tuned model. n assumed: the MMLU test set (14,042 questions); the page states none."
+        let meta =
+            "Meta, Llama 3.2 model card (github.com/meta-llama/llama-models, models/llama3_2/MODEL_CARD.md), table 'Instruction Tuned Models': MMLU, 5-shot, macro_avg/acc, instruction-tuned model, Meta's internal evaluation library. n assumed: the MMLU test set (14,042 questions); the card states none."
+        let metaPTQ =
+            "Meta 'Vanilla PTQ' (same model card, 'Quantization Scheme'): 4-bit groupwise weights with group size 32 and 8-bit per-token dynamic activations in every transformer-block linear layer; classification layer and embeddings 8-bit per channel. perwatt measures it as q4_0 (4-bit groups of 32 with 8-bit activations), its closest ggml format; the accuracy is that scheme's, not ggml q4_0's."
+        let qwen =
+            "Qwen team, 'Performance of Quantized Models' (github.com/QwenLM/Qwen2.5, docs/source/benchmark/quantization_benchmark.rst, Qwen2 series): MMLU accuracy, greedy decoding, Qwen2 instruction-tuned model. n assumed: the MMLU test set (14,042 questions); the page states none."
         func gptq(_ bits: Int, _ size: String, _ precision: String) -> String {
             "Qwen's released Qwen2-\(size)-Instruct-GPTQ-Int\(bits) checkpoint (GPTQ, \(bits)-bit weights, 16-bit activations). perwatt measures it as \(precision), the ggml format with the same bits per weight; the accuracy is GPTQ's, not ggml \(precision)'s."
         }
-        func fixture(_ model: String, _ quantization: String, _ accuracy: String, source: String, scheme: String? = nil) -> (String, String) {
+        func fixture(_ model: String, _ quantization: String, _ accuracy: String, source: String, scheme: String? = nil)
+            -> (String, String)
+        {
             let schemeLine = scheme.map { "\n  \"scheme\": \"\($0)\"," } ?? ""
-            return ("builtin:\(model)/\(quantization)/mmlu", """
+            return (
+                "builtin:\(model)/\(quantization)/mmlu",
+                """
                 {
                   "schema": "perwatt.fixture/1",
                   "benchmark": "mmlu",
@@ -24,7 +31,8 @@ package enum BuiltinFixtures {
                   "source": "\(source)",
                   "aggregate": {"accuracy": \(accuracy), "n": 14042}
                 }
-                """)
+                """
+            )
         }
         return [
             fixture("llama-3.2-1b", "bf16", "0.493", source: meta),
@@ -48,7 +56,8 @@ package enum BuiltinFixtures {
     package static func all() throws -> [LoadedFixture] {
         var loaded: [LoadedFixture] = []
         for (name, json) in texts {
-            loaded.append(LoadedFixture(fixture: try Fixture.parse(json, file: name), origin: name, sha256: SHA256.hex(json)))
+            loaded.append(
+                LoadedFixture(fixture: try Fixture.parse(json, file: name), origin: name, sha256: SHA256.hex(json)))
         }
         return loaded
     }

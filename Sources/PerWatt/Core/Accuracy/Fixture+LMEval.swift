@@ -19,7 +19,10 @@ package enum LMEvalImport {
         package var metric: String?
         package var filter: String?
 
-        package init(model: String, quantization: String, benchmark: String? = nil, task: String? = nil, metric: String? = nil, filter: String? = nil) {
+        package init(
+            model: String, quantization: String, benchmark: String? = nil, task: String? = nil, metric: String? = nil,
+            filter: String? = nil
+        ) {
             self.model = model
             self.quantization = quantization
             self.benchmark = benchmark
@@ -55,7 +58,9 @@ package enum LMEvalImport {
         }
         if let task = options.task {
             samples = samples.filter { taskName(ofSamplesFile: $0) == task }
-            if samples.isEmpty && results.isEmpty { throw InputError(file: path, message: "has no samples file for task '\(shown(task))'") }
+            if samples.isEmpty && results.isEmpty {
+                throw InputError(file: path, message: "has no samples file for task '\(shown(task))'")
+            }
         }
         return samples.isEmpty ? try fromResults(results, options: options) : try fromSamples(samples, options: options)
     }
@@ -64,7 +69,9 @@ package enum LMEvalImport {
     package static func taskName(ofSamplesFile path: String) -> String {
         var name = (path as NSString).lastPathComponent
         name = String(name.dropFirst("samples_".count).dropLast(".jsonl".count))
-        if let range = name.range(of: #"_\d{4}-\d{2}-\d{2}T[\d\-.:]+$"#, options: .regularExpression) { name.removeSubrange(range) }
+        if let range = name.range(of: #"_\d{4}-\d{2}-\d{2}T[\d\-.:]+$"#, options: .regularExpression) {
+            name.removeSubrange(range)
+        }
         return name
     }
 
@@ -79,11 +86,19 @@ package enum LMEvalImport {
             let filters = Set(lines.compactMap { $0.value["filter"]?.stringValue })
             var filter = options.filter
             if filter == nil && filters.count > 1 {
-                throw InputError(file: file, message: "has samples for several filters (\(filters.sorted().joined(separator: ", "))); choose one with --filter")
+                throw InputError(
+                    file: file,
+                    message:
+                        "has samples for several filters (\(filters.sorted().joined(separator: ", "))); choose one with --filter"
+                )
             }
             if filter == nil { filter = filters.first }
             if let filter, !filters.isEmpty, !filters.contains(filter) {
-                throw InputError(file: file, message: "has no samples for filter '\(shown(filter))' (it has \(filters.sorted().joined(separator: ", ")))")
+                throw InputError(
+                    file: file,
+                    message:
+                        "has no samples for filter '\(shown(filter))' (it has \(filters.sorted().joined(separator: ", ")))"
+                )
             }
             if let filter { filtersUsed.insert(filter) }
             var seen: [Int: Int] = [:]
@@ -91,26 +106,42 @@ package enum LMEvalImport {
                 let r = try ObjectReader(value, file: file)
                 if let filter, let own = value["filter"]?.stringValue, own != filter { continue }
                 guard let docID = value["doc_id"]?.intValue else {
-                    throw InputError(file: file, line: line, field: "doc_id", message: "is missing or not a whole number: not an lm-eval samples line")
+                    throw InputError(
+                        file: file, line: line, field: "doc_id",
+                        message: "is missing or not a whole number: not an lm-eval samples line")
                 }
                 if let first = seen[docID] {
-                    throw InputError(file: file, line: line, field: "doc_id", message: "\(docID) repeats line \(first) for the same filter")
+                    throw InputError(
+                        file: file, line: line, field: "doc_id",
+                        message: "\(docID) repeats line \(first) for the same filter")
                 }
                 seen[docID] = line
                 let metric = try options.metric ?? metricUsed ?? defaultMetric(value, file: file, line: line)
                 metricUsed = metric
                 guard let member = value[metric] else {
-                    throw InputError(file: file, line: line, field: metric, message: "is missing; this line has \(metricNames(value).joined(separator: ", ")) (choose with --metric)")
+                    throw InputError(
+                        file: file, line: line, field: metric,
+                        message:
+                            "is missing; this line has \(metricNames(value).joined(separator: ", ")) (choose with --metric)"
+                    )
                 }
                 let score: Double
-                if let flag = member.boolValue { score = flag ? 1 : 0 } else if let number = member.doubleValue { score = number } else {
+                if let flag = member.boolValue {
+                    score = flag ? 1 : 0
+                } else if let number = member.doubleValue {
+                    score = number
+                } else {
                     throw r.error(metric, "must be a number or a boolean, not \(member.typeName)")
                 }
                 guard score == 0 || score == 1 else {
-                    throw InputError(file: file, line: line, field: metric,
-                                     message: "is \(formatNumber(score)), not 0 or 1: '\(shown(metric))' is not a per-query correct/incorrect score; choose another with --metric")
+                    throw InputError(
+                        file: file, line: line, field: metric,
+                        message:
+                            "is \(formatNumber(score)), not 0 or 1: '\(shown(metric))' is not a per-query correct/incorrect score; choose another with --metric"
+                    )
                 }
-                queries.append(Fixture.Query(id: "\(task)/\(docID)", correct: score == 1, promptTokens: nil, outputTokens: nil))
+                queries.append(
+                    Fixture.Query(id: "\(task)/\(docID)", correct: score == 1, promptTokens: nil, outputTokens: nil))
             }
         }
         guard !queries.isEmpty, let metric = metricUsed else {
@@ -119,9 +150,11 @@ package enum LMEvalImport {
         let benchmark = try options.benchmark ?? commonBenchmark(tasks, file: files[0])
         let names = files.count == 1 ? (files[0] as NSString).lastPathComponent : "\(files.count) samples files"
         let filterText = filtersUsed.isEmpty ? "" : ", filter \(filtersUsed.sorted().joined(separator: "+"))"
-        return Fixture(benchmark: benchmark, model: options.model, quantization: options.quantization,
-                       source: "lm-evaluation-harness --log_samples (\(names)), metric \(metric)\(filterText); imported by perwatt \(PerWattRelease.version)",
-                       queries: queries)
+        return Fixture(
+            benchmark: benchmark, model: options.model, quantization: options.quantization,
+            source:
+                "lm-evaluation-harness --log_samples (\(names)), metric \(metric)\(filterText); imported by perwatt \(PerWattRelease.version)",
+            queries: queries)
     }
 
     package static func fromResults(_ files: [String], options: Options) throws -> Fixture {
@@ -140,31 +173,42 @@ package enum LMEvalImport {
         } else if tasks.count == 1 {
             taskName = tasks[0].key
         } else {
-            throw r.error("results", "has \(tasks.count) tasks (\(tasks.prefix(6).map(\.key).joined(separator: ", "))…); choose one with --task")
+            throw r.error(
+                "results",
+                "has \(tasks.count) tasks (\(tasks.prefix(6).map(\.key).joined(separator: ", "))…); choose one with --task"
+            )
         }
         guard let task = results[taskName] else { throw r.error("results", "has no task '\(shown(taskName))'") }
         let taskReader = try ObjectReader(task, file: file, path: "results.\(taskName)")
         let keys = (task.objectMembers ?? []).map(\.key).filter { $0.contains(",") && !$0.contains("_stderr") }
         let wanted = options.metric.map { [$0] } ?? ["acc", "exact_match", "acc_norm"]
         let filter = options.filter ?? "none"
-        guard let key = wanted.lazy.map({ "\($0),\(filter)" }).first(where: { keys.contains($0) })
-                ?? (options.filter == nil ? keys.first(where: { k in wanted.contains { k.hasPrefix($0 + ",") } }) : nil) else {
-            throw taskReader.error(wanted[0] + ",\(filter)", "is missing; the task has \(keys.joined(separator: ", ")) (choose with --metric and --filter)")
+        guard
+            let key = wanted.lazy.map({ "\($0),\(filter)" }).first(where: { keys.contains($0) })
+                ?? (options.filter == nil ? keys.first(where: { k in wanted.contains { k.hasPrefix($0 + ",") } }) : nil)
+        else {
+            throw taskReader.error(
+                wanted[0] + ",\(filter)",
+                "is missing; the task has \(keys.joined(separator: ", ")) (choose with --metric and --filter)")
         }
         let accuracy = try taskReader.double(key, in: 0...1)!
         guard let n = json["n-samples"]?[taskName]?["effective"]?.intValue, n > 0 else {
             throw r.error("n-samples", "has no effective count for '\(shown(taskName))'; the aggregate needs n")
         }
         let version = json["lm_eval_version"]?.stringValue.map { " \($0)" } ?? ""
-        return Fixture(benchmark: options.benchmark ?? taskName, model: options.model, quantization: options.quantization,
-                       source: "lm-evaluation-harness\(version) results (\((file as NSString).lastPathComponent)), \(key); imported by perwatt \(PerWattRelease.version)",
-                       aggregate: Fixture.Aggregate(accuracy: accuracy, n: n))
+        return Fixture(
+            benchmark: options.benchmark ?? taskName, model: options.model, quantization: options.quantization,
+            source:
+                "lm-evaluation-harness\(version) results (\((file as NSString).lastPathComponent)), \(key); imported by perwatt \(PerWattRelease.version)",
+            aggregate: Fixture.Aggregate(accuracy: accuracy, n: n))
     }
 
     private static func metricNames(_ value: JSONValue) -> [String] {
         if let listed = value["metrics"]?.arrayValue?.compactMap(\.stringValue), !listed.isEmpty { return listed }
-        let skip: Set<String> = ["doc_id", "doc", "target", "arguments", "resps", "filtered_resps", "filter", "metrics", "doc_hash",
-                                 "prompt_hash", "target_hash"]
+        let skip: Set<String> = [
+            "doc_id", "doc", "target", "arguments", "resps", "filtered_resps", "filter", "metrics", "doc_hash",
+            "prompt_hash", "target_hash",
+        ]
         return (value.objectMembers ?? []).map(\.key).filter { !skip.contains($0) }
     }
 
@@ -188,7 +232,10 @@ package enum LMEvalImport {
             common.append(word)
         }
         guard !common.isEmpty else {
-            throw InputError(file: file, message: "holds tasks with no common name (\(unique.prefix(4).joined(separator: ", "))…); give --benchmark")
+            throw InputError(
+                file: file,
+                message:
+                    "holds tasks with no common name (\(unique.prefix(4).joined(separator: ", "))…); give --benchmark")
         }
         return common.joined(separator: "_")
     }

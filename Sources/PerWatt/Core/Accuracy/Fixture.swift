@@ -48,7 +48,10 @@ package struct Fixture: Codable, Sendable, Hashable {
         /// query gives the summary no energy figure.
         package var untrusted: Bool?
 
-        package init(joules: Double, windowSeconds: Double, netJoules: Double? = nil, prefillJoules: Double? = nil, decodeJoules: Double? = nil, warnings: [String]? = nil, untrusted: Bool? = nil) {
+        package init(
+            joules: Double, windowSeconds: Double, netJoules: Double? = nil, prefillJoules: Double? = nil,
+            decodeJoules: Double? = nil, warnings: [String]? = nil, untrusted: Bool? = nil
+        ) {
             self.joules = joules
             self.windowSeconds = windowSeconds
             self.netJoules = netJoules
@@ -110,54 +113,79 @@ package struct Fixture: Codable, Sendable, Hashable {
     /// The same, from text already parsed into `json` (callers that looked at its schema first).
     package static func parse(_ text: String, json: JSONValue, file: String) throws -> Fixture {
         let r = try ObjectReader(json, file: file)
-        try r.rejectUnknown(["schema", "benchmark", "model", "quantization", "scheme", "source", "queries", "aggregate", "eval"])
+        try r.rejectUnknown([
+            "schema", "benchmark", "model", "quantization", "scheme", "source", "queries", "aggregate", "eval",
+        ])
         let schema = try r.string("schema")!
-        guard schema == "perwatt.fixture/1" else { throw r.error("schema", "must be \"perwatt.fixture/1\", not \"\(shown(schema))\"") }
+        guard schema == "perwatt.fixture/1" else {
+            throw r.error("schema", "must be \"perwatt.fixture/1\", not \"\(shown(schema))\"")
+        }
         let quantization = try r.string("quantization")!
         guard Precision(rawValue: quantization) != nil || otherQuantizations.contains(quantization) else {
-            throw r.error("quantization", "must be one of \(Precision.allCases.map(\.rawValue).joined(separator: ", ")) (measured by perwatt), or of \(otherQuantizations.joined(separator: ", ")) (accepted, not measured), not \"\(shown(quantization))\" (describe other methods in \"scheme\")")
+            throw r.error(
+                "quantization",
+                "must be one of \(Precision.allCases.map(\.rawValue).joined(separator: ", ")) (measured by perwatt), or of \(otherQuantizations.joined(separator: ", ")) (accepted, not measured), not \"\(shown(quantization))\" (describe other methods in \"scheme\")"
+            )
         }
-        var fixture = Fixture(benchmark: try r.string("benchmark")!, model: try r.string("model")!, quantization: quantization,
-                              scheme: try r.string("scheme", required: false), source: try r.string("source")!)
+        var fixture = Fixture(
+            benchmark: try r.string("benchmark")!, model: try r.string("model")!, quantization: quantization,
+            scheme: try r.string("scheme", required: false), source: try r.string("source")!)
         if r.has("queries"), let member = json["queries"] {
-            guard let elements = member.arrayValue else { throw r.error("queries", "must be an array of query records, not \(member.typeName)") }
+            guard let elements = member.arrayValue else {
+                throw r.error("queries", "must be an array of query records, not \(member.typeName)")
+            }
             var seen: [String: Int] = [:]
             var queries: [Query] = []
             for (index, element) in elements.enumerated() {
                 let q = try ObjectReader(element, file: file, path: "queries[\(index)]")
-                try q.rejectUnknown(["id", "correct", "promptTokens", "outputTokens", "answer", "expected", "grader", "extracted", "finishReason", "cachedPromptTokens",
-                                     "attempts", "latencySeconds", "timeToFirstTokenSeconds", "energy"])
+                try q.rejectUnknown([
+                    "id", "correct", "promptTokens", "outputTokens", "answer", "expected", "grader", "extracted",
+                    "finishReason", "cachedPromptTokens",
+                    "attempts", "latencySeconds", "timeToFirstTokenSeconds", "energy",
+                ])
                 let id = try q.string("id")!
-                if let first = seen[id] { throw q.error("id", "\"\(shown(id))\" repeats the id of queries[\(first)]; ids must be unique") }
+                if let first = seen[id] {
+                    throw q.error("id", "\"\(shown(id))\" repeats the id of queries[\(first)]; ids must be unique")
+                }
                 seen[id] = index
-                var query = Query(id: id, correct: try q.bool("correct")!, promptTokens: try q.int("promptTokens", required: false),
-                                  outputTokens: try q.int("outputTokens", required: false, minimum: 0))
+                var query = Query(
+                    id: id, correct: try q.bool("correct")!, promptTokens: try q.int("promptTokens", required: false),
+                    outputTokens: try q.int("outputTokens", required: false, minimum: 0))
                 try parseEvalFields(q, element: element, into: &query)
                 queries.append(query)
             }
-            guard !queries.isEmpty || r.has("eval") else { throw r.error("queries", "is empty; give at least one query or use \"aggregate\"") }
+            guard !queries.isEmpty || r.has("eval") else {
+                throw r.error("queries", "is empty; give at least one query or use \"aggregate\"")
+            }
             fixture.queries = queries
         }
         if r.has("aggregate") {
             let a = try ObjectReader(json["aggregate"]!, file: file, path: "aggregate")
             try a.rejectUnknown(["accuracy", "n", "promptTokens", "outputTokens"])
-            fixture.aggregate = Aggregate(accuracy: try a.double("accuracy", in: 0...1)!, n: try a.int("n")!,
-                                          promptTokens: try a.int("promptTokens", required: false),
-                                          outputTokens: try a.int("outputTokens", required: false, minimum: 0))
+            fixture.aggregate = Aggregate(
+                accuracy: try a.double("accuracy", in: 0...1)!, n: try a.int("n")!,
+                promptTokens: try a.int("promptTokens", required: false),
+                outputTokens: try a.int("outputTokens", required: false, minimum: 0))
             if let queries = fixture.queries {
                 let aggregate = fixture.aggregate!
                 if aggregate.n != queries.count {
-                    throw a.error("n", "is \(aggregate.n) but there are \(queries.count) queries; make them agree or drop one")
+                    throw a.error(
+                        "n", "is \(aggregate.n) but there are \(queries.count) queries; make them agree or drop one")
                 }
                 let correct = Double(queries.filter(\.correct).count) / Double(queries.count)
                 if abs(correct - aggregate.accuracy) > 0.5 / Double(queries.count) {
-                    throw a.error("accuracy", "is \(formatNumber(aggregate.accuracy)) but \(formatNumber(correct)) of the queries are correct")
+                    throw a.error(
+                        "accuracy",
+                        "is \(formatNumber(aggregate.accuracy)) but \(formatNumber(correct)) of the queries are correct"
+                    )
                 }
             }
         }
         if r.has("eval") { fixture.eval = try EvalRun.parse(text, file: file) }
         if fixture.queries == nil && fixture.aggregate == nil {
-            throw InputError(file: file, line: json.line, message: "needs \"queries\" (per-query records) or \"aggregate\" ({\"accuracy\", \"n\"})")
+            throw InputError(
+                file: file, line: json.line,
+                message: "needs \"queries\" (per-query records) or \"aggregate\" ({\"accuracy\", \"n\"})")
         }
         return fixture
     }
@@ -165,8 +193,10 @@ package struct Fixture: Codable, Sendable, Hashable {
     /// ggml quantization types that a fixture may name although perwatt has no kernels for them: such a
     /// fixture is valid and reported (by `perwatt eval`, `report`, `compare`), but `perwatt run` cannot
     /// project its energy. `unknown` is for a served model whose quantization was not given.
-    package static let otherQuantizations = ["q4_1", "q5_0", "q5_1", "q8_1", "q2_k", "q3_k", "q4_k", "q5_k", "q6_k", "q8_k", "iq4_nl", "iq4_xs",
-                                     "f64", "unknown"]
+    package static let otherQuantizations = [
+        "q4_1", "q5_0", "q5_1", "q8_1", "q2_k", "q3_k", "q4_k", "q5_k", "q6_k", "q8_k", "iq4_nl", "iq4_xs",
+        "f64", "unknown",
+    ]
 
     /// The optional per-query fields `perwatt eval` writes.
     private static func parseEvalFields(_ q: ObjectReader, element: JSONValue, into query: inout Query) throws {
@@ -184,22 +214,32 @@ package struct Fixture: Codable, Sendable, Hashable {
             try e.rejectUnknown(["joules", "windowSeconds", "netJoules", "prefillJoules", "decodeJoules", "warnings"])
             var warnings: [String]?
             if e.has("warnings") {
-                guard let array = element["energy"]?["warnings"]?.arrayValue, array.allSatisfy({ $0.stringValue != nil }) else {
+                guard let array = element["energy"]?["warnings"]?.arrayValue,
+                    array.allSatisfy({ $0.stringValue != nil })
+                else {
                     throw e.error("warnings", "must be an array of strings")
                 }
                 warnings = array.compactMap(\.stringValue)
             }
-            query.energy = QueryEnergy(joules: try e.double("joules", in: 0...1e12)!, windowSeconds: try e.double("windowSeconds", in: 0...1e7)!,
-                                       netJoules: try e.double("netJoules", required: false, in: -1e12...1e12),
-                                       prefillJoules: try e.double("prefillJoules", required: false, in: 0...1e12),
-                                       decodeJoules: try e.double("decodeJoules", required: false, in: 0...1e12), warnings: warnings)
+            query.energy = QueryEnergy(
+                joules: try e.double("joules", in: 0...1e12)!,
+                windowSeconds: try e.double("windowSeconds", in: 0...1e7)!,
+                netJoules: try e.double("netJoules", required: false, in: -1e12...1e12),
+                prefillJoules: try e.double("prefillJoules", required: false, in: 0...1e12),
+                decodeJoules: try e.double("decodeJoules", required: false, in: 0...1e12), warnings: warnings)
         }
         if query.answer != nil && (query.expected == nil || query.grader == nil) {
-            throw q.error("answer", "comes without \"expected\" and \"grader\", so it cannot be graded again; write all three or none")
+            throw q.error(
+                "answer",
+                "comes without \"expected\" and \"grader\", so it cannot be graded again; write all three or none")
         }
     }
 
-    package init(schema: String = "perwatt.fixture/1", benchmark: String, model: String, quantization: String, scheme: String? = nil, source: String, queries: [Query]? = nil, aggregate: Aggregate? = nil, eval: EvalRun? = nil) {
+    package init(
+        schema: String = "perwatt.fixture/1", benchmark: String, model: String, quantization: String,
+        scheme: String? = nil, source: String, queries: [Query]? = nil, aggregate: Aggregate? = nil,
+        eval: EvalRun? = nil
+    ) {
         self.schema = schema
         self.benchmark = benchmark
         self.model = model

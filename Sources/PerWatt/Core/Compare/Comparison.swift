@@ -35,7 +35,12 @@ package struct Comparison: Codable, Sendable {
         package var band: Double
         package var verdict: CompareStatistics.Verdict
 
-        package init(name: String, metric: String, unit: String, direction: CompareStatistics.Direction, baseMedian: Double, newMedian: Double, baseInterval: Estimate? = nil, newInterval: Estimate? = nil, baseSamples: Int, newSamples: Int, ratio: Estimate, p: Double, adjustedP: Double, band: Double, verdict: CompareStatistics.Verdict) {
+        package init(
+            name: String, metric: String, unit: String, direction: CompareStatistics.Direction, baseMedian: Double,
+            newMedian: Double, baseInterval: Estimate? = nil, newInterval: Estimate? = nil, baseSamples: Int,
+            newSamples: Int, ratio: Estimate, p: Double, adjustedP: Double, band: Double,
+            verdict: CompareStatistics.Verdict
+        ) {
             self.name = name
             self.metric = metric
             self.unit = unit
@@ -83,14 +88,19 @@ package struct Comparison: Codable, Sendable {
     package static func mismatches(_ a: RunResult, _ b: RunResult) -> [String] {
         var out: [String] = []
         if a.suite.sha256 != b.suite.sha256 {
-            out.append("suite: \(a.suite.name) (\(a.suite.sha256.prefix(12))) vs \(b.suite.name) (\(b.suite.sha256.prefix(12)))")
+            out.append(
+                "suite: \(a.suite.name) (\(a.suite.sha256.prefix(12))) vs \(b.suite.name) (\(b.suite.sha256.prefix(12)))"
+            )
         }
         if a.energy.basis != b.energy.basis {
             out.append("energy basis: \(a.energy.basis ?? "none") vs \(b.energy.basis ?? "none")")
         }
-        let fixturesA = Set(a.fixtures.map(\.sha256)), fixturesB = Set(b.fixtures.map(\.sha256))
+        let fixturesA = Set(a.fixtures.map(\.sha256))
+        let fixturesB = Set(b.fixtures.map(\.sha256))
         if fixturesA != fixturesB { out.append("fixtures differ (accuracy is not the same on both sides)") }
-        if a.fingerprint.cpuModel != b.fingerprint.cpuModel { out.append("CPU: \(a.fingerprint.cpuModel) vs \(b.fingerprint.cpuModel)") }
+        if a.fingerprint.cpuModel != b.fingerprint.cpuModel {
+            out.append("CPU: \(a.fingerprint.cpuModel) vs \(b.fingerprint.cpuModel)")
+        }
         if a.fingerprint.buildTarget != b.fingerprint.buildTarget {
             out.append("build target: \(a.fingerprint.buildTarget.name) vs \(b.fingerprint.buildTarget.name)")
         }
@@ -110,7 +120,9 @@ package struct Comparison: Codable, Sendable {
 
         /// Joules and watts per query of each repetition, at a score's mean token counts.
         package func perQuery(_ s: Score) -> (joules: [Double], watts: [Double])? {
-            guard let ps = prefillSeconds, let ds = decodeSeconds, let pj = prefillJoules, let dj = decodeJoules else { return nil }
+            guard let ps = prefillSeconds, let ds = decodeSeconds, let pj = prefillJoules, let dj = decodeJoules else {
+                return nil
+            }
             let repetitions = 0..<min(ps.count, ds.count, pj.count, dj.count)
             let seconds = repetitions.map { s.meanPromptTokens * ps[$0] + s.meanOutputTokens * ds[$0] }
             let joules = repetitions.map { s.meanPromptTokens * pj[$0] + s.meanOutputTokens * dj[$0] }
@@ -120,8 +132,10 @@ package struct Comparison: Codable, Sendable {
 
     /// One projected sample per repetition index r: Σ calls per pass × the part's kernel's r-th value
     /// (per prompt token for prefill), nil when a kernel of the phase lacks the values.
-    package static func perRepetition(_ workload: RunResult.WorkloadRecord, phase: String, kernels: [String: KernelResult],
-                              _ values: (KernelResult) -> [Double]?) -> [Double]? {
+    package static func perRepetition(
+        _ workload: RunResult.WorkloadRecord, phase: String, kernels: [String: KernelResult],
+        _ values: (KernelResult) -> [Double]?
+    ) -> [Double]? {
         let parts = workload.parts.filter { $0.phase == phase }
         var series: [[Double]] = []
         for part in parts {
@@ -134,8 +148,10 @@ package struct Comparison: Codable, Sendable {
     }
 
     /// `baseRuns`/`newRuns`: the repetitions each pooled run contributed, in order (one entry per run).
-    package static func compare(base: RunResult, new: RunResult, baseName: String, newName: String, thresholds: Thresholds,
-                        baseRuns: [Int]? = nil, newRuns: [Int]? = nil) -> Comparison {
+    package static func compare(
+        base: RunResult, new: RunResult, baseName: String, newName: String, thresholds: Thresholds,
+        baseRuns: [Int]? = nil, newRuns: [Int]? = nil
+    ) -> Comparison {
         struct Pending {
             package var name, metric, unit: String
             package var direction: CompareStatistics.Direction
@@ -150,15 +166,20 @@ package struct Comparison: Codable, Sendable {
         for kernel in base.kernels {
             guard let other = kernelsB[kernel.name] else { continue }
             if let a = kernel.secondsPerCall, let b = other.secondsPerCall {
-                pending.append(Pending(name: "kernel:\(kernel.name)", metric: "time", unit: "s", direction: .smallerIsBetter,
-                                       base: a, new: b, band: thresholds.time))
+                pending.append(
+                    Pending(
+                        name: "kernel:\(kernel.name)", metric: "time", unit: "s", direction: .smallerIsBetter,
+                        base: a, new: b, band: thresholds.time))
             }
             if let a = kernel.joulesPerCallByRepetition, let b = other.joulesPerCallByRepetition {
-                pending.append(Pending(name: "kernel:\(kernel.name)", metric: "energy", unit: "J", direction: .smallerIsBetter,
-                                       base: a, new: b, band: thresholds.energy))
+                pending.append(
+                    Pending(
+                        name: "kernel:\(kernel.name)", metric: "energy", unit: "J", direction: .smallerIsBetter,
+                        base: a, new: b, band: thresholds.energy))
             }
         }
-        let workloadsB = Dictionary(new.workloads.map { ("\($0.model)/\($0.quantization)", $0) }, uniquingKeysWith: { a, _ in a })
+        let workloadsB = Dictionary(
+            new.workloads.map { ("\($0.model)/\($0.quantization)", $0) }, uniquingKeysWith: { a, _ in a })
         var series: [String: (base: Series, new: Series)] = [:]
         for workload in base.workloads {
             let key = "\(workload.model)/\(workload.quantization)"
@@ -173,8 +194,10 @@ package struct Comparison: Codable, Sendable {
             ]
             for (label, unit, band, path) in metrics {
                 guard let valuesA = a[keyPath: path], let valuesB = b[keyPath: path] else { continue }
-                pending.append(Pending(name: "workload:\(key)", metric: label, unit: unit, direction: .smallerIsBetter, base: valuesA,
-                                       new: valuesB, band: band))
+                pending.append(
+                    Pending(
+                        name: "workload:\(key)", metric: label, unit: unit, direction: .smallerIsBetter, base: valuesA,
+                        new: valuesB, band: band))
             }
         }
         // Accuracy on the same queries: each score's fixture on both sides, paired by query id.
@@ -191,68 +214,98 @@ package struct Comparison: Codable, Sendable {
         var paired: [Paired] = []
         let fixturesA = Dictionary(base.fixtures.map { ($0.origin, $0) }, uniquingKeysWith: { a, _ in a })
         let fixturesB = Dictionary(new.fixtures.map { ($0.origin, $0) }, uniquingKeysWith: { a, _ in a })
-        let scoresB = Dictionary(new.scores.map { ("\($0.model)/\($0.quantization)/\($0.fixture)", $0) }, uniquingKeysWith: { a, _ in a })
+        let scoresB = Dictionary(
+            new.scores.map { ("\($0.model)/\($0.quantization)/\($0.fixture)", $0) }, uniquingKeysWith: { a, _ in a })
         for score in base.scores {
-            guard let other = new.scores.first(where: { $0.model == score.model && $0.quantization == score.quantization
-                                                        && $0.benchmark == score.benchmark }),
-                  let a = fixturesA[score.fixture]?.correctByQuery, let b = fixturesB[other.fixture]?.correctByQuery else { continue }
+            guard
+                let other = new.scores.first(where: {
+                    $0.model == score.model && $0.quantization == score.quantization
+                        && $0.benchmark == score.benchmark
+                }),
+                let a = fixturesA[score.fixture]?.correctByQuery, let b = fixturesB[other.fixture]?.correctByQuery
+            else { continue }
             let common = Set(a.keys).intersection(b.keys).sorted()
             guard !common.isEmpty else { continue }
-            paired.append(Paired(name: "score:\(score.model)/\(score.quantization)/\(score.benchmark)", base: common.map { a[$0]! },
-                                 new: common.map { b[$0]! }))
+            paired.append(
+                Paired(
+                    name: "score:\(score.model)/\(score.quantization)/\(score.benchmark)", base: common.map { a[$0]! },
+                    new: common.map { b[$0]! }))
         }
         for score in base.scores {
             let key = "\(score.model)/\(score.quantization)"
             guard let other = scoresB["\(key)/\(score.fixture)"], let pair = series[key],
-                  let a = pair.base.perQuery(score), let b = pair.new.perQuery(other) else { continue }
+                let a = pair.base.perQuery(score), let b = pair.new.perQuery(other)
+            else { continue }
             let name = "score:\(key)/\(score.benchmark)"
             let queries = paired.first { $0.name == name }
             for (metric, unit, costA, costB) in [("IPJ", "1/J", a.joules, b.joules), ("IPW", "1/W", a.watts, b.watts)] {
                 let ratio = queries.map {
-                    CompareStatistics.pairedEfficiencyRatio(baseCorrect: $0.base, newCorrect: $0.new, baseCost: costA, newCost: costB,
-                                                            baseRuns: baseRuns, newRuns: newRuns)
+                    CompareStatistics.pairedEfficiencyRatio(
+                        baseCorrect: $0.base, newCorrect: $0.new, baseCost: costA, newCost: costB,
+                        baseRuns: baseRuns, newRuns: newRuns)
                 }
-                pending.append(Pending(name: name, metric: metric, unit: unit, direction: .biggerIsBetter,
-                                       base: costA.map { score.accuracy.value / $0 }, new: costB.map { other.accuracy.value / $0 },
-                                       band: thresholds.energy, ratio: ratio))
+                pending.append(
+                    Pending(
+                        name: name, metric: metric, unit: unit, direction: .biggerIsBetter,
+                        base: costA.map { score.accuracy.value / $0 }, new: costB.map { other.accuracy.value / $0 },
+                        band: thresholds.energy, ratio: ratio))
             }
         }
 
-        let pValues = pending.map { CompareStatistics.mannWhitney($0.base, $0.new).p }
+        let pValues =
+            pending.map { CompareStatistics.mannWhitney($0.base, $0.new).p }
             + paired.map { pair in
-                let b = zip(pair.base, pair.new).filter { $0 && !$1 }.count, c = zip(pair.base, pair.new).filter { !$0 && $1 }.count
+                let b = zip(pair.base, pair.new).filter { $0 && !$1 }.count
+                let c = zip(pair.base, pair.new).filter { !$0 && $1 }.count
                 return CompareStatistics.mcNemarExact(b: b, c: c)
             }
         let adjusted = CompareStatistics.holm(pValues)
         var rows: [Row] = []
         for (index, item) in pending.enumerated() where !item.base.isEmpty && !item.new.isEmpty {
-            let ratio = item.ratio ?? CompareStatistics.ratioOfMedians(base: item.base, new: item.new, baseRuns: baseRuns, newRuns: newRuns)
-            rows.append(Row(name: item.name, metric: item.metric, unit: item.unit, direction: item.direction,
-                            baseMedian: Statistics.median(item.base), newMedian: Statistics.median(item.new),
-                            baseSamples: item.base.count, newSamples: item.new.count, ratio: ratio, p: pValues[index],
-                            adjustedP: adjusted[index], band: item.band,
-                            verdict: CompareStatistics.verdict(ratio: ratio, adjustedP: adjusted[index], direction: item.direction,
-                                                               band: item.band, samples: (item.base.count, item.new.count))))
+            let ratio =
+                item.ratio
+                ?? CompareStatistics.ratioOfMedians(
+                    base: item.base, new: item.new, baseRuns: baseRuns, newRuns: newRuns)
+            rows.append(
+                Row(
+                    name: item.name, metric: item.metric, unit: item.unit, direction: item.direction,
+                    baseMedian: Statistics.median(item.base), newMedian: Statistics.median(item.new),
+                    baseSamples: item.base.count, newSamples: item.new.count, ratio: ratio, p: pValues[index],
+                    adjustedP: adjusted[index], band: item.band,
+                    verdict: CompareStatistics.verdict(
+                        ratio: ratio, adjustedP: adjusted[index], direction: item.direction,
+                        band: item.band, samples: (item.base.count, item.new.count))))
         }
         for (offset, pair) in paired.enumerated() {
             let index = pending.count + offset
             let n = pair.base.count
-            let hitsBase = pair.base.filter { $0 }.count, hitsNew = pair.new.filter { $0 }.count
-            let accuracyBase = Double(hitsBase) / Double(n), accuracyNew = Double(hitsNew) / Double(n)
+            let hitsBase = pair.base.filter { $0 }.count
+            let hitsNew = pair.new.filter { $0 }.count
+            let accuracyBase = Double(hitsBase) / Double(n)
+            let accuracyNew = Double(hitsNew) / Double(n)
             // The same paired bootstrap as IPJ's, with a unit cost: the ratio of accuracies.
-            let ratio = CompareStatistics.pairedEfficiencyRatio(baseCorrect: pair.base, newCorrect: pair.new, baseCost: [1], newCost: [1],
-                                                                seed: 0xACC)
-            rows.append(Row(name: pair.name, metric: "accuracy (same \(n) queries)", unit: "1", direction: .biggerIsBetter,
-                            baseMedian: accuracyBase, newMedian: accuracyNew, baseInterval: Statistics.wilson(correct: hitsBase, n: n),
-                            newInterval: Statistics.wilson(correct: hitsNew, n: n), baseSamples: n, newSamples: n, ratio: ratio,
-                            p: pValues[index], adjustedP: adjusted[index], band: thresholds.accuracy,
-                            verdict: CompareStatistics.verdict(ratio: ratio, adjustedP: adjusted[index], direction: .biggerIsBetter,
-                                                               band: thresholds.accuracy, samples: (n, n))))
+            let ratio = CompareStatistics.pairedEfficiencyRatio(
+                baseCorrect: pair.base, newCorrect: pair.new, baseCost: [1], newCost: [1],
+                seed: 0xACC)
+            rows.append(
+                Row(
+                    name: pair.name, metric: "accuracy (same \(n) queries)", unit: "1", direction: .biggerIsBetter,
+                    baseMedian: accuracyBase, newMedian: accuracyNew,
+                    baseInterval: Statistics.wilson(correct: hitsBase, n: n),
+                    newInterval: Statistics.wilson(correct: hitsNew, n: n), baseSamples: n, newSamples: n, ratio: ratio,
+                    p: pValues[index], adjustedP: adjusted[index], band: thresholds.accuracy,
+                    verdict: CompareStatistics.verdict(
+                        ratio: ratio, adjustedP: adjusted[index], direction: .biggerIsBetter,
+                        band: thresholds.accuracy, samples: (n, n))))
         }
-        return Comparison(base: baseName, new: newName, suite: base.suite.name, mismatches: mismatches(base, new), rows: rows)
+        return Comparison(
+            base: baseName, new: newName, suite: base.suite.name, mismatches: mismatches(base, new), rows: rows)
     }
 
-    package init(schema: String = "perwatt.compare/1", base: String, new: String, suite: String, mismatches: [String], rows: [Row], geometricMeanWorseRatio: [String: Double], regressions: Int, improvements: Int) {
+    package init(
+        schema: String = "perwatt.compare/1", base: String, new: String, suite: String, mismatches: [String],
+        rows: [Row], geometricMeanWorseRatio: [String: Double], regressions: Int, improvements: Int
+    ) {
         self.schema = schema
         self.base = base
         self.new = new
@@ -271,10 +324,13 @@ extension Comparison {
     package init(base: String, new: String, suite: String, mismatches: [String], rows: [Row]) {
         var byMetric: [String: [Double]] = [:]
         for row in rows where row.ratio.value.isFinite && row.ratio.value > 0 {
-            byMetric[row.metric, default: []].append(row.direction == .smallerIsBetter ? row.ratio.value : 1 / row.ratio.value)
+            byMetric[row.metric, default: []].append(
+                row.direction == .smallerIsBetter ? row.ratio.value : 1 / row.ratio.value)
         }
-        self.init(base: base, new: new, suite: suite, mismatches: mismatches, rows: rows,
-                  geometricMeanWorseRatio: byMetric.mapValues { exp($0.map(log).reduce(0, +) / Double($0.count)) },
-                  regressions: rows.filter { $0.verdict == .regressed }.count, improvements: rows.filter { $0.verdict == .improved }.count)
+        self.init(
+            base: base, new: new, suite: suite, mismatches: mismatches, rows: rows,
+            geometricMeanWorseRatio: byMetric.mapValues { exp($0.map(log).reduce(0, +) / Double($0.count)) },
+            regressions: rows.filter { $0.verdict == .regressed }.count,
+            improvements: rows.filter { $0.verdict == .improved }.count)
     }
 }

@@ -29,7 +29,10 @@ package struct CompletionClient: Sendable {
         /// The largest answer accepted, in bytes (`--max-response-bytes`); larger is a failed query.
         package var maxResponseBytes: Int? = nil
 
-        package init(endpoint: String, api: API, model: String, temperature: Double = 0, seed: Int, maxTokens: Int, stream: Bool, timeoutSeconds: Double, promptCache: Bool? = nil, maxResponseBytes: Int? = nil) {
+        package init(
+            endpoint: String, api: API, model: String, temperature: Double = 0, seed: Int, maxTokens: Int, stream: Bool,
+            timeoutSeconds: Double, promptCache: Bool? = nil, maxResponseBytes: Int? = nil
+        ) {
             self.endpoint = endpoint
             self.api = api
             self.model = model
@@ -58,7 +61,10 @@ package struct CompletionClient: Sendable {
         package var firstTokenAt: Double?
         package var endedAt: Double
 
-        package init(text: String, finishReason: String? = nil, promptTokens: Int? = nil, completionTokens: Int? = nil, cachedPromptTokens: Int? = nil, sentAt: Double, firstTokenAt: Double? = nil, endedAt: Double) {
+        package init(
+            text: String, finishReason: String? = nil, promptTokens: Int? = nil, completionTokens: Int? = nil,
+            cachedPromptTokens: Int? = nil, sentAt: Double, firstTokenAt: Double? = nil, endedAt: Double
+        ) {
             self.text = text
             self.finishReason = finishReason
             self.promptTokens = promptTokens
@@ -114,8 +120,10 @@ package struct CompletionClient: Sendable {
 
     /// The request body for one query.
     package func body(for query: QuerySet.Query, maxTokens: Int) -> [String: Any] {
-        var body: [String: Any] = ["model": settings.model, "temperature": settings.temperature, "seed": settings.seed,
-                                   "max_tokens": maxTokens, "stream": settings.stream]
+        var body: [String: Any] = [
+            "model": settings.model, "temperature": settings.temperature, "seed": settings.seed,
+            "max_tokens": maxTokens, "stream": settings.stream,
+        ]
         if settings.stream { body["stream_options"] = ["include_usage": true] }
         // llama-server's extension; other servers ignore the unknown field.
         if settings.promptCache != true { body["cache_prompt"] = false }
@@ -128,10 +136,13 @@ package struct CompletionClient: Sendable {
 
     /// Sends one query and waits for the whole answer, at most `timeoutSeconds`. `onFirstToken` runs
     /// the moment the first content arrives in a stream, so the caller can close the prefill energy window.
-    package func complete(_ query: QuerySet.Query, maxTokens: Int, onFirstToken: @escaping @Sendable () -> Void = {}) -> Result<Response, Failure> {
+    package func complete(_ query: QuerySet.Query, maxTokens: Int, onFirstToken: @escaping @Sendable () -> Void = {})
+        -> Result<Response, Failure>
+    {
         let payload: Data
         do {
-            payload = try JSONSerialization.data(withJSONObject: body(for: query, maxTokens: maxTokens), options: [.sortedKeys])
+            payload = try JSONSerialization.data(
+                withJSONObject: body(for: query, maxTokens: maxTokens), options: [.sortedKeys])
         } catch {
             return .failure(.malformed("the request could not be encoded: \(error)"))
         }
@@ -139,12 +150,16 @@ package struct CompletionClient: Sendable {
         exchange.sentAt = POSIX.monotonicSeconds()
         let deadline = exchange.sentAt + settings.timeoutSeconds
         do {
-            try HTTPClient.request(target, path: target.basePath + "/" + settings.api.path,
-                                   headers: [("Content-Type", "application/json"), ("Accept", settings.stream ? "text/event-stream" : "application/json")],
-                                   body: Array(payload), deadline: deadline,
-                                   maxBodyBytes: settings.maxResponseBytes ?? Self.defaultMaxResponseBytes,
-                                   onHead: { status, _ in exchange.status = status },
-                                   onBody: { exchange.receive(Data($0)) })
+            try HTTPClient.request(
+                target, path: target.basePath + "/" + settings.api.path,
+                headers: [
+                    ("Content-Type", "application/json"),
+                    ("Accept", settings.stream ? "text/event-stream" : "application/json"),
+                ],
+                body: Array(payload), deadline: deadline,
+                maxBodyBytes: settings.maxResponseBytes ?? Self.defaultMaxResponseBytes,
+                onHead: { status, _ in exchange.status = status },
+                onBody: { exchange.receive(Data($0)) })
         } catch {
             exchange.endedAt = POSIX.monotonicSeconds()
             switch error {
@@ -194,7 +209,8 @@ package struct CompletionClient: Sendable {
             data.append(chunk)
             pending.append(chunk)
             while let newline = pending.firstIndex(of: 0x0A) {
-                let line = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                let line = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self).trimmingCharacters(
+                    in: .whitespacesAndNewlines)
                 pending.removeSubrange(pending.startIndex...newline)
                 handleEvent(line)
             }
@@ -238,7 +254,9 @@ package struct CompletionClient: Sendable {
             guard let usage = value as? [String: Any] else { return }
             if let prompt = usage["prompt_tokens"] as? Int { promptTokens = prompt }
             if let completion = usage["completion_tokens"] as? Int { completionTokens = completion }
-            if let cached = (usage["prompt_tokens_details"] as? [String: Any])?["cached_tokens"] as? Int { cachedPromptTokens = cached }
+            if let cached = (usage["prompt_tokens_details"] as? [String: Any])?["cached_tokens"] as? Int {
+                cachedPromptTokens = cached
+            }
         }
 
         package func result() -> Result<Response, Failure> {
@@ -248,22 +266,37 @@ package struct CompletionClient: Sendable {
                 return .failure(.http(status: status, body: body))
             }
             if stream {
-                if !pending.isEmpty { handleEvent(String(decoding: pending, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) }
+                if !pending.isEmpty {
+                    handleEvent(
+                        String(decoding: pending, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+                }
                 if let eventError { return .failure(.malformed(eventError)) }
                 if !sawEvent {
                     // A server that ignores "stream": true answers with one JSON object: take it, without
                     // a time to first token (the fixture then has no prefill/decode split).
                     if case .success(let whole) = parseWhole() { return .success(whole) }
-                    let start = String(decoding: data.prefix(120), as: UTF8.self).replacingOccurrences(of: "\n", with: " ")
-                    return .failure(.malformed(data.isEmpty ? "an empty body where an event stream was asked for"
-                                                            : "neither a server-sent event stream nor a JSON answer (it starts \"\(shown(start))\")"))
+                    let start = String(decoding: data.prefix(120), as: UTF8.self).replacingOccurrences(
+                        of: "\n", with: " ")
+                    return .failure(
+                        .malformed(
+                            data.isEmpty
+                                ? "an empty body where an event stream was asked for"
+                                : "neither a server-sent event stream nor a JSON answer (it starts \"\(shown(start))\")"
+                        ))
                 }
                 // A stream that stops before [DONE] and without a finish reason was cut off.
                 guard sawDone || finishReason != nil else {
-                    return .failure(.malformed("the stream ended before its last event (no finish_reason, no [DONE]): the server may have died mid-answer"))
+                    return .failure(
+                        .malformed(
+                            "the stream ended before its last event (no finish_reason, no [DONE]): the server may have died mid-answer"
+                        ))
                 }
-                return .success(Response(text: text, finishReason: finishReason, promptTokens: promptTokens, completionTokens: completionTokens,
-                                          cachedPromptTokens: cachedPromptTokens, sentAt: sentAt, firstTokenAt: firstTokenAt, endedAt: endedAt))
+                return .success(
+                    Response(
+                        text: text, finishReason: finishReason, promptTokens: promptTokens,
+                        completionTokens: completionTokens,
+                        cachedPromptTokens: cachedPromptTokens, sentAt: sentAt, firstTokenAt: firstTokenAt,
+                        endedAt: endedAt))
             }
             return parseWhole()
         }
@@ -272,7 +305,10 @@ package struct CompletionClient: Sendable {
         package func parseWhole() -> Result<Response, Failure> {
             guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
                 let start = String(decoding: data.prefix(120), as: UTF8.self)
-                return .failure(.malformed(data.isEmpty ? "an empty body" : "the body is not a JSON object (it starts \"\(shown(start))\")"))
+                return .failure(
+                    .malformed(
+                        data.isEmpty ? "an empty body" : "the body is not a JSON object (it starts \"\(shown(start))\")"
+                    ))
             }
             guard let choices = object["choices"] as? [[String: Any]], let choice = choices.first else {
                 return .failure(.malformed("no choices[0] in the response"))
@@ -282,10 +318,15 @@ package struct CompletionClient: Sendable {
             case .chat: text = (choice["message"] as? [String: Any])?["content"] as? String
             case .completions: text = choice["text"] as? String
             }
-            guard let text else { return .failure(.malformed("choices[0] has no \(api == .chat ? "message.content" : "text") string")) }
+            guard let text else {
+                return .failure(.malformed("choices[0] has no \(api == .chat ? "message.content" : "text") string"))
+            }
             absorbUsage(object["usage"])
-            return .success(Response(text: text, finishReason: choice["finish_reason"] as? String, promptTokens: promptTokens,
-                                     completionTokens: completionTokens, cachedPromptTokens: cachedPromptTokens, sentAt: sentAt, firstTokenAt: nil, endedAt: endedAt))
+            return .success(
+                Response(
+                    text: text, finishReason: choice["finish_reason"] as? String, promptTokens: promptTokens,
+                    completionTokens: completionTokens, cachedPromptTokens: cachedPromptTokens, sentAt: sentAt,
+                    firstTokenAt: nil, endedAt: endedAt))
         }
     }
 }

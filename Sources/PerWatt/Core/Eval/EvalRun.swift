@@ -28,7 +28,10 @@ package struct EvalRun: Codable, Sendable, Hashable {
         package var idleSeconds: Double?
         package var unavailableReason: String?
 
-        package init(basis: String? = nil, source: String? = nil, measurement: String? = nil, idleWatts: Double? = nil, idleSeconds: Double? = nil, unavailableReason: String? = nil) {
+        package init(
+            basis: String? = nil, source: String? = nil, measurement: String? = nil, idleWatts: Double? = nil,
+            idleSeconds: Double? = nil, unavailableReason: String? = nil
+        ) {
             self.basis = basis
             self.source = source
             self.measurement = measurement
@@ -82,7 +85,12 @@ package struct EvalRun: Codable, Sendable, Hashable {
         }
     }
 
-    package init(tool: String = "perwatt eval", perwattVersion: String, settings: CompletionClient.Settings, querySet: QuerySetInfo, energy: Energy, tokenCounts: String, startedAt: String, durationSeconds: Double, complete: Bool, incompleteReason: String? = nil, failed: [Failure], fingerprint: Fingerprint, regradedAt: String? = nil) {
+    package init(
+        tool: String = "perwatt eval", perwattVersion: String, settings: CompletionClient.Settings,
+        querySet: QuerySetInfo, energy: Energy, tokenCounts: String, startedAt: String, durationSeconds: Double,
+        complete: Bool, incompleteReason: String? = nil, failed: [Failure], fingerprint: Fingerprint,
+        regradedAt: String? = nil
+    ) {
         self.tool = tool
         self.perwattVersion = perwattVersion
         self.settings = settings

@@ -28,7 +28,10 @@ package struct Grader: Codable, Sendable, Hashable, CustomStringConvertible {
     /// choice: the valid option letters (default "ABCD").
     package var options: String?
 
-    package init(kind: Kind, tolerance: Double? = nil, relativeTolerance: Double? = nil, pattern: String? = nil, options: String? = nil) {
+    package init(
+        kind: Kind, tolerance: Double? = nil, relativeTolerance: Double? = nil, pattern: String? = nil,
+        options: String? = nil
+    ) {
         self.kind = kind
         self.tolerance = tolerance
         self.relativeTolerance = relativeTolerance
@@ -41,7 +44,9 @@ package struct Grader: Codable, Sendable, Hashable, CustomStringConvertible {
         case .numeric:
             var parts: [String] = []
             if let tolerance, tolerance > 0 { parts.append("±\(formatNumber(tolerance))") }
-            if let relativeTolerance, relativeTolerance > 0 { parts.append("±\(formatNumber(relativeTolerance * 100))%") }
+            if let relativeTolerance, relativeTolerance > 0 {
+                parts.append("±\(formatNumber(relativeTolerance * 100))%")
+            }
             return parts.isEmpty ? "numeric (exact)" : "numeric \(parts.joined(separator: " or "))"
         case .regex: return "regex /\(pattern ?? "")/"
         case .choice: return "choice \(options ?? "ABCD")"
@@ -59,18 +64,23 @@ package struct Grader: Codable, Sendable, Hashable, CustomStringConvertible {
             let normal = Grader.normalize(answer)
             return (normal == Grader.normalize(expected), normal)
         case .numeric:
-            guard let value = Grader.lastNumber(in: answer), let target = Grader.lastNumber(in: expected) else { return (false, nil) }
+            guard let value = Grader.lastNumber(in: answer), let target = Grader.lastNumber(in: expected) else {
+                return (false, nil)
+            }
             let allowed = max(tolerance ?? 0, (relativeTolerance ?? 0) * abs(target))
             // A tolerance of 0 still forgives the last bit of a decimal written two ways (0.1 vs 0.10).
             return (abs(value - target) <= allowed + 1e-9 * max(1, abs(target)), formatNumber(value))
         case .choice:
             let letters = options ?? "ABCD"
             guard let picked = Grader.choice(in: answer, letters: letters) else { return (false, nil) }
-            return (String(picked) == expected.trimmingCharacters(in: .whitespacesAndNewlines).uppercased(), String(picked))
+            return (
+                String(picked) == expected.trimmingCharacters(in: .whitespacesAndNewlines).uppercased(), String(picked)
+            )
         case .regex:
             guard let pattern, let regex = try? NSRegularExpression(pattern: pattern) else { return (false, nil) }
             let range = NSRange(answer.startIndex..., in: answer)
-            guard let match = regex.firstMatch(in: answer, range: range), let matched = Range(match.range, in: answer) else { return (false, nil) }
+            guard let match = regex.firstMatch(in: answer, range: range), let matched = Range(match.range, in: answer)
+            else { return (false, nil) }
             return (true, String(answer[matched]))
         }
     }
@@ -78,8 +88,13 @@ package struct Grader: Codable, Sendable, Hashable, CustomStringConvertible {
     /// SQuAD's answer normalization: lower case, punctuation dropped, articles dropped, white space collapsed.
     package static func normalize(_ text: String) -> String {
         let lowered = text.lowercased()
-        let kept = String(lowered.unicodeScalars.map { CharacterSet.punctuationCharacters.contains($0) || CharacterSet.symbols.contains($0) ? " " : Character($0) })
-        return kept.split(whereSeparator: \.isWhitespace).filter { !["a", "an", "the"].contains($0) }.joined(separator: " ")
+        let kept = String(
+            lowered.unicodeScalars.map {
+                CharacterSet.punctuationCharacters.contains($0) || CharacterSet.symbols.contains($0)
+                    ? " " : Character($0)
+            })
+        return kept.split(whereSeparator: \.isWhitespace).filter { !["a", "an", "the"].contains($0) }.joined(
+            separator: " ")
     }
 
     /// The last number written in `text`: optional sign, digits with optional thousands commas
@@ -105,14 +120,18 @@ package struct Grader: Codable, Sendable, Hashable, CustomStringConvertible {
         ]
         for pattern in patterns {
             guard let regex = try? NSRegularExpression(pattern: pattern),
-                  let match = regex.firstMatch(in: answer, range: NSRange(answer.startIndex..., in: answer)),
-                  let range = Range(match.range(at: 1), in: answer) else { continue }
+                let match = regex.firstMatch(in: answer, range: NSRange(answer.startIndex..., in: answer)),
+                let range = Range(match.range(at: 1), in: answer)
+            else { continue }
             return answer[range].first
         }
-        guard let regex = try? NSRegularExpression(pattern: #"(?<![A-Za-z])("# + set + #")(?![A-Za-z])"#) else { return nil }
-        let found = Set(regex.matches(in: answer, range: NSRange(answer.startIndex..., in: answer)).compactMap {
-            Range($0.range(at: 1), in: answer).map { answer[$0] }
-        })
+        guard let regex = try? NSRegularExpression(pattern: #"(?<![A-Za-z])("# + set + #")(?![A-Za-z])"#) else {
+            return nil
+        }
+        let found = Set(
+            regex.matches(in: answer, range: NSRange(answer.startIndex..., in: answer)).compactMap {
+                Range($0.range(at: 1), in: answer).map { answer[$0] }
+            })
         return found.count == 1 ? found.first?.first : nil
     }
 }

@@ -30,7 +30,10 @@ package struct QuerySet: Sendable {
         /// The text sent to /completions: the prompt, or the messages' contents one per line.
         package var completionPrompt: String { prompt ?? (messages ?? []).map(\.content).joined(separator: "\n") }
 
-        package init(id: String, prompt: String? = nil, messages: [Message]? = nil, expected: String, grader: Grader, maxTokens: Int? = nil) {
+        package init(
+            id: String, prompt: String? = nil, messages: [Message]? = nil, expected: String, grader: Grader,
+            maxTokens: Int? = nil
+        ) {
             self.id = id
             self.prompt = prompt
             self.messages = messages
@@ -61,7 +64,11 @@ package struct QuerySet: Sendable {
         if spec.hasPrefix("builtin:") {
             let name = String(spec.dropFirst("builtin:".count))
             guard let set = BuiltinQuerySets.named(name) else {
-                throw InputError(file: spec, message: "is not a built-in query set; the built-in sets are \(BuiltinQuerySets.names.map { "builtin:\($0)" }.joined(separator: ", "))")
+                throw InputError(
+                    file: spec,
+                    message:
+                        "is not a built-in query set; the built-in sets are \(BuiltinQuerySets.names.map { "builtin:\($0)" }.joined(separator: ", "))"
+                )
             }
             return set
         }
@@ -70,14 +77,18 @@ package struct QuerySet: Sendable {
     }
 
     /// Parses JSON Lines: each non-blank line one query object. Errors name the file, line and field.
-    package static func parse(_ text: String, file: String, name: String? = nil, about: String? = nil, defaultMaxTokens: Int = 256) throws -> QuerySet {
+    package static func parse(
+        _ text: String, file: String, name: String? = nil, about: String? = nil, defaultMaxTokens: Int = 256
+    ) throws -> QuerySet {
         var queries: [Query] = []
         var seen: [String: Int] = [:]
         for (lineNumber, json) in try JSONLines.parse(text, file: file, hint: " (each line must be one JSON object)") {
             let r = try ObjectReader(json, file: file)
             try r.rejectUnknown(["id", "prompt", "messages", "expected", "grader", "maxTokens"])
             let id = try r.string("id")!
-            if let first = seen[id] { throw r.error("id", "\"\(shown(id))\" repeats the id on line \(first); ids must be unique") }
+            if let first = seen[id] {
+                throw r.error("id", "\"\(shown(id))\" repeats the id on line \(first); ids must be unique")
+            }
             seen[id] = lineNumber
             let prompt = try r.string("prompt", required: false)
             var messages: [Message]?
@@ -96,7 +107,9 @@ package struct QuerySet: Sendable {
                 }
             }
             guard (prompt == nil) != (messages == nil) else {
-                throw InputError(file: file, line: lineNumber, field: nil, message: "needs exactly one of \"prompt\" (a string) or \"messages\" (an array)")
+                throw InputError(
+                    file: file, line: lineNumber, field: nil,
+                    message: "needs exactly one of \"prompt\" (a string) or \"messages\" (an array)")
             }
             let expected: String
             switch json["expected"] {
@@ -112,15 +125,24 @@ package struct QuerySet: Sendable {
             if grader.kind == .choice {
                 let letters = grader.options ?? "ABCD"
                 guard expected.count == 1, letters.contains(expected.uppercased()) else {
-                    throw r.error("expected", "must be one of the option letters \(letters) for the choice grader, not \"\(shown(expected))\"")
+                    throw r.error(
+                        "expected",
+                        "must be one of the option letters \(letters) for the choice grader, not \"\(shown(expected))\""
+                    )
                 }
             }
-            queries.append(Query(id: id, prompt: prompt, messages: messages, expected: expected, grader: grader,
-                                 maxTokens: try r.int("maxTokens", required: false)))
+            queries.append(
+                Query(
+                    id: id, prompt: prompt, messages: messages, expected: expected, grader: grader,
+                    maxTokens: try r.int("maxTokens", required: false)))
         }
-        guard !queries.isEmpty else { throw InputError(file: file, message: "has no queries; write one JSON object per line") }
-        return QuerySet(name: name ?? file, about: about ?? "queries from \(file)", queries: queries, defaultMaxTokens: defaultMaxTokens,
-                        sha256: SHA256.hex(text))
+        guard !queries.isEmpty else {
+            throw InputError(file: file, message: "has no queries; write one JSON object per line")
+        }
+        return QuerySet(
+            name: name ?? file, about: about ?? "queries from \(file)", queries: queries,
+            defaultMaxTokens: defaultMaxTokens,
+            sha256: SHA256.hex(text))
     }
 
     /// `"grader": "numeric"` or `{"kind": "numeric", "tolerance": 0.5}`; absent means normalized.
@@ -130,17 +152,26 @@ package struct QuerySet: Sendable {
         case nil, .null?:
             return Grader(kind: .normalized)
         case .string(let name, _)?:
-            guard let kind = Grader.Kind(rawValue: name) else { throw r.error("grader", "must be one of \(kinds), not \"\(shown(name))\"") }
-            if kind == .regex { throw r.error("grader", "regex needs a pattern: {\"kind\": \"regex\", \"pattern\": \"…\"}") }
+            guard let kind = Grader.Kind(rawValue: name) else {
+                throw r.error("grader", "must be one of \(kinds), not \"\(shown(name))\"")
+            }
+            if kind == .regex {
+                throw r.error("grader", "regex needs a pattern: {\"kind\": \"regex\", \"pattern\": \"…\"}")
+            }
             return Grader(kind: kind)
         case let object?:
             let g = try ObjectReader(object, file: r.file, path: r.field("grader"))
             try g.rejectUnknown(["kind", "tolerance", "relativeTolerance", "pattern", "options"])
             let name = try g.string("kind")!
-            guard let kind = Grader.Kind(rawValue: name) else { throw g.error("kind", "must be one of \(kinds), not \"\(shown(name))\"") }
-            var grader = Grader(kind: kind, tolerance: try g.double("tolerance", required: false, in: 0...Double.greatestFiniteMagnitude),
-                                relativeTolerance: try g.double("relativeTolerance", required: false, in: 0...1),
-                                pattern: try g.string("pattern", required: kind == .regex), options: try g.string("options", required: false))
+            guard let kind = Grader.Kind(rawValue: name) else {
+                throw g.error("kind", "must be one of \(kinds), not \"\(shown(name))\"")
+            }
+            var grader = Grader(
+                kind: kind,
+                tolerance: try g.double("tolerance", required: false, in: 0...Double.greatestFiniteMagnitude),
+                relativeTolerance: try g.double("relativeTolerance", required: false, in: 0...1),
+                pattern: try g.string("pattern", required: kind == .regex),
+                options: try g.string("options", required: false))
             if let pattern = grader.pattern {
                 do { _ = try NSRegularExpression(pattern: pattern) } catch {
                     throw g.error("pattern", "is not a valid regular expression (ICU syntax): \(pattern)")
@@ -148,8 +179,11 @@ package struct QuerySet: Sendable {
             }
             if let options = grader.options {
                 let letters = options.uppercased()
-                guard !letters.isEmpty, letters.allSatisfy({ $0.isASCII && $0.isLetter }), Set(letters).count == letters.count else {
-                    throw g.error("options", "must be distinct option letters such as \"ABCD\", not \"\(shown(options))\"")
+                guard !letters.isEmpty, letters.allSatisfy({ $0.isASCII && $0.isLetter }),
+                    Set(letters).count == letters.count
+                else {
+                    throw g.error(
+                        "options", "must be distinct option letters such as \"ABCD\", not \"\(shown(options))\"")
                 }
                 grader.options = letters
             }

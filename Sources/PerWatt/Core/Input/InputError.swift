@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// An input file perwatt cannot use: which file, which line, which field, what is wrong and, in the
@@ -63,7 +64,9 @@ package enum InputFile {
         }
         defer { close(fd) }
         var info = stat()
-        guard fstat(fd, &info) == 0 else { throw unreadable("cannot be examined: \(POSIX.describe(errno).lowercased())") }
+        guard fstat(fd, &info) == 0 else {
+            throw unreadable("cannot be examined: \(POSIX.describe(errno).lowercased())")
+        }
         switch info.st_mode & S_IFMT {
         case S_IFREG: break
         case S_IFDIR: throw unreadable("is a folder, not a file")
@@ -72,7 +75,11 @@ package enum InputFile {
         default: throw unreadable("is not a regular file")
         }
         guard info.st_size <= limit else {
-            throw InputError(file: path, message: "is \(bytesText(UInt64(info.st_size))); perwatt reads input files up to \(bytesText(UInt64(limit)))")
+            throw InputError(
+                file: path,
+                message:
+                    "is \(bytesText(UInt64(info.st_size))); perwatt reads input files up to \(bytesText(UInt64(limit)))"
+            )
         }
         var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
         var offset = 0
@@ -80,7 +87,8 @@ package enum InputFile {
             if offset == bytes.count {
                 // The file may have grown since fstat: read on in steps, still bounded by the limit.
                 guard bytes.count < limit else {
-                    throw InputError(file: path, message: "is larger than \(bytesText(UInt64(limit))), the most perwatt reads")
+                    throw InputError(
+                        file: path, message: "is larger than \(bytesText(UInt64(limit))), the most perwatt reads")
                 }
                 bytes.append(contentsOf: repeatElement(0, count: min(1 << 16, limit - bytes.count)))
             }
@@ -101,7 +109,8 @@ package enum InputFile {
         do {
             return try JSONParser.parse(text)
         } catch {
-            throw InputError(file: file, line: error.line, message: "invalid JSON at column \(error.column): \(error.message)")
+            throw InputError(
+                file: file, line: error.line, message: "invalid JSON at column \(error.column): \(error.message)")
         }
     }
 }
@@ -115,8 +124,9 @@ package struct ObjectReader {
 
     package init(_ value: JSONValue, file: String, path: String = "") throws(InputError) {
         guard case .object = value else {
-            throw InputError(file: file, line: value.line, field: path.isEmpty ? nil : path,
-                             message: "must be a JSON object, not \(value.typeName)")
+            throw InputError(
+                file: file, line: value.line, field: path.isEmpty ? nil : path,
+                message: "must be a JSON object, not \(value.typeName)")
         }
         self.value = value
         self.file = file
@@ -159,7 +169,10 @@ package struct ObjectReader {
     /// A whole number within `range` (the same bounds as the command-line flag it mirrors).
     package func int(_ key: String, required: Bool = true, in range: ClosedRange<Int>) throws(InputError) -> Int? {
         guard let member = value[key], !isNull(member) else {
-            if required { throw error(key, "is missing: a whole number from \(range.lowerBound) to \(range.upperBound) is required") }
+            if required {
+                throw error(
+                    key, "is missing: a whole number from \(range.lowerBound) to \(range.upperBound) is required")
+            }
             return nil
         }
         guard let number = member.intValue, range.contains(number) else {
@@ -169,14 +182,24 @@ package struct ObjectReader {
         return number
     }
 
-    package func double(_ key: String, required: Bool = true, in range: ClosedRange<Double>) throws(InputError) -> Double? {
+    package func double(_ key: String, required: Bool = true, in range: ClosedRange<Double>) throws(InputError)
+        -> Double?
+    {
         guard let member = value[key], !isNull(member) else {
-            if required { throw error(key, "is missing: a number from \(formatNumber(range.lowerBound)) to \(formatNumber(range.upperBound)) is required") }
+            if required {
+                throw error(
+                    key,
+                    "is missing: a number from \(formatNumber(range.lowerBound)) to \(formatNumber(range.upperBound)) is required"
+                )
+            }
             return nil
         }
         guard let number = member.doubleValue, range.contains(number) else {
             let shown = member.doubleValue.map { formatNumber($0) } ?? member.typeName
-            throw error(key, "must be a number from \(formatNumber(range.lowerBound)) to \(formatNumber(range.upperBound)), not \(shown)")
+            throw error(
+                key,
+                "must be a number from \(formatNumber(range.lowerBound)) to \(formatNumber(range.upperBound)), not \(shown)"
+            )
         }
         return number
     }
@@ -193,8 +216,9 @@ package struct ObjectReader {
     /// Rejects members not in `allowed` (a typo would otherwise be ignored silently).
     package func rejectUnknown(_ allowed: [String]) throws(InputError) {
         for (key, member) in value.objectMembers ?? [] where !allowed.contains(key) {
-            throw InputError(file: file, line: member.line, field: field(key),
-                             message: "is not a known field; expected one of \(allowed.joined(separator: ", "))")
+            throw InputError(
+                file: file, line: member.line, field: field(key),
+                message: "is not a known field; expected one of \(allowed.joined(separator: ", "))")
         }
     }
 

@@ -11,7 +11,8 @@ package indirect enum JSONValue: Sendable {
 
     package var line: Int {
         switch self {
-        case .null(let line), .bool(_, let line), .number(_, _, let line), .string(_, let line), .array(_, let line), .object(_, let line):
+        case .null(let line), .bool(_, let line), .number(_, _, let line), .string(_, let line), .array(_, let line),
+            .object(_, let line):
             line
         }
     }
@@ -37,7 +38,9 @@ package indirect enum JSONValue: Sendable {
     package var doubleValue: Double? { if case .number(let value, _, _) = self { value } else { nil } }
     package var boolValue: Bool? { if case .bool(let value, _) = self { value } else { nil } }
     package var arrayValue: [JSONValue]? { if case .array(let value, _) = self { value } else { nil } }
-    package var objectMembers: [(key: String, value: JSONValue)]? { if case .object(let value, _) = self { value } else { nil } }
+    package var objectMembers: [(key: String, value: JSONValue)]? {
+        if case .object(let value, _) = self { value } else { nil }
+    }
     /// A whole number (no fraction, within Int's range).
     package var intValue: Int? {
         guard let value = doubleValue, value == value.rounded(), abs(value) < 9e15 else { return nil }
@@ -122,9 +125,15 @@ package struct JSONParser {
         case UInt8(ascii: "{"): return try parseObject()
         case UInt8(ascii: "["): return try parseArray()
         case UInt8(ascii: "\""): return .string(try parseString(), line: start)
-        case UInt8(ascii: "t"): try literal("true"); return .bool(true, line: start)
-        case UInt8(ascii: "f"): try literal("false"); return .bool(false, line: start)
-        case UInt8(ascii: "n"): try literal("null"); return .null(line: start)
+        case UInt8(ascii: "t"):
+            try literal("true")
+            return .bool(true, line: start)
+        case UInt8(ascii: "f"):
+            try literal("false")
+            return .bool(false, line: start)
+        case UInt8(ascii: "n"):
+            try literal("null")
+            return .null(line: start)
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseNumber()
         default: throw error("unexpected character \(describeCharacter())")
         }
@@ -156,18 +165,28 @@ package struct JSONParser {
         }
         while true {
             skipWhitespace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a member name in double quotes") }
+            guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
+                throw error("expected a member name in double quotes")
+            }
             let key = try parseString()
             if members.contains(where: { $0.key == key }) { throw error("member \"\(shown(key))\" appears twice") }
             skipWhitespace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':' after \"\(shown(key))\"") }
+            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else {
+                throw error("expected ':' after \"\(shown(key))\"")
+            }
             index += 1
             skipWhitespace()
             members.append((key, try parseValue()))
             skipWhitespace()
             guard index < bytes.count else { throw error("unexpected end of input inside an object") }
-            if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-            if bytes[index] == UInt8(ascii: "}") { index += 1; break }
+            if bytes[index] == UInt8(ascii: ",") {
+                index += 1
+                continue
+            }
+            if bytes[index] == UInt8(ascii: "}") {
+                index += 1
+                break
+            }
             throw error("expected ',' or '}' in an object")
         }
         depth -= 1
@@ -190,8 +209,14 @@ package struct JSONParser {
             elements.append(try parseValue())
             skipWhitespace()
             guard index < bytes.count else { throw error("unexpected end of input inside an array") }
-            if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-            if bytes[index] == UInt8(ascii: "]") { index += 1; break }
+            if bytes[index] == UInt8(ascii: ",") {
+                index += 1
+                continue
+            }
+            if bytes[index] == UInt8(ascii: "]") {
+                index += 1
+                break
+            }
             throw error("expected ',' or ']' in an array")
         }
         depth -= 1
@@ -236,7 +261,8 @@ package struct JSONParser {
             case UInt8(ascii: "u"):
                 var code = try hex4()
                 if (0xD800..<0xDC00).contains(code), index + 1 < bytes.count,
-                   bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") {
+                    bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u")
+                {
                     index += 2
                     let low = try hex4()
                     guard (0xDC00..<0xE000).contains(low) else { throw error("invalid surrogate pair") }
@@ -280,14 +306,18 @@ package struct JSONParser {
         if bytes[index] == UInt8(ascii: "-") { index += 1 }
         let integerStart = index
         guard digits() > 0 else { throw error("expected digits in a number") }
-        if bytes[integerStart] == UInt8(ascii: "0"), index - integerStart > 1 { throw error("numbers may not have leading zeros") }
+        if bytes[integerStart] == UInt8(ascii: "0"), index - integerStart > 1 {
+            throw error("numbers may not have leading zeros")
+        }
         if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
             index += 1
             guard digits() > 0 else { throw error("expected digits after the decimal point") }
         }
         if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
             index += 1
-            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
+                index += 1
+            }
             guard digits() > 0 else { throw error("expected digits in the exponent") }
         }
         let text = String(decoding: bytes[start..<index], as: UTF8.self)
@@ -310,7 +340,9 @@ package enum JSONLines {
             number += 1
             let end = utf8[start...].firstIndex(of: UInt8(ascii: "\n")) ?? utf8.endIndex
             var lineEnd = end
-            if lineEnd > start, utf8[utf8.index(before: lineEnd)] == UInt8(ascii: "\r") { lineEnd = utf8.index(before: lineEnd) }
+            if lineEnd > start, utf8[utf8.index(before: lineEnd)] == UInt8(ascii: "\r") {
+                lineEnd = utf8.index(before: lineEnd)
+            }
             let line = text[start..<lineEnd]
             if line.contains(where: { !$0.isWhitespace }) { result.append((number, line)) }
             if end == utf8.endIndex { break }
@@ -320,13 +352,17 @@ package enum JSONLines {
     }
 
     /// Each non-blank line parsed; a syntax error names the file, the line and the column.
-    package static func parse(_ text: String, file: String, hint: String = "") throws(InputError) -> [(number: Int, value: JSONValue)] {
+    package static func parse(_ text: String, file: String, hint: String = "") throws(InputError) -> [(
+        number: Int, value: JSONValue
+    )] {
         var values: [(Int, JSONValue)] = []
         for (number, line) in lines(text) {
             do {
                 values.append((number, try JSONParser.parse(String(line), firstLine: number)))
             } catch {
-                throw InputError(file: file, line: number, message: "invalid JSON at column \(error.column): \(error.message)\(hint)")
+                throw InputError(
+                    file: file, line: number, message: "invalid JSON at column \(error.column): \(error.message)\(hint)"
+                )
             }
         }
         return values

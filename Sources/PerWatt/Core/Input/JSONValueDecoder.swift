@@ -12,12 +12,13 @@ package struct JSONValueDecoder {
             throw error
         } catch let error as DecodingError {
             // A type's own init(from:) may throw DecodingError (e.g. an unknown enum case).
-            let (context, message): (DecodingError.Context?, String) = switch error {
-            case .dataCorrupted(let c): (c, c.debugDescription)
-            case .keyNotFound(let key, let c): (c, "\(key.stringValue) is missing")
-            case .typeMismatch(_, let c), .valueNotFound(_, let c): (c, c.debugDescription)
-            @unknown default: (nil, "\(error)")
-            }
+            let (context, message): (DecodingError.Context?, String) =
+                switch error {
+                case .dataCorrupted(let c): (c, c.debugDescription)
+                case .keyNotFound(let key, let c): (c, "\(key.stringValue) is missing")
+                case .typeMismatch(_, let c), .valueNotFound(_, let c): (c, c.debugDescription)
+                @unknown default: (nil, "\(error)")
+                }
             let field = context.map { Self.fieldPath($0.codingPath.map(Self.component)) } ?? Self.fieldPath(path)
             throw InputError(file: file, line: value.line, field: field.isEmpty ? nil : field, message: message)
         }
@@ -48,7 +49,8 @@ private struct ValueDecoder: Decoder {
 
     package func error(_ message: String, at value: JSONValue? = nil, path: [String]? = nil) -> InputError {
         let field = JSONValueDecoder.fieldPath(path ?? self.path)
-        return InputError(file: file, line: (value ?? self.value).line, field: field.isEmpty ? nil : field, message: message)
+        return InputError(
+            file: file, line: (value ?? self.value).line, field: field.isEmpty ? nil : field, message: message)
     }
 
     package func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
@@ -159,11 +161,14 @@ private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     }
 
     package func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws
-        -> KeyedDecodingContainer<NestedKey> {
+        -> KeyedDecodingContainer<NestedKey>
+    {
         try member(key).container(keyedBy: type)
     }
 
-    package func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer { try member(key).unkeyedContainer() }
+    package func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer {
+        try member(key).unkeyedContainer()
+    }
     package func superDecoder() throws -> any Decoder { decoder }
     package func superDecoder(forKey key: Key) throws -> any Decoder { try member(key) }
 
@@ -199,10 +204,14 @@ private struct UnkeyedContainer: UnkeyedDecodingContainer {
     }
 
     package mutating func decode<T: Decodable>(_ type: T.Type) throws -> T { try next().decode(type) }
-    package mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<NestedKey> {
+    package mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws
+        -> KeyedDecodingContainer<NestedKey>
+    {
         try next().container(keyedBy: type)
     }
-    package mutating func nestedUnkeyedContainer() throws -> any UnkeyedDecodingContainer { try next().unkeyedContainer() }
+    package mutating func nestedUnkeyedContainer() throws -> any UnkeyedDecodingContainer {
+        try next().unkeyedContainer()
+    }
     package mutating func superDecoder() throws -> any Decoder { try next() }
 }
 

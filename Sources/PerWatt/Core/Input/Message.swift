@@ -57,8 +57,11 @@ package enum Message {
 extension Message {
     /// Text of several lines as printed: each line escaped and capped at `messageLimit` characters.
     package static func sanitizedLines(_ text: String) -> String {
-        guard text.unicodeScalars.contains(where: { needsEscapeInLine($0) }) || text.utf8.count > messageLimit else { return text }
-        return text.split(separator: "\n", omittingEmptySubsequences: false).map { sanitized(String($0)) }.joined(separator: "\n")
+        guard text.unicodeScalars.contains(where: { needsEscapeInLine($0) }) || text.utf8.count > messageLimit else {
+            return text
+        }
+        return text.split(separator: "\n", omittingEmptySubsequences: false).map { sanitized(String($0)) }.joined(
+            separator: "\n")
     }
 
     private static func needsEscapeInLine(_ scalar: Unicode.Scalar) -> Bool {

@@ -27,13 +27,17 @@ package enum ModelRegistry {
         var models = ModelSpec.presets
         var invalid: [InvalidSpec] = []
         let directory = userDirectory(environment)
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".json") }.sorted()
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter {
+            $0.hasSuffix(".json")
+        }.sorted()
         for name in names {
             let path = directory + "/" + name
             do {
                 let spec = try load(path)
                 if let existing = models.first(where: { $0.id == spec.id }) {
-                    invalid.append(InvalidSpec(path: path, reason: "its id '\(spec.id)' is already the id of \(existing.name); rename it"))
+                    invalid.append(
+                        InvalidSpec(
+                            path: path, reason: "its id '\(spec.id)' is already the id of \(existing.name); rename it"))
                     continue
                 }
                 models.append(spec)
@@ -67,7 +71,11 @@ package enum ModelRegistry {
             var loaded = try spec(reader, file: path)
             if let id {
                 guard ModelSpec.isValidID(id) else {
-                    throw SettingError(setting: "--id", message: "--id must be 1 to \(ModelSpec.Limits.idLength) letters, digits, '.', '_' or '-' (not starting with '.'), not '\(shown(id))'")
+                    throw SettingError(
+                        setting: "--id",
+                        message:
+                            "--id must be 1 to \(ModelSpec.Limits.idLength) letters, digits, '.', '_' or '-' (not starting with '.'), not '\(shown(id))'"
+                    )
                 }
                 loaded.id = id
             }
@@ -75,31 +83,48 @@ package enum ModelRegistry {
         }
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().lastPathComponent
         if let id, !ModelSpec.isValidID(id) {
-            throw SettingError(setting: "--id", message: "--id must be 1 to \(ModelSpec.Limits.idLength) letters, digits, '.', '_' or '-' (not starting with '.'), not '\(shown(id))'")
+            throw SettingError(
+                setting: "--id",
+                message:
+                    "--id must be 1 to \(ModelSpec.Limits.idLength) letters, digits, '.', '_' or '-' (not starting with '.'), not '\(shown(id))'"
+            )
         }
-        return try huggingFace(reader, file: path, id: id ?? (folder.isEmpty || folder == "." ? "imported" : ModelSpec.sanitizedID(folder)))
+        return try huggingFace(
+            reader, file: path, id: id ?? (folder.isEmpty || folder == "." ? "imported" : ModelSpec.sanitizedID(folder))
+        )
     }
 
     /// A `perwatt.model/1` object.
     package static func spec(_ r: ObjectReader, file: String) throws -> ModelSpec {
-        try r.rejectUnknown(["schema", "id", "name", "layers", "hiddenSize", "heads", "kvHeads", "headDim", "ffnSize", "vocabularySize",
-                             "tiedEmbeddings", "ffnKind", "experts", "activeExperts", "source"])
+        try r.rejectUnknown([
+            "schema", "id", "name", "layers", "hiddenSize", "heads", "kvHeads", "headDim", "ffnSize", "vocabularySize",
+            "tiedEmbeddings", "ffnKind", "experts", "activeExperts", "source",
+        ])
         let schema = try r.string("schema")!
-        guard schema == "perwatt.model/1" else { throw r.error("schema", "must be \"perwatt.model/1\", not \"\(shown(schema))\"") }
+        guard schema == "perwatt.model/1" else {
+            throw r.error("schema", "must be \"perwatt.model/1\", not \"\(shown(schema))\"")
+        }
         let kindText = try r.string("ffnKind", required: false) ?? "gated"
-        guard let kind = ModelSpec.FFNKind(rawValue: kindText) else { throw r.error("ffnKind", "must be \"gated\" or \"plain\", not \"\(shown(kindText))\"") }
+        guard let kind = ModelSpec.FFNKind(rawValue: kindText) else {
+            throw r.error("ffnKind", "must be \"gated\" or \"plain\", not \"\(shown(kindText))\"")
+        }
         let id = try r.string("id")!
         guard ModelSpec.isValidID(id) else {
-            throw r.error("id", "must be 1 to \(ModelSpec.Limits.idLength) letters, digits, '.', '_' or '-' (not starting with '.'), not '\(shown(id))'")
+            throw r.error(
+                "id",
+                "must be 1 to \(ModelSpec.Limits.idLength) letters, digits, '.', '_' or '-' (not starting with '.'), not '\(shown(id))'"
+            )
         }
         typealias L = ModelSpec.Limits
-        let spec = ModelSpec(id: id, name: try r.string("name", required: false) ?? id,
-                             layers: try r.int("layers", in: L.layers)!, hiddenSize: try r.int("hiddenSize", in: L.hiddenSize)!,
-                             heads: try r.int("heads", in: L.heads)!, kvHeads: try r.int("kvHeads", in: L.heads)!,
-                             headDim: try r.int("headDim", in: L.headDim)!, ffnSize: try r.int("ffnSize", in: L.ffnSize)!,
-                             vocabularySize: try r.int("vocabularySize", in: L.vocabularySize)!, tiedEmbeddings: try r.bool("tiedEmbeddings")!,
-                             ffnKind: kind, experts: try r.int("experts", required: false, in: L.experts),
-                             activeExperts: try r.int("activeExperts", required: false, in: L.experts), source: try r.string("source")!)
+        let spec = ModelSpec(
+            id: id, name: try r.string("name", required: false) ?? id,
+            layers: try r.int("layers", in: L.layers)!, hiddenSize: try r.int("hiddenSize", in: L.hiddenSize)!,
+            heads: try r.int("heads", in: L.heads)!, kvHeads: try r.int("kvHeads", in: L.heads)!,
+            headDim: try r.int("headDim", in: L.headDim)!, ffnSize: try r.int("ffnSize", in: L.ffnSize)!,
+            vocabularySize: try r.int("vocabularySize", in: L.vocabularySize)!,
+            tiedEmbeddings: try r.bool("tiedEmbeddings")!,
+            ffnKind: kind, experts: try r.int("experts", required: false, in: L.experts),
+            activeExperts: try r.int("activeExperts", required: false, in: L.experts), source: try r.string("source")!)
         if let problem = spec.validate() { throw InputError(file: file, line: r.value.line, message: problem) }
         return spec
     }
@@ -114,31 +139,45 @@ package enum ModelRegistry {
         let heads = try r.int("num_attention_heads", in: L.heads)!
         let kvHeads = try r.int("num_key_value_heads", required: false, in: L.heads) ?? heads
         guard heads % kvHeads == 0 else {
-            throw r.error("num_key_value_heads", "(\(kvHeads)) must divide num_attention_heads (\(heads)): each KV head serves a whole group of query heads")
+            throw r.error(
+                "num_key_value_heads",
+                "(\(kvHeads)) must divide num_attention_heads (\(heads)): each KV head serves a whole group of query heads"
+            )
         }
         let headDim: Int
         if let given = try r.int("head_dim", required: false, in: L.headDim) {
             headDim = given
         } else {
             guard hidden % heads == 0 else {
-                throw r.error("num_attention_heads", "(\(heads)) does not divide hidden_size (\(hidden)) and there is no head_dim; give head_dim or fix the head count")
+                throw r.error(
+                    "num_attention_heads",
+                    "(\(heads)) does not divide hidden_size (\(hidden)) and there is no head_dim; give head_dim or fix the head count"
+                )
             }
             headDim = hidden / heads
             guard L.headDim.contains(headDim) else {
-                throw r.error("num_attention_heads", "gives a head size of \(headDim) (hidden_size / heads), beyond \(L.headDim.upperBound)")
+                throw r.error(
+                    "num_attention_heads",
+                    "gives a head size of \(headDim) (hidden_size / heads), beyond \(L.headDim.upperBound)")
             }
         }
-        let experts = try r.int("num_local_experts", required: false, in: L.experts) ?? r.int("num_experts", required: false, in: L.experts)
-        let active = try r.int("num_experts_per_tok", required: false, in: L.experts) ?? r.int("experts_per_token", required: false, in: L.experts)
-        let ffn = try (experts != nil ? r.int("moe_intermediate_size", required: false, in: L.ffnSize) : nil)
+        let experts =
+            try r.int("num_local_experts", required: false, in: L.experts)
+            ?? r.int("num_experts", required: false, in: L.experts)
+        let active =
+            try r.int("num_experts_per_tok", required: false, in: L.experts)
+            ?? r.int("experts_per_token", required: false, in: L.experts)
+        let ffn =
+            try (experts != nil ? r.int("moe_intermediate_size", required: false, in: L.ffnSize) : nil)
             ?? r.int("intermediate_size", in: L.ffnSize)!
         let modelType = try r.string("model_type", required: false) ?? "unknown"
         let plain = ["gpt_neox", "gpt2", "gptj", "opt", "falcon", "phi"].contains(modelType)
-        let spec = ModelSpec(id: id, name: id, layers: layers, hiddenSize: hidden, heads: heads, kvHeads: kvHeads, headDim: headDim,
-                             ffnSize: ffn, vocabularySize: try r.int("vocab_size", in: L.vocabularySize)!,
-                             tiedEmbeddings: try r.bool("tie_word_embeddings", required: false) ?? false,
-                             ffnKind: plain ? .plain : .gated, experts: experts, activeExperts: experts == nil ? nil : (active ?? 1),
-                             source: "imported from \(URL(fileURLWithPath: file).lastPathComponent) (model_type \(shown(modelType)))")
+        let spec = ModelSpec(
+            id: id, name: id, layers: layers, hiddenSize: hidden, heads: heads, kvHeads: kvHeads, headDim: headDim,
+            ffnSize: ffn, vocabularySize: try r.int("vocab_size", in: L.vocabularySize)!,
+            tiedEmbeddings: try r.bool("tie_word_embeddings", required: false) ?? false,
+            ffnKind: plain ? .plain : .gated, experts: experts, activeExperts: experts == nil ? nil : (active ?? 1),
+            source: "imported from \(URL(fileURLWithPath: file).lastPathComponent) (model_type \(shown(modelType)))")
         if let problem = spec.validate() { throw InputError(file: file, line: r.value.line, message: problem) }
         return spec
     }

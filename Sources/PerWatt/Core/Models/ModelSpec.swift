@@ -40,7 +40,8 @@ package struct ModelSpec: Codable, Sendable, Hashable {
     package var mlpParameters: Int { (ffnKind == .gated ? 3 : 2) * hiddenSize * ffnSize }
     /// Weights of one layer: attention, MLP or router plus every expert, two norms.
     package var layerParameters: Int {
-        attentionParameters + (isMoE ? hiddenSize * experts! + experts! * mlpParameters : mlpParameters) + 2 * hiddenSize
+        attentionParameters + (isMoE ? hiddenSize * experts! + experts! * mlpParameters : mlpParameters) + 2
+            * hiddenSize
     }
     package var embeddingParameters: Int { vocabularySize * hiddenSize }
 
@@ -67,7 +68,8 @@ package struct ModelSpec: Codable, Sendable, Hashable {
         let mlp = (ffnKind == .gated ? 2 : 1) * matrix(ffnSize, hiddenSize) + matrix(hiddenSize, ffnSize)
         let ffn = isMoE ? Double(experts!) * mlp + matrix(experts!, hiddenSize) : mlp
         let layer = attention + ffn + Double(2 * hiddenSize * 4)
-        return Double(layers) * layer + matrix(vocabularySize, hiddenSize) * (tiedEmbeddings ? 1 : 2) + Double(hiddenSize * 4)
+        return Double(layers) * layer + matrix(vocabularySize, hiddenSize) * (tiedEmbeddings ? 1 : 2)
+            + Double(hiddenSize * 4)
     }
 
     /// Bytes of an f16 KV cache holding `tokens` positions.
@@ -92,40 +94,53 @@ package struct ModelSpec: Codable, Sendable, Hashable {
     /// Whether `id` may be used as an id (and so as a file name).
     package static func isValidID(_ id: String) -> Bool {
         !id.isEmpty && id.utf8.count <= Limits.idLength && !id.hasPrefix(".")
-            && id.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0)) }
+            && id.unicodeScalars.allSatisfy {
+                $0.isASCII
+                    && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0))
+            }
     }
 
     /// `text` made into a valid id: other characters become '-', leading dots are dropped.
     package static func sanitizedID(_ text: String) -> String {
-        let mapped = String(text.lowercased().unicodeScalars.map { scalar -> Character in
-            scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || "._-".unicodeScalars.contains(scalar))
-                ? Character(scalar) : "-"
-        })
+        let mapped = String(
+            text.lowercased().unicodeScalars.map { scalar -> Character in
+                scalar.isASCII
+                    && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar)
+                        || "._-".unicodeScalars.contains(scalar))
+                    ? Character(scalar) : "-"
+            })
         let trimmed = String(mapped.drop { $0 == "." }.prefix(Limits.idLength))
         return trimmed.isEmpty ? "imported" : trimmed
     }
 
     /// Checks the numbers make a model; the message names the field.
     package func validate() -> String? {
-        let dimensions: [(String, Int, ClosedRange<Int>)] = [
-            ("layers", layers, Limits.layers), ("hiddenSize", hiddenSize, Limits.hiddenSize), ("heads", heads, Limits.heads),
-            ("kvHeads", kvHeads, Limits.heads), ("headDim", headDim, Limits.headDim), ("ffnSize", ffnSize, Limits.ffnSize),
-            ("vocabularySize", vocabularySize, Limits.vocabularySize),
-        ] + (experts.map { [("experts", $0, Limits.experts)] } ?? [])
+        let dimensions: [(String, Int, ClosedRange<Int>)] =
+            [
+                ("layers", layers, Limits.layers), ("hiddenSize", hiddenSize, Limits.hiddenSize),
+                ("heads", heads, Limits.heads),
+                ("kvHeads", kvHeads, Limits.heads), ("headDim", headDim, Limits.headDim),
+                ("ffnSize", ffnSize, Limits.ffnSize),
+                ("vocabularySize", vocabularySize, Limits.vocabularySize),
+            ] + (experts.map { [("experts", $0, Limits.experts)] } ?? [])
         for (field, value, range) in dimensions where !range.contains(value) {
             return "\(field) must be from \(range.lowerBound) to \(range.upperBound), not \(value)"
         }
         if heads % kvHeads != 0 { return "heads (\(heads)) must be a multiple of kvHeads (\(kvHeads))" }
-        if (experts == nil) != (activeExperts == nil) { return "experts and activeExperts go together: give both or neither" }
+        if (experts == nil) != (activeExperts == nil) {
+            return "experts and activeExperts go together: give both or neither"
+        }
         if let experts, let activeExperts, !(1...experts).contains(activeExperts) {
             return "activeExperts (\(activeExperts)) must be from 1 to experts (\(experts))"
         }
         let total = approximateParameters
         if total > Limits.parameters {
-            return "these dimensions describe \(formatNumber(total)) parameters; perwatt accepts at most \(formatNumber(Limits.parameters))"
+            return
+                "these dimensions describe \(formatNumber(total)) parameters; perwatt accepts at most \(formatNumber(Limits.parameters))"
         }
         if !Self.isValidID(id) {
-            return "id must be 1 to \(Limits.idLength) letters, digits, '.', '_' or '-' (not starting with '.'), not '\(shown(id))'"
+            return
+                "id must be 1 to \(Limits.idLength) letters, digits, '.', '_' or '-' (not starting with '.'), not '\(shown(id))'"
         }
         return nil
     }
@@ -133,14 +148,20 @@ package struct ModelSpec: Codable, Sendable, Hashable {
     /// `parameters` in floating point, which cannot overflow: `validate` bounds it before any Int
     /// arithmetic on the dimensions runs.
     package var approximateParameters: Double {
-        let d = Double(hiddenSize), q = Double(heads) * Double(headDim), kv = Double(kvHeads) * Double(headDim)
+        let d = Double(hiddenSize)
+        let q = Double(heads) * Double(headDim)
+        let kv = Double(kvHeads) * Double(headDim)
         let mlp = Double(ffnKind == .gated ? 3 : 2) * d * Double(ffnSize)
         let e = Double(experts ?? 1)
         let layer = 2 * d * q + 2 * d * kv + (isMoE ? d * e + e * mlp : mlp) + 2 * d
         return Double(layers) * layer + Double(vocabularySize) * d * (tiedEmbeddings ? 1 : 2) + d
     }
 
-    package init(schema: String? = "perwatt.model/1", id: String, name: String, layers: Int, hiddenSize: Int, heads: Int, kvHeads: Int, headDim: Int, ffnSize: Int, vocabularySize: Int, tiedEmbeddings: Bool, ffnKind: FFNKind, experts: Int? = nil, activeExperts: Int? = nil, source: String) {
+    package init(
+        schema: String? = "perwatt.model/1", id: String, name: String, layers: Int, hiddenSize: Int, heads: Int,
+        kvHeads: Int, headDim: Int, ffnSize: Int, vocabularySize: Int, tiedEmbeddings: Bool, ffnKind: FFNKind,
+        experts: Int? = nil, activeExperts: Int? = nil, source: String
+    ) {
         self.schema = schema
         self.id = id
         self.name = name

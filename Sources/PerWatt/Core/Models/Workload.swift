@@ -50,8 +50,11 @@ package struct Workload: Sendable {
         let context = promptTokens + outputTokens / 2
         for (phase, m, keys) in [(Phase.prefill, promptTokens, promptTokens), (.decode, 1, context)] {
             parts += try Workload.layerParts(model, precision, phase: phase, m: m, keys: keys)
-            parts.append(Part(phase: phase, role: "lm_head", kernel: Workload.matmul(precision, m: 1, n: model.vocabularySize, k: model.hiddenSize),
-                              calls: 1, perLayer: false))
+            parts.append(
+                Part(
+                    phase: phase, role: "lm_head",
+                    kernel: Workload.matmul(precision, m: 1, n: model.vocabularySize, k: model.hiddenSize),
+                    calls: 1, perLayer: false))
         }
     }
 
@@ -59,29 +62,52 @@ package struct Workload: Sendable {
         KernelCase(.perwatt, precision, m: m, n: n, k: precision.blockValues > 1 ? (k + 31) / 32 * 32 : k)
     }
 
-    private static func layerParts(_ model: ModelSpec, _ precision: Precision, phase: Phase, m: Int, keys: Int) throws -> [Part] {
+    private static func layerParts(_ model: ModelSpec, _ precision: Precision, phase: Phase, m: Int, keys: Int) throws
+        -> [Part]
+    {
         let h = model.hiddenSize
         var parts = [
-            Part(phase: phase, role: "qkv", kernel: matmul(precision, m: m, n: model.qDim + 2 * model.kvDim, k: h), calls: 1, perLayer: true),
-            Part(phase: phase, role: "attention",
-                 kernel: KernelCase(attention: try AttentionShape(queries: m, keys: keys, heads: model.heads, kvHeads: model.kvHeads,
-                                                                  headDim: model.headDim)),
-                 calls: 1, perLayer: true),
-            Part(phase: phase, role: "attn_output", kernel: matmul(precision, m: m, n: h, k: model.qDim), calls: 1, perLayer: true),
+            Part(
+                phase: phase, role: "qkv", kernel: matmul(precision, m: m, n: model.qDim + 2 * model.kvDim, k: h),
+                calls: 1, perLayer: true),
+            Part(
+                phase: phase, role: "attention",
+                kernel: KernelCase(
+                    attention: try AttentionShape(
+                        queries: m, keys: keys, heads: model.heads, kvHeads: model.kvHeads,
+                        headDim: model.headDim)),
+                calls: 1, perLayer: true),
+            Part(
+                phase: phase, role: "attn_output", kernel: matmul(precision, m: m, n: h, k: model.qDim), calls: 1,
+                perLayer: true),
         ]
         let upRows = (model.ffnKind == .gated ? 2 : 1) * model.ffnSize
         if let experts = model.experts, let active = model.activeExperts, experts > 1 {
             let tokensPerExpert = (m * active + experts - 1) / experts
             let expertsRun = min(experts, m * active)
-            parts.append(Part(phase: phase, role: "router", kernel: KernelCase(.perwatt, .f32, m: m, n: experts, k: h), calls: 1, perLayer: true))
-            parts.append(Part(phase: phase, role: "expert_gate_up", kernel: matmul(precision, m: tokensPerExpert, n: upRows, k: h),
-                              calls: expertsRun, perLayer: true))
-            parts.append(Part(phase: phase, role: "expert_down", kernel: matmul(precision, m: tokensPerExpert, n: h, k: model.ffnSize),
-                              calls: expertsRun, perLayer: true))
+            parts.append(
+                Part(
+                    phase: phase, role: "router", kernel: KernelCase(.perwatt, .f32, m: m, n: experts, k: h), calls: 1,
+                    perLayer: true))
+            parts.append(
+                Part(
+                    phase: phase, role: "expert_gate_up",
+                    kernel: matmul(precision, m: tokensPerExpert, n: upRows, k: h),
+                    calls: expertsRun, perLayer: true))
+            parts.append(
+                Part(
+                    phase: phase, role: "expert_down",
+                    kernel: matmul(precision, m: tokensPerExpert, n: h, k: model.ffnSize),
+                    calls: expertsRun, perLayer: true))
         } else {
-            parts.append(Part(phase: phase, role: model.ffnKind == .gated ? "ffn_gate_up" : "ffn_up",
-                              kernel: matmul(precision, m: m, n: upRows, k: h), calls: 1, perLayer: true))
-            parts.append(Part(phase: phase, role: "ffn_down", kernel: matmul(precision, m: m, n: h, k: model.ffnSize), calls: 1, perLayer: true))
+            parts.append(
+                Part(
+                    phase: phase, role: model.ffnKind == .gated ? "ffn_gate_up" : "ffn_up",
+                    kernel: matmul(precision, m: m, n: upRows, k: h), calls: 1, perLayer: true))
+            parts.append(
+                Part(
+                    phase: phase, role: "ffn_down", kernel: matmul(precision, m: m, n: h, k: model.ffnSize), calls: 1,
+                    perLayer: true))
         }
         return parts
     }

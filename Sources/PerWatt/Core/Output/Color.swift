@@ -24,7 +24,8 @@ package enum Color {
     package static func paint(_ text: String) -> String {
         text.split(separator: "\n", omittingEmptySubsequences: false).map { piece in
             var line = String(piece)
-            for (word, code) in [("REGRESSED", red), ("improved", green)] where line.hasSuffix(word) && line.count > word.count {
+            for (word, code) in [("REGRESSED", red), ("improved", green)]
+            where line.hasSuffix(word) && line.count > word.count {
                 line = line.dropLast(word.count) + code + word + reset
             }
             for (word, code) in [("INCOMPLETE:", red), ("warning:", yellow)] where line.hasPrefix(word) {

@@ -23,7 +23,9 @@ package enum EvalReport {
         /// The matching projected score and the result it came from.
         package var projected: (result: String, score: Score)?
 
-        package init(name: String, fixture: Fixture, scores: EvalScores, projected: (result: String, score: Score)? = nil) {
+        package init(
+            name: String, fixture: Fixture, scores: EvalScores, projected: (result: String, score: Score)? = nil
+        ) {
             self.name = name
             self.fixture = fixture
             self.scores = scores
@@ -44,7 +46,9 @@ package enum EvalReport {
             if match == nil {
                 let f = input.fixture
                 for (name, result) in results {
-                    if let score = result.scores.first(where: { $0.model == f.model && $0.quantization == f.quantization && $0.benchmark == f.benchmark }) {
+                    if let score = result.scores.first(where: {
+                        $0.model == f.model && $0.quantization == f.quantization && $0.benchmark == f.benchmark
+                    }) {
                         match = (name, score)
                         break
                     }
@@ -61,43 +65,61 @@ package enum EvalReport {
 
     /// Measured IPJ over projected IPJ, when both exist.
     package static func ratio(_ row: Row) -> Double? {
-        guard let measured = row.scores.ipj?.value, let projected = row.projected?.score.ipj?.value, projected > 0 else { return nil }
+        guard let measured = row.scores.ipj?.value, let projected = row.projected?.score.ipj?.value, projected > 0
+        else { return nil }
         return measured / projected
     }
 
     package static func text(_ rows: [Row]) -> String {
         guard !rows.isEmpty else { return "" }
         var out = "\nMeasured by perwatt eval (a real model answering here; energy inside each request's window):\n"
-        var table = Table(["MODEL", "QUANT", "BENCHMARK", "ACCURACY [95%]", "LATENCY s", "J/QUERY [95%]", "IPJ acc/kJ [95%]", "IPW acc/W",
-                           "tok/J", "PROJECTED IPJ", "MEASURED/PROJECTED"], rightAligned: Set(3..<11))
+        var table = Table(
+            [
+                "MODEL", "QUANT", "BENCHMARK", "ACCURACY [95%]", "LATENCY s", "J/QUERY [95%]", "IPJ acc/kJ [95%]",
+                "IPW acc/W",
+                "tok/J", "PROJECTED IPJ", "MEASURED/PROJECTED",
+            ], rightAligned: Set(3..<11))
         for row in rows {
             let s = row.scores
-            table.add([s.model, s.quantization + (row.fixture.scheme == nil ? "" : "*"), s.benchmark,
-                       s.graded == 0 ? "n/a" : "\(fixed(s.accuracy.value, 3)) [\(fixed(s.accuracy.low, 3))–\(fixed(s.accuracy.high, 3))]",
-                       s.medianLatencySeconds.map { fixed($0, 3) } ?? "n/a", interval(s.joulesPerQuery), interval(s.ipj, 1000),
-                       s.ipw.map { sig($0.value) } ?? "n/a", s.tokensPerJoule.map { sig($0.value) } ?? "n/a",
-                       row.projected.map { p in p.score.ipj.map { sig($0.value * 1000) } ?? "n/a" } ?? "no run",
-                       ratio(row).map { fixed($0, 2) + "×" } ?? "n/a"])
+            table.add([
+                s.model, s.quantization + (row.fixture.scheme == nil ? "" : "*"), s.benchmark,
+                s.graded == 0
+                    ? "n/a"
+                    : "\(fixed(s.accuracy.value, 3)) [\(fixed(s.accuracy.low, 3))–\(fixed(s.accuracy.high, 3))]",
+                s.medianLatencySeconds.map { fixed($0, 3) } ?? "n/a", interval(s.joulesPerQuery), interval(s.ipj, 1000),
+                s.ipw.map { sig($0.value) } ?? "n/a", s.tokensPerJoule.map { sig($0.value) } ?? "n/a",
+                row.projected.map { p in p.score.ipj.map { sig($0.value * 1000) } ?? "n/a" } ?? "no run",
+                ratio(row).map { fixed($0, 2) + "×" } ?? "n/a",
+            ])
         }
         out += table.render()
         for row in rows {
-            let basis = row.fixture.eval?.energy.basis ?? "none (\(row.fixture.eval?.energy.unavailableReason ?? "no source"))"
-            out += "\(row.name): \(row.scores.graded) graded\(row.scores.failed > 0 ? ", \(row.scores.failed) failed" : ""); energy \(basis)"
-            if let p = row.projected { out += "; projected: \(p.result) (\(p.score.model) \(p.score.quantization), \(p.score.tokenCounts))" }
+            let basis =
+                row.fixture.eval?.energy.basis ?? "none (\(row.fixture.eval?.energy.unavailableReason ?? "no source"))"
+            out +=
+                "\(row.name): \(row.scores.graded) graded\(row.scores.failed > 0 ? ", \(row.scores.failed) failed" : ""); energy \(basis)"
+            if let p = row.projected {
+                out += "; projected: \(p.result) (\(p.score.model) \(p.score.quantization), \(p.score.tokenCounts))"
+            }
             out += "\n"
-            if let eval = row.fixture.eval, !eval.complete { out += "INCOMPLETE: \(row.name): \(eval.incompleteReason ?? "")\n" }
+            if let eval = row.fixture.eval, !eval.complete {
+                out += "INCOMPLETE: \(row.name): \(eval.incompleteReason ?? "")\n"
+            }
         }
-        out += "Projected IPJ: the run's measured layers × layer count, at the fixture's accuracy and token counts; measured IPJ: the whole served model. "
+        out +=
+            "Projected IPJ: the run's measured layers × layer count, at the fixture's accuracy and token counts; measured IPJ: the whole served model. "
             + "Their ratio shows what the projection leaves out (server overhead, elementwise ops, sampling) or over-counts.\n"
         return out
     }
 
     package static func markdown(_ rows: [Row]) -> String {
         guard !rows.isEmpty else { return "" }
-        var out = "### Measured by perwatt eval\n\n| model | quant | benchmark | accuracy | latency s | J/query | IPJ per kJ | IPW | projected IPJ per kJ | measured/projected |\n|---|---|---|---|---|---|---|---|---|---|\n"
+        var out =
+            "### Measured by perwatt eval\n\n| model | quant | benchmark | accuracy | latency s | J/query | IPJ per kJ | IPW | projected IPJ per kJ | measured/projected |\n|---|---|---|---|---|---|---|---|---|---|\n"
         for row in rows {
             let s = row.scores
-            out += "| \(s.model) | \(s.quantization)\(row.fixture.scheme == nil ? "" : "*") | \(s.benchmark) | \(fixed(s.accuracy.value, 3)) | "
+            out +=
+                "| \(s.model) | \(s.quantization)\(row.fixture.scheme == nil ? "" : "*") | \(s.benchmark) | \(fixed(s.accuracy.value, 3)) | "
                 + "\(s.medianLatencySeconds.map { fixed($0, 3) } ?? "n/a") | \(s.joulesPerQuery.map { sig($0.value) } ?? "n/a") | "
                 + "\(s.ipj.map { sig($0.value * 1000) } ?? "n/a") | \(s.ipw.map { sig($0.value) } ?? "n/a") | "
                 + "\(row.projected?.score.ipj.map { sig($0.value * 1000) } ?? "n/a") | \(ratio(row).map { fixed($0, 2) + "×" } ?? "n/a") |\n"
@@ -112,15 +134,23 @@ package enum EvalReport {
             let s = row.scores
             let metrics: [(String, String, Estimate?)] = [
                 ("accuracy", "1", s.graded == 0 ? nil : s.accuracy), ("joules_per_query", "J", s.joulesPerQuery),
-                ("net_joules_per_query", "J", s.netJoulesPerQuery), ("watts_per_query", "W", s.wattsPerQuery), ("ipj", "1/J", s.ipj),
+                ("net_joules_per_query", "J", s.netJoulesPerQuery), ("watts_per_query", "W", s.wattsPerQuery),
+                ("ipj", "1/J", s.ipj),
                 ("ipw", "1/W", s.ipw), ("tokens_per_joule", "1/J", s.tokensPerJoule),
                 ("median_latency_seconds", "s", s.medianLatencySeconds.map { Estimate(value: $0, low: $0, high: $0) }),
-                ("median_time_to_first_token_seconds", "s", s.medianTimeToFirstTokenSeconds.map { Estimate(value: $0, low: $0, high: $0) }),
+                (
+                    "median_time_to_first_token_seconds", "s",
+                    s.medianTimeToFirstTokenSeconds.map { Estimate(value: $0, low: $0, high: $0) }
+                ),
             ]
             for (metric, unit, value) in metrics {
                 guard let value else { continue }
-                out += [csvField(row.name), "eval", csvField(s.model), csvField(s.quantization), csvField(s.benchmark), metric, unit,
-                        "\(value.value)", "\(value.low)", "\(value.high)", csvField(s.energyBasis ?? "none")].joined(separator: ",") + "\n"
+                out +=
+                    [
+                        csvField(row.name), "eval", csvField(s.model), csvField(s.quantization), csvField(s.benchmark),
+                        metric, unit,
+                        "\(value.value)", "\(value.low)", "\(value.high)", csvField(s.energyBasis ?? "none"),
+                    ].joined(separator: ",") + "\n"
             }
         }
         return out
@@ -130,18 +160,24 @@ package enum EvalReport {
     /// joined to its projected one (ring).
     package static func html(_ rows: [Row]) -> String {
         guard !rows.isEmpty else { return "" }
-        var html = "<h2>Measured by perwatt eval</h2>\n<p class=\"note\">A real model answering here, graded deterministically; energy inside each request's window. Projected figures come from the run results given with it.</p>\n"
+        var html =
+            "<h2>Measured by perwatt eval</h2>\n<p class=\"note\">A real model answering here, graded deterministically; energy inside each request's window. Projected figures come from the run results given with it.</p>\n"
         let plotted = rows.filter { $0.scores.joulesPerQuery != nil && $0.scores.graded > 0 }
         if plotted.isEmpty {
-            html += HTMLReport.missing("Accuracy vs energy: the eval fixtures have no energy measurement (\(rows.first?.fixture.eval?.energy.unavailableReason ?? "no source")).")
+            html += HTMLReport.missing(
+                "Accuracy vs energy: the eval fixtures have no energy measurement (\(rows.first?.fixture.eval?.energy.unavailableReason ?? "no source"))."
+            )
         } else {
             var costs = plotted.map { $0.scores.joulesPerQuery!.value }
             costs += plotted.compactMap { $0.projected?.score.joulesPerQuery?.value }
             var accuracies = plotted.map(\.scores.accuracy.value)
             accuracies += plotted.compactMap { $0.projected?.score.accuracy.value }
-            var plot = SVGPlot(title: "Measured (dot) and projected (ring) energy per query",
-                               x: .init(label: "J per query (\(plotted[0].scores.energyBasis ?? ""))", range: (costs.min()! * 0.7)...(costs.max()! * 1.4), log: true),
-                               y: .init(label: "accuracy", range: max(0, accuracies.min()! - 0.05)...min(1, accuracies.max()! + 0.05)))
+            var plot = SVGPlot(
+                title: "Measured (dot) and projected (ring) energy per query",
+                x: .init(
+                    label: "J per query (\(plotted[0].scores.energyBasis ?? ""))",
+                    range: (costs.min()! * 0.7)...(costs.max()! * 1.4), log: true),
+                y: .init(label: "accuracy", range: max(0, accuracies.min()! - 0.05)...min(1, accuracies.max()! + 0.05)))
             for (index, row) in plotted.enumerated() {
                 let color = HTMLReport.palette[index % HTMLReport.palette.count]
                 let measured = (row.scores.joulesPerQuery!.value, row.scores.accuracy.value)
@@ -149,14 +185,18 @@ package enum EvalReport {
                     plot.line([measured, (j, projected.accuracy.value)], color: color, width: 1, dash: "3 3")
                     plot.point(j, projected.accuracy.value, color: color, label: nil, hollow: true)
                 }
-                plot.point(measured.0, measured.1, color: color, label: "\(row.scores.model) \(row.scores.quantization) \(row.scores.benchmark)")
+                plot.point(
+                    measured.0, measured.1, color: color,
+                    label: "\(row.scores.model) \(row.scores.quantization) \(row.scores.benchmark)")
             }
             html += "<div class=\"plots\">\n" + plot.render() + "\n</div>\n"
         }
-        html += "<table><tr><th>fixture</th><th>model</th><th>quant</th><th>benchmark</th><th>graded</th><th>accuracy [95%]</th><th>latency s (median)</th><th>J/query</th><th>IPJ per kJ</th><th>IPW</th><th>tokens/J</th><th>projected IPJ per kJ</th><th>measured/projected</th><th>energy</th></tr>"
+        html +=
+            "<table><tr><th>fixture</th><th>model</th><th>quant</th><th>benchmark</th><th>graded</th><th>accuracy [95%]</th><th>latency s (median)</th><th>J/query</th><th>IPJ per kJ</th><th>IPW</th><th>tokens/J</th><th>projected IPJ per kJ</th><th>measured/projected</th><th>energy</th></tr>"
         for row in rows {
             let s = row.scores
-            html += "<tr><td>\(escape(row.name))</td><td>\(escape(s.model))</td><td>\(escape(s.quantization))\(row.fixture.scheme == nil ? "" : "*")</td><td>\(escape(s.benchmark))</td>"
+            html +=
+                "<tr><td>\(escape(row.name))</td><td>\(escape(s.model))</td><td>\(escape(s.quantization))\(row.fixture.scheme == nil ? "" : "*")</td><td>\(escape(s.benchmark))</td>"
                 + "<td>\(s.graded)\(s.failed > 0 ? " (\(s.failed) failed)" : "")</td><td>\(s.graded == 0 ? "n/a" : escape(interval(s.accuracy)))</td>"
                 + "<td>\(s.medianLatencySeconds.map { fixed($0, 3) } ?? "n/a")</td><td>\(escape(interval(s.joulesPerQuery)))</td><td>\(escape(interval(s.ipj, 1000)))</td>"
                 + "<td>\(s.ipw.map { sig($0.value) } ?? "n/a")</td><td>\(s.tokensPerJoule.map { sig($0.value) } ?? "n/a")</td>"

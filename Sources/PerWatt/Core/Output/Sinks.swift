@@ -49,5 +49,6 @@ extension TextSink {
 
 /// One CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break.
 package func csvField(_ text: String) -> String {
-    text.contains(where: { ",\"\n\r".contains($0) }) ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
+    text.contains(where: { ",\"\n\r".contains($0) })
+        ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
 }

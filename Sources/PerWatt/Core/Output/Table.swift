@@ -14,7 +14,9 @@ package struct Table {
     package func render(indent: String = "  ") -> String {
         var widths = headers.map(\.count)
         for row in rows {
-            for (index, cell) in row.enumerated() where index < widths.count { widths[index] = max(widths[index], cell.count) }
+            for (index, cell) in row.enumerated() where index < widths.count {
+                widths[index] = max(widths[index], cell.count)
+            }
         }
         func format(_ row: [String]) -> String {
             var cells: [String] = []

@@ -39,7 +39,13 @@ package struct ExecReport: Encodable {
         package var readErrors: Int
         package var error: String?
 
-        package init(id: String, source: String, name: String, path: String, measurement: String, inBasis: Bool, note: String? = nil, rangeMicrojoules: UInt64? = nil, counterStart: UInt64? = nil, counterEnd: UInt64? = nil, joules: Double? = nil, averageWatts: Double? = nil, idleWatts: Double? = nil, wraps: Int, untrustedIntervals: Int, stale: Bool, untrusted: Bool, spans: [WindowSpan], readErrors: Int, error: String? = nil) {
+        package init(
+            id: String, source: String, name: String, path: String, measurement: String, inBasis: Bool,
+            note: String? = nil, rangeMicrojoules: UInt64? = nil, counterStart: UInt64? = nil,
+            counterEnd: UInt64? = nil, joules: Double? = nil, averageWatts: Double? = nil, idleWatts: Double? = nil,
+            wraps: Int, untrustedIntervals: Int, stale: Bool, untrusted: Bool, spans: [WindowSpan], readErrors: Int,
+            error: String? = nil
+        ) {
             self.id = id
             self.source = source
             self.name = name
@@ -97,7 +103,12 @@ package struct ExecReport: Encodable {
         package var warnings: [String]
         package var trace: [TracePoint]
 
-        package init(source: String, basis: String, measurement: String, joules: Double? = nil, trusted: Bool, untrustedReasons: [String]? = nil, averageWatts: Double? = nil, peakWatts: Double? = nil, idle: Idle? = nil, netJoules: Double? = nil, netAverageWatts: Double? = nil, unavailableReason: String? = nil, zones: [Zone], warnings: [String], trace: [TracePoint]) {
+        package init(
+            source: String, basis: String, measurement: String, joules: Double? = nil, trusted: Bool,
+            untrustedReasons: [String]? = nil, averageWatts: Double? = nil, peakWatts: Double? = nil, idle: Idle? = nil,
+            netJoules: Double? = nil, netAverageWatts: Double? = nil, unavailableReason: String? = nil, zones: [Zone],
+            warnings: [String], trace: [TracePoint]
+        ) {
             self.source = source
             self.basis = basis
             self.measurement = measurement
@@ -128,7 +139,10 @@ package struct ExecReport: Encodable {
         package var coreFraction: Double
         package var meanReadMicroseconds: Double
 
-        package init(intervalSeconds: Double, requestedIntervalSeconds: Double, samples: Int, cpuSeconds: Double, wallSeconds: Double, coreFraction: Double, meanReadMicroseconds: Double) {
+        package init(
+            intervalSeconds: Double, requestedIntervalSeconds: Double, samples: Int, cpuSeconds: Double,
+            wallSeconds: Double, coreFraction: Double, meanReadMicroseconds: Double
+        ) {
             self.intervalSeconds = intervalSeconds
             self.requestedIntervalSeconds = requestedIntervalSeconds
             self.samples = samples
@@ -140,7 +154,8 @@ package struct ExecReport: Encodable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case schema, command, exitStatus, terminatedBySignal, durationSeconds, energy, energyUnavailableReason, sampler, fingerprint
+        case schema, command, exitStatus, terminatedBySignal, durationSeconds, energy, energyUnavailableReason, sampler,
+            fingerprint
     }
 
     package func encode(to encoder: any Encoder) throws {
@@ -157,7 +172,11 @@ package struct ExecReport: Encodable {
         try container.encode(fingerprint, forKey: .fingerprint)
     }
 
-    package init(schema: String = "perwatt.exec/1", command: [String], exitStatus: Int32, terminatedBySignal: Int32? = nil, durationSeconds: Double, energy: Energy? = nil, energyUnavailableReason: String? = nil, sampler: Sampler? = nil, fingerprint: Fingerprint) {
+    package init(
+        schema: String = "perwatt.exec/1", command: [String], exitStatus: Int32, terminatedBySignal: Int32? = nil,
+        durationSeconds: Double, energy: Energy? = nil, energyUnavailableReason: String? = nil, sampler: Sampler? = nil,
+        fingerprint: Fingerprint
+    ) {
         self.schema = schema
         self.command = command
         self.exitStatus = exitStatus
@@ -184,7 +203,8 @@ extension ExecReport.Energy {
         warnings = window.warnings
         trace = window.trace
         if let idle {
-            self.idle = ExecReport.Idle(seconds: idle.totalSeconds, medianWatts: idle.medianWatts, windowWatts: idle.windowWatts)
+            self.idle = ExecReport.Idle(
+                seconds: idle.totalSeconds, medianWatts: idle.medianWatts, windowWatts: idle.windowWatts)
             netJoules = window.basisJoules.map { $0 - idle.medianWatts * window.durationSeconds }
             netAverageWatts = window.averageWatts.map { $0 - idle.medianWatts }
         }

@@ -17,7 +17,10 @@ package struct WindowRecord: Codable, Sendable {
         /// Where it misbehaved (sampling gaps, standstills, stale at the end), in seconds from the window's start.
         package var spans: [WindowSpan]?
 
-        package init(id: String, counterStart: UInt64? = nil, counterEnd: UInt64? = nil, wraps: Int, joules: Double? = nil, error: String? = nil, untrusted: Bool? = nil, spans: [WindowSpan]? = nil) {
+        package init(
+            id: String, counterStart: UInt64? = nil, counterEnd: UInt64? = nil, wraps: Int, joules: Double? = nil,
+            error: String? = nil, untrusted: Bool? = nil, spans: [WindowSpan]? = nil
+        ) {
             self.id = id
             self.counterStart = counterStart
             self.counterEnd = counterEnd
@@ -39,7 +42,10 @@ package struct WindowRecord: Codable, Sendable {
     package var untrustedReasons: [String]?
     package var channels: [ChannelReading]?
 
-    package init(calls: Int, durationSeconds: Double, basisJoules: Double? = nil, unavailableReason: String? = nil, untrusted: Bool? = nil, untrustedReasons: [String]? = nil, channels: [ChannelReading]? = nil) {
+    package init(
+        calls: Int, durationSeconds: Double, basisJoules: Double? = nil, unavailableReason: String? = nil,
+        untrusted: Bool? = nil, untrustedReasons: [String]? = nil, channels: [ChannelReading]? = nil
+    ) {
         self.calls = calls
         self.durationSeconds = durationSeconds
         self.basisJoules = basisJoules
@@ -66,7 +72,11 @@ package enum KernelMeasurement {
         /// Stopped by Ctrl-C before all repetitions ran.
         package var interrupted = false
 
-        package init(verification: Verification, secondsPerCall: [Double] = [], joulesPerCall: [Double]? = nil, windows: [WindowRecord] = [], remeasuredWindows: Int = 0, untrustedWindows: Int = 0, interrupted: Bool = false) {
+        package init(
+            verification: Verification, secondsPerCall: [Double] = [], joulesPerCall: [Double]? = nil,
+            windows: [WindowRecord] = [], remeasuredWindows: Int = 0, untrustedWindows: Int = 0,
+            interrupted: Bool = false
+        ) {
             self.verification = verification
             self.secondsPerCall = secondsPerCall
             self.joulesPerCall = joulesPerCall
@@ -82,8 +92,10 @@ package enum KernelMeasurement {
 
     /// Verifies `prepared` and, if it passes, warms it up and measures `repetitions` windows of at
     /// least `minTime` seconds each (the call count calibrated once, then fixed).
-    package static func run(_ prepared: any PreparedKernel, minTime: Double, repetitions: Int, meter: EnergyMeter?,
-                    interrupted: () -> Bool = { false }) throws -> Outcome {
+    package static func run(
+        _ prepared: any PreparedKernel, minTime: Double, repetitions: Int, meter: EnergyMeter?,
+        interrupted: () -> Bool = { false }
+    ) throws -> Outcome {
         var outcome = Outcome(verification: try prepared.verify())
         guard outcome.verification.passed else { return outcome }
         let calls = Timer.measure(minimumSeconds: minTime, repetitions: 1) { prepared.run() }.callsPerRepetition
@@ -113,9 +125,10 @@ package enum KernelMeasurement {
                         record.untrustedReasons = measured.untrustedReasons
                     }
                     record.channels = measured.channels.map {
-                        WindowRecord.ChannelReading(id: $0.channel.id, counterStart: $0.startRaw, counterEnd: $0.endRaw, wraps: $0.wraps,
-                                                    joules: $0.energyJoules, error: $0.error.map { "\($0)" },
-                                                    untrusted: $0.untrusted ? true : nil, spans: $0.spans.isEmpty ? nil : $0.spans)
+                        WindowRecord.ChannelReading(
+                            id: $0.channel.id, counterStart: $0.startRaw, counterEnd: $0.endRaw, wraps: $0.wraps,
+                            joules: $0.energyJoules, error: $0.error.map { "\($0)" },
+                            untrusted: $0.untrusted ? true : nil, spans: $0.spans.isEmpty ? nil : $0.spans)
                     }
                 }
                 if let window, window.untrusted, retries < untrustedRetries {
@@ -127,13 +140,19 @@ package enum KernelMeasurement {
                 outcome.secondsPerCall.append(elapsed / Double(calls))
                 if let window {
                     if window.untrusted { outcome.untrustedWindows += 1 }
-                    if let total = window.basisJoules, !window.untrusted { joules.append(total / Double(calls)) } else { energyComplete = false }
+                    if let total = window.basisJoules, !window.untrusted {
+                        joules.append(total / Double(calls))
+                    } else {
+                        energyComplete = false
+                    }
                 }
                 outcome.windows.append(record)
                 break
             }
         }
-        if energyComplete && !joules.isEmpty && joules.count == outcome.secondsPerCall.count { outcome.joulesPerCall = joules }
+        if energyComplete && !joules.isEmpty && joules.count == outcome.secondsPerCall.count {
+            outcome.joulesPerCall = joules
+        }
         if prepared.kernel.implementation == .openblas {
             // OpenBLAS's threads busy-wait ~0.1 s after a call; on a small machine they would steal a
             // core from whatever is measured next.
@@ -205,8 +224,9 @@ package struct KernelResult: Codable, Sendable {
         precision = kernel.precision.rawValue
         (m, n, k) = (kernel.matmulShape?.m, kernel.matmulShape?.n, kernel.matmulShape?.k)
         attention = kernel.attentionShape.map {
-            AttentionFields(queries: $0.queries, keys: $0.keys, heads: $0.heads, kvHeads: $0.kvHeads, headDim: $0.headDim,
-                            causal: $0.causal)
+            AttentionFields(
+                queries: $0.queries, keys: $0.keys, heads: $0.heads, kvHeads: $0.kvHeads, headDim: $0.headDim,
+                causal: $0.causal)
         }
         flops = kernel.flops
         bytes = kernel.bytes
@@ -217,7 +237,8 @@ package struct KernelResult: Codable, Sendable {
     }
 
     /// Fills the timing and energy figures from a measurement that verified.
-    package mutating func record(_ outcome: KernelMeasurement.Outcome, kernel: KernelCase, peakFlopsPerSecond: Double?) {
+    package mutating func record(_ outcome: KernelMeasurement.Outcome, kernel: KernelCase, peakFlopsPerSecond: Double?)
+    {
         guard !outcome.secondsPerCall.isEmpty else { return }
         let median = Statistics.median(outcome.secondsPerCall)
         secondsPerCall = outcome.secondsPerCall
@@ -228,7 +249,8 @@ package struct KernelResult: Codable, Sendable {
         if outcome.remeasuredWindows > 0 { remeasuredWindows = outcome.remeasuredWindows }
         if outcome.untrustedWindows > 0 {
             untrustedWindows = outcome.untrustedWindows
-            energyUnavailableReason = "\(outcome.untrustedWindows) of \(outcome.secondsPerCall.count) windows stayed untrusted after \(KernelMeasurement.untrustedRetries) re-measurements each: no energy figure"
+            energyUnavailableReason =
+                "\(outcome.untrustedWindows) of \(outcome.secondsPerCall.count) windows stayed untrusted after \(KernelMeasurement.untrustedRetries) re-measurements each: no energy figure"
         }
         if let joules = outcome.joulesPerCall {
             let perCall = Statistics.median(joules)

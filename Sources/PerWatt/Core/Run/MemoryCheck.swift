@@ -23,11 +23,17 @@ package struct MemoryError: Error, Sendable, CustomStringConvertible {
 package enum MemoryCheck {
     /// Throws for the largest case when it does not fit; `force` skips the refusal. Returns a warning
     /// when the memory available cannot be read (then nothing is checked).
-    package static func check(_ kernels: [KernelCase], threads: Int, force: Bool, availableBytes: UInt64?) throws -> String? {
-        guard !force, let largest = kernels.max(by: { $0.estimatedPeakBytes(threads: threads) < $1.estimatedPeakBytes(threads: threads) })
+    package static func check(_ kernels: [KernelCase], threads: Int, force: Bool, availableBytes: UInt64?) throws
+        -> String?
+    {
+        guard !force,
+            let largest = kernels.max(by: {
+                $0.estimatedPeakBytes(threads: threads) < $1.estimatedPeakBytes(threads: threads)
+            })
         else { return nil }
         guard let available = availableBytes else {
-            return "the memory available could not be read (/proc/meminfo MemAvailable): sizes were not checked against it"
+            return
+                "the memory available could not be read (/proc/meminfo MemAvailable): sizes were not checked against it"
         }
         let needed = largest.estimatedPeakBytes(threads: threads)
         if needed > Double(available) {

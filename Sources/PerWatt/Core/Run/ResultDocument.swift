@@ -9,9 +9,13 @@ package enum ResultDocument {
     package static func load(_ path: String, withoutEval: String) throws -> ResultDocument {
         let text = try InputFile.read(path)
         let json = try InputFile.json(text, file: path)
-        guard json["schema"]?.stringValue == "perwatt.fixture/1" else { return .run(try RunResult.decode(text, json: json, file: path)) }
+        guard json["schema"]?.stringValue == "perwatt.fixture/1" else {
+            return .run(try RunResult.decode(text, json: json, file: path))
+        }
         let fixture = try Fixture.parse(text, json: json, file: path)
-        guard fixture.eval != nil else { throw InputError(file: path, field: "eval", message: "is missing: \(withoutEval)") }
+        guard fixture.eval != nil else {
+            throw InputError(file: path, field: "eval", message: "is missing: \(withoutEval)")
+        }
         return .eval(LoadedFixture(fixture: fixture, origin: path, sha256: SHA256.hex(text)))
     }
 }

@@ -58,7 +58,11 @@ package struct RunResult: Codable, Sendable {
         /// energy window began, `watts`.
         package var trace: [TracePoint]?
 
-        package init(basis: String? = nil, source: String? = nil, measurement: String? = nil, unavailableReason: String? = nil, channels: [String]? = nil, idle: Idle? = nil, runJoules: Double? = nil, runAverageWatts: Double? = nil, trace: [TracePoint]? = nil) {
+        package init(
+            basis: String? = nil, source: String? = nil, measurement: String? = nil, unavailableReason: String? = nil,
+            channels: [String]? = nil, idle: Idle? = nil, runJoules: Double? = nil, runAverageWatts: Double? = nil,
+            trace: [TracePoint]? = nil
+        ) {
             self.basis = basis
             self.source = source
             self.measurement = measurement
@@ -124,7 +128,14 @@ package struct RunResult: Codable, Sendable {
         /// Set when the workload could not be measured (a kernel failed verification, Ctrl-C).
         package var notMeasuredReason: String?
 
-        package init(model: String, modelName: String, quantization: String, layers: Int, parameters: Int, activeParameters: Int, weightBytes: Double, kvCacheBytes: Double, memoryBytes: Double? = nil, fitsInMemory: Bool? = nil, promptTokens: Int, outputTokens: Int, decodeContext: Int, projected: Bool, projection: String, parts: [Part], prefillFlops: Double, decodeFlopsPerToken: Double, prefillSeconds: Double? = nil, decodeSecondsPerToken: Double? = nil, prefillJoules: Double? = nil, decodeJoulesPerToken: Double? = nil, notMeasuredReason: String? = nil) {
+        package init(
+            model: String, modelName: String, quantization: String, layers: Int, parameters: Int, activeParameters: Int,
+            weightBytes: Double, kvCacheBytes: Double, memoryBytes: Double? = nil, fitsInMemory: Bool? = nil,
+            promptTokens: Int, outputTokens: Int, decodeContext: Int, projected: Bool, projection: String,
+            parts: [Part], prefillFlops: Double, decodeFlopsPerToken: Double, prefillSeconds: Double? = nil,
+            decodeSecondsPerToken: Double? = nil, prefillJoules: Double? = nil, decodeJoulesPerToken: Double? = nil,
+            notMeasuredReason: String? = nil
+        ) {
             self.model = model
             self.modelName = modelName
             self.quantization = quantization
@@ -165,7 +176,10 @@ package struct RunResult: Codable, Sendable {
         /// pairs between two results for McNemar's test.
         package var correctByQuery: [String: Bool]?
 
-        package init(origin: String, sha256: String, benchmark: String, model: String, quantization: String, scheme: String? = nil, source: String, n: Int, accuracy: Double, correctByQuery: [String: Bool]? = nil) {
+        package init(
+            origin: String, sha256: String, benchmark: String, model: String, quantization: String,
+            scheme: String? = nil, source: String, n: Int, accuracy: Double, correctByQuery: [String: Bool]? = nil
+        ) {
             self.origin = origin
             self.sha256 = sha256
             self.benchmark = benchmark
@@ -206,20 +220,31 @@ package struct RunResult: Codable, Sendable {
     /// Decodes a result from its text, already parsed into `json` for the schema check and line numbers.
     package static func decode(_ text: String, json: JSONValue, file path: String) throws -> RunResult {
         guard json["schema"]?.stringValue == "perwatt.result/1" else {
-            throw InputError(file: path, line: json["schema"]?.line ?? json.line, field: "schema",
-                             message: "must be \"perwatt.result/1\": this is not a perwatt run result")
+            throw InputError(
+                file: path, line: json["schema"]?.line ?? json.line, field: "schema",
+                message: "must be \"perwatt.result/1\": this is not a perwatt run result")
         }
         do {
             return try JSONDecoder().decode(RunResult.self, from: Data(text.utf8))
         } catch let DecodingError.keyNotFound(key, context) {
-            throw InputError(file: path, field: (context.codingPath + [key]).map(\.stringValue).joined(separator: "."), message: "is missing")
+            throw InputError(
+                file: path, field: (context.codingPath + [key]).map(\.stringValue).joined(separator: "."),
+                message: "is missing")
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context),
-                let DecodingError.dataCorrupted(context) {
-            throw InputError(file: path, field: context.codingPath.map(\.stringValue).joined(separator: "."), message: context.debugDescription)
+            let DecodingError.dataCorrupted(context)
+        {
+            throw InputError(
+                file: path, field: context.codingPath.map(\.stringValue).joined(separator: "."),
+                message: context.debugDescription)
         }
     }
 
-    package init(schema: String = "perwatt.result/1", perwattVersion: String, complete: Bool, incompleteReason: String? = nil, startedAt: String, durationSeconds: Double, suite: SuiteRecord, settings: Settings, fingerprint: Fingerprint, energy: Energy, machineLimits: Limits? = nil, kernels: [KernelResult], workloads: [WorkloadRecord], fixtures: [FixtureRecord], scores: [Score], warnings: [String]) {
+    package init(
+        schema: String = "perwatt.result/1", perwattVersion: String, complete: Bool, incompleteReason: String? = nil,
+        startedAt: String, durationSeconds: Double, suite: SuiteRecord, settings: Settings, fingerprint: Fingerprint,
+        energy: Energy, machineLimits: Limits? = nil, kernels: [KernelResult], workloads: [WorkloadRecord],
+        fixtures: [FixtureRecord], scores: [Score], warnings: [String]
+    ) {
         self.schema = schema
         self.perwattVersion = perwattVersion
         self.complete = complete
@@ -241,18 +266,22 @@ package struct RunResult: Codable, Sendable {
 
 extension RunResult {
     /// A result that has measured nothing yet: marked incomplete until the run says otherwise.
-    package static func begin(suite: Suite, threads: Int, started: Date, fingerprint: Fingerprint, meter: EnergyMeter?,
-                              noneReason: String?) -> RunResult {
+    package static func begin(
+        suite: Suite, threads: Int, started: Date, fingerprint: Fingerprint, meter: EnergyMeter?,
+        noneReason: String?
+    ) -> RunResult {
         RunResult(
             perwattVersion: PerWattRelease.version, complete: false,
             incompleteReason: "unfinished: the run stopped (or was still running) before every workload was measured",
             startedAt: ResultFiles.iso8601(started), durationSeconds: 0,
             suite: .init(name: suite.name, sha256: suite.sha256, definition: suite),
-            settings: .init(threads: threads, minTimeSeconds: suite.minTimeSeconds, repetitions: suite.repetitions,
-                            idleSeconds: suite.idleSeconds),
+            settings: .init(
+                threads: threads, minTimeSeconds: suite.minTimeSeconds, repetitions: suite.repetitions,
+                idleSeconds: suite.idleSeconds),
             fingerprint: fingerprint,
-            energy: .init(basis: meter?.plan.basis, source: meter?.plan.source, measurement: meter?.plan.measurement,
-                          unavailableReason: noneReason, channels: meter?.plan.channels.map(\.channel.id), idle: nil),
+            energy: .init(
+                basis: meter?.plan.basis, source: meter?.plan.source, measurement: meter?.plan.measurement,
+                unavailableReason: noneReason, channels: meter?.plan.channels.map(\.channel.id), idle: nil),
             machineLimits: nil, kernels: [], workloads: [], fixtures: [], scores: [], warnings: [])
     }
 }
@@ -265,13 +294,18 @@ extension RunResult.WorkloadRecord {
         let cache = spec.kvCacheBytes(tokens: workload.promptTokens + workload.outputTokens)
         self.init(
             model: spec.id, modelName: spec.name, quantization: workload.precision.rawValue, layers: spec.layers,
-            parameters: spec.parameters, activeParameters: spec.activeParameters, weightBytes: weights, kvCacheBytes: cache,
-            memoryBytes: memory, fitsInMemory: memory.map { weights + cache <= $0 }, promptTokens: workload.promptTokens,
+            parameters: spec.parameters, activeParameters: spec.activeParameters, weightBytes: weights,
+            kvCacheBytes: cache,
+            memoryBytes: memory, fitsInMemory: memory.map { weights + cache <= $0 },
+            promptTokens: workload.promptTokens,
             outputTokens: workload.outputTokens, decodeContext: workload.decodeContext, projected: true,
-            projection: "one layer's kernels measured at full size, × \(spec.layers) layers, + the LM head; elementwise ops (norms, RoPE, activations) not counted",
+            projection:
+                "one layer's kernels measured at full size, × \(spec.layers) layers, + the LM head; elementwise ops (norms, RoPE, activations) not counted",
             parts: workload.parts.map {
-                .init(phase: $0.phase.rawValue, role: $0.role, kernel: $0.kernel.name, callsPerLayer: $0.perLayer ? $0.calls : nil,
-                      callsPerPass: workload.callsPerPass($0))
+                .init(
+                    phase: $0.phase.rawValue, role: $0.role, kernel: $0.kernel.name,
+                    callsPerLayer: $0.perLayer ? $0.calls : nil,
+                    callsPerPass: workload.callsPerPass($0))
             },
             prefillFlops: workload.flops(.prefill), decodeFlopsPerToken: workload.flops(.decode))
     }
@@ -281,8 +315,11 @@ extension RunResult.FixtureRecord {
     /// What a result keeps of a fixture it scored: its origin and hash, its identity, and per-query verdicts.
     package init(_ loaded: LoadedFixture) {
         let f = loaded.fixture
-        self.init(origin: loaded.origin, sha256: loaded.sha256, benchmark: f.benchmark, model: f.model,
-                  quantization: f.quantization, scheme: f.scheme, source: f.source, n: f.counts.n, accuracy: f.accuracy,
-                  correctByQuery: f.queries.map { Dictionary($0.map { ($0.id, $0.correct) }, uniquingKeysWith: { a, _ in a }) })
+        self.init(
+            origin: loaded.origin, sha256: loaded.sha256, benchmark: f.benchmark, model: f.model,
+            quantization: f.quantization, scheme: f.scheme, source: f.source, n: f.counts.n, accuracy: f.accuracy,
+            correctByQuery: f.queries.map {
+                Dictionary($0.map { ($0.id, $0.correct) }, uniquingKeysWith: { a, _ in a })
+            })
     }
 }

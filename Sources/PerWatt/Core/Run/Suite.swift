@@ -35,9 +35,13 @@ package struct Suite: Codable, Sendable, Hashable {
     /// the noise (min time, repetitions, idle seconds) and the description are left out.
     package var sha256: String {
         struct Content: Encodable {
-            package var schema: String, workloads: [Entry], promptTokens: Int, outputTokens: Int, kernels: [String], machineLimits: Bool
+            package var schema: String, workloads: [Entry], promptTokens: Int, outputTokens: Int, kernels: [String],
+                machineLimits: Bool
 
-            package init(schema: String, workloads: [Entry], promptTokens: Int, outputTokens: Int, kernels: [String], machineLimits: Bool) {
+            package init(
+                schema: String, workloads: [Entry], promptTokens: Int, outputTokens: Int, kernels: [String],
+                machineLimits: Bool
+            ) {
                 self.schema = schema
                 self.workloads = workloads
                 self.promptTokens = promptTokens
@@ -46,8 +50,9 @@ package struct Suite: Codable, Sendable, Hashable {
                 self.machineLimits = machineLimits
             }
         }
-        let content = Content(schema: schema, workloads: workloads, promptTokens: promptTokens, outputTokens: outputTokens,
-                              kernels: kernels, machineLimits: machineLimits)
+        let content = Content(
+            schema: schema, workloads: workloads, promptTokens: promptTokens, outputTokens: outputTokens,
+            kernels: kernels, machineLimits: machineLimits)
         return SHA256.hex((try? JSON.encode(content, pretty: false)) ?? name)
     }
 
@@ -64,36 +69,50 @@ package struct Suite: Codable, Sendable, Hashable {
     }
 
     package static let builtins: [Suite] = [
-        Suite(name: "workstation",
-              description: "Machine limits, key kernels per precision, and small models at bf16, q8_0 and q4_0 with published MMLU fixtures (about 3 minutes on 2 cores)",
-              workloads: [Entry(model: "qwen2-0.5b", quantization: "bf16"), Entry(model: "qwen2-0.5b", quantization: "q8_0"),
-                          Entry(model: "qwen2-0.5b", quantization: "q4_0"), Entry(model: "qwen2-1.5b", quantization: "bf16"),
-                          Entry(model: "qwen2-1.5b", quantization: "q8_0"), Entry(model: "qwen2-1.5b", quantization: "q4_0"),
-                          Entry(model: "llama-3.2-1b", quantization: "bf16"), Entry(model: "llama-3.2-1b", quantization: "q4_0")],
-              promptTokens: 256, outputTokens: 1,
-              kernels: ["gemv.f32.1x4096x4096", "gemv.bf16.1x4096x4096", "gemv.q8_0.1x4096x4096", "gemv.q4_0.1x4096x4096",
-                        "gemm.f32.512x512x512", "attention.decode.f32.t1.l4096.h32.kv8.d128"],
-              machineLimits: true, minTimeSeconds: 0.25, repetitions: 5, idleSeconds: 5),
-        Suite(name: "quick",
-              description: "Smoke test for CI: one small model at q8_0 and q4_0, short windows (under 30 seconds)",
-              workloads: [Entry(model: "qwen2-0.5b", quantization: "q8_0"), Entry(model: "qwen2-0.5b", quantization: "q4_0")],
-              promptTokens: 32, outputTokens: 1, kernels: [], machineLimits: false, minTimeSeconds: 0.05, repetitions: 3,
-              idleSeconds: 0),
-        Suite(name: "quantization",
-              description: "One model family at every quantization with a published fixture: Qwen2 0.5B, 1.5B and 7B at bf16, q8_0 and q4_0",
-              workloads: ["qwen2-0.5b", "qwen2-1.5b", "qwen2-7b"].flatMap { model in
-                  ["bf16", "q8_0", "q4_0"].map { Entry(model: model, quantization: $0) }
-              },
-              promptTokens: 256, outputTokens: 1, kernels: [], machineLimits: true, minTimeSeconds: 0.25, repetitions: 5,
-              idleSeconds: 5),
+        Suite(
+            name: "workstation",
+            description:
+                "Machine limits, key kernels per precision, and small models at bf16, q8_0 and q4_0 with published MMLU fixtures (about 3 minutes on 2 cores)",
+            workloads: [
+                Entry(model: "qwen2-0.5b", quantization: "bf16"), Entry(model: "qwen2-0.5b", quantization: "q8_0"),
+                Entry(model: "qwen2-0.5b", quantization: "q4_0"), Entry(model: "qwen2-1.5b", quantization: "bf16"),
+                Entry(model: "qwen2-1.5b", quantization: "q8_0"), Entry(model: "qwen2-1.5b", quantization: "q4_0"),
+                Entry(model: "llama-3.2-1b", quantization: "bf16"), Entry(model: "llama-3.2-1b", quantization: "q4_0"),
+            ],
+            promptTokens: 256, outputTokens: 1,
+            kernels: [
+                "gemv.f32.1x4096x4096", "gemv.bf16.1x4096x4096", "gemv.q8_0.1x4096x4096", "gemv.q4_0.1x4096x4096",
+                "gemm.f32.512x512x512", "attention.decode.f32.t1.l4096.h32.kv8.d128",
+            ],
+            machineLimits: true, minTimeSeconds: 0.25, repetitions: 5, idleSeconds: 5),
+        Suite(
+            name: "quick",
+            description: "Smoke test for CI: one small model at q8_0 and q4_0, short windows (under 30 seconds)",
+            workloads: [
+                Entry(model: "qwen2-0.5b", quantization: "q8_0"), Entry(model: "qwen2-0.5b", quantization: "q4_0"),
+            ],
+            promptTokens: 32, outputTokens: 1, kernels: [], machineLimits: false, minTimeSeconds: 0.05, repetitions: 3,
+            idleSeconds: 0),
+        Suite(
+            name: "quantization",
+            description:
+                "One model family at every quantization with a published fixture: Qwen2 0.5B, 1.5B and 7B at bf16, q8_0 and q4_0",
+            workloads: ["qwen2-0.5b", "qwen2-1.5b", "qwen2-7b"].flatMap { model in
+                ["bf16", "q8_0", "q4_0"].map { Entry(model: model, quantization: $0) }
+            },
+            promptTokens: 256, outputTokens: 1, kernels: [], machineLimits: true, minTimeSeconds: 0.25, repetitions: 5,
+            idleSeconds: 5),
     ]
 
     /// A built-in suite by name, or a suite file by path; `isKnownModel` says which model ids exist.
     package static func resolve(_ nameOrPath: String, isKnownModel: (String) -> Bool) throws -> Suite {
         if let suite = builtins.first(where: { $0.name == nameOrPath }) { return suite }
         guard nameOrPath.hasSuffix(".json") || nameOrPath.contains("/") else {
-            throw SettingError(setting: "--suite",
-                               message: "--suite takes \(builtins.map(\.name).joined(separator: ", ")) or the path of a perwatt.suite/1 file; not '\(shown(nameOrPath))'")
+            throw SettingError(
+                setting: "--suite",
+                message:
+                    "--suite takes \(builtins.map(\.name).joined(separator: ", ")) or the path of a perwatt.suite/1 file; not '\(shown(nameOrPath))'"
+            )
         }
         return try load(nameOrPath, isKnownModel: isKnownModel)
     }
@@ -103,13 +122,22 @@ package struct Suite: Codable, Sendable, Hashable {
     package static func load(_ path: String, isKnownModel: (String) -> Bool) throws -> Suite {
         let json = try InputFile.json(try InputFile.read(path), file: path)
         let r = try ObjectReader(json, file: path)
-        try r.rejectUnknown(["schema", "name", "description", "workloads", "promptTokens", "outputTokens", "kernels", "machineLimits",
-                             "minTimeSeconds", "repetitions", "idleSeconds"])
+        try r.rejectUnknown([
+            "schema", "name", "description", "workloads", "promptTokens", "outputTokens", "kernels", "machineLimits",
+            "minTimeSeconds", "repetitions", "idleSeconds",
+        ])
         let schema = try r.string("schema")!
-        guard schema == "perwatt.suite/1" else { throw r.error("schema", "must be \"perwatt.suite/1\", not \"\(shown(schema))\"") }
-        guard let list = json["workloads"]?.arrayValue else { throw r.error("workloads", "must be an array of {\"model\", \"quantization\"}") }
+        guard schema == "perwatt.suite/1" else {
+            throw r.error("schema", "must be \"perwatt.suite/1\", not \"\(shown(schema))\"")
+        }
+        guard let list = json["workloads"]?.arrayValue else {
+            throw r.error("workloads", "must be an array of {\"model\", \"quantization\"}")
+        }
         guard Limits.workloads.contains(list.count) else {
-            throw r.error("workloads", "must hold from \(Limits.workloads.lowerBound) to \(Limits.workloads.upperBound) entries, not \(list.count)")
+            throw r.error(
+                "workloads",
+                "must hold from \(Limits.workloads.lowerBound) to \(Limits.workloads.upperBound) entries, not \(list.count)"
+            )
         }
         var entries: [Entry] = []
         for (index, element) in list.enumerated() {
@@ -117,43 +145,60 @@ package struct Suite: Codable, Sendable, Hashable {
             try e.rejectUnknown(["model", "quantization"])
             let quantization = try e.string("quantization")!
             guard Precision(rawValue: quantization) != nil else {
-                throw e.error("quantization", "must be one of \(Precision.allCases.map(\.rawValue).joined(separator: ", ")), not \"\(shown(quantization))\"")
+                throw e.error(
+                    "quantization",
+                    "must be one of \(Precision.allCases.map(\.rawValue).joined(separator: ", ")), not \"\(shown(quantization))\""
+                )
             }
             let model = try e.string("model")!
             guard isKnownModel(model) else {
-                throw e.error("model", "\"\(shown(model))\" is not a model perwatt knows; see perwatt models (or import it with perwatt models import)")
+                throw e.error(
+                    "model",
+                    "\"\(shown(model))\" is not a model perwatt knows; see perwatt models (or import it with perwatt models import)"
+                )
             }
             entries.append(Entry(model: model, quantization: quantization))
         }
         var kernels: [String] = []
         if let member = json["kernels"] {
             guard let elements = member.arrayValue, Limits.kernels.contains(elements.count) else {
-                throw r.error("kernels", "must be an array of at most \(Limits.kernels.upperBound) kernel case names (see perwatt kernels --list)")
+                throw r.error(
+                    "kernels",
+                    "must be an array of at most \(Limits.kernels.upperBound) kernel case names (see perwatt kernels --list)"
+                )
             }
             let catalog = Set(KernelCatalog.standard().map(\.name))
             for (index, element) in elements.enumerated() {
                 guard let name = element.stringValue else {
-                    throw InputError(file: path, line: element.line, field: "kernels[\(index)]", message: "must be a kernel case name, not \(element.typeName)")
+                    throw InputError(
+                        file: path, line: element.line, field: "kernels[\(index)]",
+                        message: "must be a kernel case name, not \(element.typeName)")
                 }
                 guard catalog.contains(name) else {
-                    throw InputError(file: path, line: element.line, field: "kernels[\(index)]",
-                                     message: "\"\(shown(name))\" is not a kernel case perwatt has; see perwatt kernels --list")
+                    throw InputError(
+                        file: path, line: element.line, field: "kernels[\(index)]",
+                        message: "\"\(shown(name))\" is not a kernel case perwatt has; see perwatt kernels --list")
                 }
                 kernels.append(name)
             }
         }
         let name = try r.string("name")!
         guard name.count <= 100 else { throw r.error("name", "must be at most 100 characters, not \(name.count)") }
-        return Suite(name: name, description: try r.string("description", required: false) ?? "", workloads: entries,
-                     promptTokens: try r.int("promptTokens", in: Limits.promptTokens)!,
-                     outputTokens: try r.int("outputTokens", in: Limits.outputTokens)!, kernels: kernels,
-                     machineLimits: try r.bool("machineLimits", required: false) ?? false,
-                     minTimeSeconds: try r.double("minTimeSeconds", required: false, in: Limits.minTimeSeconds) ?? 1,
-                     repetitions: try r.int("repetitions", required: false, in: Limits.repetitions) ?? 5,
-                     idleSeconds: try r.double("idleSeconds", required: false, in: Limits.idleSeconds) ?? 5)
+        return Suite(
+            name: name, description: try r.string("description", required: false) ?? "", workloads: entries,
+            promptTokens: try r.int("promptTokens", in: Limits.promptTokens)!,
+            outputTokens: try r.int("outputTokens", in: Limits.outputTokens)!, kernels: kernels,
+            machineLimits: try r.bool("machineLimits", required: false) ?? false,
+            minTimeSeconds: try r.double("minTimeSeconds", required: false, in: Limits.minTimeSeconds) ?? 1,
+            repetitions: try r.int("repetitions", required: false, in: Limits.repetitions) ?? 5,
+            idleSeconds: try r.double("idleSeconds", required: false, in: Limits.idleSeconds) ?? 5)
     }
 
-    package init(schema: String = "perwatt.suite/1", name: String, description: String, workloads: [Entry], promptTokens: Int, outputTokens: Int, kernels: [String], machineLimits: Bool, minTimeSeconds: Double, repetitions: Int, idleSeconds: Double) {
+    package init(
+        schema: String = "perwatt.suite/1", name: String, description: String, workloads: [Entry], promptTokens: Int,
+        outputTokens: Int, kernels: [String], machineLimits: Bool, minTimeSeconds: Double, repetitions: Int,
+        idleSeconds: Double
+    ) {
         self.schema = schema
         self.name = name
         self.description = description

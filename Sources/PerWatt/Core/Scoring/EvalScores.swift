@@ -45,13 +45,20 @@ package struct EvalScores: Codable, Sendable {
         let ttft = queries.compactMap(\.timeToFirstTokenSeconds)
         if !ttft.isEmpty { medianTimeToFirstTokenSeconds = Statistics.median(ttft) }
         let decodeRates = queries.compactMap { q -> Double? in
-            guard let tokens = q.outputTokens, tokens > 1, let latency = q.latencySeconds, let first = q.timeToFirstTokenSeconds, latency > first else { return nil }
+            guard let tokens = q.outputTokens, tokens > 1, let latency = q.latencySeconds,
+                let first = q.timeToFirstTokenSeconds, latency > first
+            else { return nil }
             return Double(tokens - 1) / (latency - first)
         }
         if !decodeRates.isEmpty { medianDecodeTokensPerSecond = Statistics.median(decodeRates) }
-        let prompts = queries.compactMap(\.promptTokens), outputs = queries.compactMap(\.outputTokens)
-        if prompts.count == queries.count && !prompts.isEmpty { meanPromptTokens = Double(prompts.reduce(0, +)) / Double(prompts.count) }
-        if outputs.count == queries.count && !outputs.isEmpty { meanOutputTokens = Double(outputs.reduce(0, +)) / Double(outputs.count) }
+        let prompts = queries.compactMap(\.promptTokens)
+        let outputs = queries.compactMap(\.outputTokens)
+        if prompts.count == queries.count && !prompts.isEmpty {
+            meanPromptTokens = Double(prompts.reduce(0, +)) / Double(prompts.count)
+        }
+        if outputs.count == queries.count && !outputs.isEmpty {
+            meanOutputTokens = Double(outputs.reduce(0, +)) / Double(outputs.count)
+        }
         energyBasis = fixture.eval?.energy.basis
 
         // Energy figures only when every graded query has its energy: a mean over a subset would be biased.
@@ -70,8 +77,10 @@ package struct EvalScores: Codable, Sendable {
             }
         }
         let samples = measured.map { q, e in
-            Sample(correct: q.correct ? 1 : 0, joules: e.joules, net: e.netJoules, watts: e.windowSeconds > 0 ? e.joules / e.windowSeconds : 0,
-                   tokens: q.promptTokens.flatMap { p in q.outputTokens.map { Double(p + $0) } })
+            Sample(
+                correct: q.correct ? 1 : 0, joules: e.joules, net: e.netJoules,
+                watts: e.windowSeconds > 0 ? e.joules / e.windowSeconds : 0,
+                tokens: q.promptTokens.flatMap { p in q.outputTokens.map { Double(p + $0) } })
         }
         func figures(_ s: [Sample]) -> (j: Double, net: Double?, w: Double, ipj: Double, ipw: Double, tpj: Double?) {
             let count = Double(s.count)
@@ -80,14 +89,18 @@ package struct EvalScores: Codable, Sendable {
             let watts = s.reduce(0) { $0 + $1.watts } / count
             let nets = s.compactMap(\.net)
             let tokens = s.compactMap(\.tokens)
-            return (joules, nets.count == s.count ? nets.reduce(0, +) / count : nil, watts, accuracy / joules, accuracy / watts,
-                    tokens.count == s.count ? tokens.reduce(0, +) / s.reduce(0) { $0 + $1.joules } : nil)
+            return (
+                joules, nets.count == s.count ? nets.reduce(0, +) / count : nil, watts, accuracy / joules,
+                accuracy / watts,
+                tokens.count == s.count ? tokens.reduce(0, +) / s.reduce(0) { $0 + $1.joules } : nil
+            )
         }
         let point = figures(samples)
         var generator = SplitMix64(seed: 0xE7A1)
         var draws: [(j: Double, net: Double?, w: Double, ipj: Double, ipw: Double, tpj: Double?)] = []
         for _ in 0..<1000 {
-            draws.append(figures((0..<samples.count).map { _ in samples[Int(generator.next() % UInt64(samples.count))] }))
+            draws.append(
+                figures((0..<samples.count).map { _ in samples[Int(generator.next() % UInt64(samples.count))] }))
         }
         func estimate(_ value: Double, _ values: [Double]) -> Estimate {
             return Statistics.percentileInterval(value, draws: values)
@@ -99,6 +112,8 @@ package struct EvalScores: Codable, Sendable {
         ipw = estimate(point.ipw, draws.map(\.ipw))
         if let tpj = point.tpj { tokensPerJoule = estimate(tpj, draws.compactMap(\.tpj)) }
         let prefill = measured.compactMap(\.1.prefillJoules)
-        if prefill.count == measured.count { prefillEnergyShare = prefill.reduce(0, +) / measured.reduce(0) { $0 + $1.1.joules } }
+        if prefill.count == measured.count {
+            prefillEnergyShare = prefill.reduce(0, +) / measured.reduce(0) { $0 + $1.1.joules }
+        }
     }
 }

@@ -49,7 +49,15 @@ package struct Score: Codable, Sendable {
     /// Why the energy figures are absent.
     package var energyUnavailableReason: String?
 
-    package init(model: String, quantization: String, benchmark: String, fixture: String, scheme: String? = nil, n: Int, accuracy: Estimate, tokenCounts: String, meanPromptTokens: Double, meanOutputTokens: Double, projected: Bool = true, layers: Int, secondsPerQuery: Estimate, prefillTokensPerSecond: Estimate, decodeTokensPerSecond: Estimate, energyBasis: String? = nil, joulesPerQuery: Estimate? = nil, netJoulesPerQuery: Estimate? = nil, wattsPerQuery: Estimate? = nil, netWattsPerQuery: Estimate? = nil, ipj: Estimate? = nil, netIPJ: Estimate? = nil, ipw: Estimate? = nil, tokensPerJoule: Estimate? = nil, gflopPerJoule: Estimate? = nil, energyUnavailableReason: String? = nil) {
+    package init(
+        model: String, quantization: String, benchmark: String, fixture: String, scheme: String? = nil, n: Int,
+        accuracy: Estimate, tokenCounts: String, meanPromptTokens: Double, meanOutputTokens: Double,
+        projected: Bool = true, layers: Int, secondsPerQuery: Estimate, prefillTokensPerSecond: Estimate,
+        decodeTokensPerSecond: Estimate, energyBasis: String? = nil, joulesPerQuery: Estimate? = nil,
+        netJoulesPerQuery: Estimate? = nil, wattsPerQuery: Estimate? = nil, netWattsPerQuery: Estimate? = nil,
+        ipj: Estimate? = nil, netIPJ: Estimate? = nil, ipw: Estimate? = nil, tokensPerJoule: Estimate? = nil,
+        gflopPerJoule: Estimate? = nil, energyUnavailableReason: String? = nil
+    ) {
         self.model = model
         self.quantization = quantization
         self.benchmark = benchmark
@@ -84,25 +92,35 @@ package enum Scoring {
 
     /// Scores `fixture` against `workload`'s measured kernels. `idleWatts` gives the net figures;
     /// `energyBasis` nil means no energy source (energy figures absent, with `energyReason`).
-    package static func score(workload: Workload, samples: [KernelCase: KernelSamples], fixture: LoadedFixture, idleWatts: Double?,
-                      energyBasis: String?, energyReason: String?, seed: UInt64 = 0x5EED) -> Score? {
+    package static func score(
+        workload: Workload, samples: [KernelCase: KernelSamples], fixture: LoadedFixture, idleWatts: Double?,
+        energyBasis: String?, energyReason: String?, seed: UInt64 = 0x5EED
+    ) -> Score? {
         let f = fixture.fixture
         // Per-query token counts: the query's, else the aggregate's, else the workload's shape.
         var tokens: [(prompt: Double, output: Double)]
         var correct: [Bool]
         let source: String
         if let queries = f.queries, !queries.isEmpty {
-            tokens = queries.map { (Double($0.promptTokens ?? workload.promptTokens), Double($0.outputTokens ?? workload.outputTokens)) }
+            tokens = queries.map {
+                (Double($0.promptTokens ?? workload.promptTokens), Double($0.outputTokens ?? workload.outputTokens))
+            }
             correct = queries.map(\.correct)
             let given = queries.filter { $0.promptTokens != nil && $0.outputTokens != nil }.count
-            source = given == queries.count ? "per query" : given == 0
-                ? "suite default (\(workload.promptTokens) prompt, \(workload.outputTokens) output)"
-                : "per query where given (\(given) of \(queries.count)), suite default otherwise"
+            source =
+                given == queries.count
+                ? "per query"
+                : given == 0
+                    ? "suite default (\(workload.promptTokens) prompt, \(workload.outputTokens) output)"
+                    : "per query where given (\(given) of \(queries.count)), suite default otherwise"
         } else if let aggregate = f.aggregate {
-            let prompt = aggregate.promptTokens ?? workload.promptTokens, output = aggregate.outputTokens ?? workload.outputTokens
+            let prompt = aggregate.promptTokens ?? workload.promptTokens
+            let output = aggregate.outputTokens ?? workload.outputTokens
             tokens = [(Double(prompt), Double(output))]
             correct = []
-            source = aggregate.promptTokens != nil && aggregate.outputTokens != nil ? "fixture aggregate mean"
+            source =
+                aggregate.promptTokens != nil && aggregate.outputTokens != nil
+                ? "fixture aggregate mean"
                 : "suite default (\(workload.promptTokens) prompt, \(workload.outputTokens) output)"
         } else {
             return nil
@@ -114,14 +132,19 @@ package enum Scoring {
         guard kernels.allSatisfy({ samples[$0] != nil }) else { return nil }
         let hasEnergy = energyBasis != nil && kernels.allSatisfy { samples[$0]?.joulesPerCall != nil }
         let promptShape = Double(workload.promptTokens)
-        let flopsPrefillToken = workload.flops(.prefill) / promptShape, flopsDecodeToken = workload.flops(.decode)
+        let flopsPrefillToken = workload.flops(.prefill) / promptShape
+        let flopsDecodeToken = workload.flops(.decode)
 
         struct Figures {
             package var seconds = 0.0, prefillRate = 0.0, decodeRate = 0.0
             package var joules = 0.0, netJoules = 0.0, watts = 0.0, netWatts = 0.0
             package var ipj = 0.0, netIPJ = 0.0, ipw = 0.0, tokensPerJoule = 0.0, gflopPerJoule = 0.0
 
-            package init(seconds: Double = 0.0, prefillRate: Double = 0.0, decodeRate: Double = 0.0, joules: Double = 0.0, netJoules: Double = 0.0, watts: Double = 0.0, netWatts: Double = 0.0, ipj: Double = 0.0, netIPJ: Double = 0.0, ipw: Double = 0.0, tokensPerJoule: Double = 0.0, gflopPerJoule: Double = 0.0) {
+            package init(
+                seconds: Double = 0.0, prefillRate: Double = 0.0, decodeRate: Double = 0.0, joules: Double = 0.0,
+                netJoules: Double = 0.0, watts: Double = 0.0, netWatts: Double = 0.0, ipj: Double = 0.0,
+                netIPJ: Double = 0.0, ipw: Double = 0.0, tokensPerJoule: Double = 0.0, gflopPerJoule: Double = 0.0
+            ) {
                 self.seconds = seconds
                 self.prefillRate = prefillRate
                 self.decodeRate = decodeRate
@@ -136,12 +159,21 @@ package enum Scoring {
                 self.gflopPerJoule = gflopPerJoule
             }
         }
-        func figures(accuracy: Double, tokens: [(prompt: Double, output: Double)], perCall: [KernelCase: (Double, Double?)]) -> Figures {
+        func figures(
+            accuracy: Double, tokens: [(prompt: Double, output: Double)], perCall: [KernelCase: (Double, Double?)]
+        ) -> Figures {
             let time = WorkloadCost.project(workload) { perCall[$0]?.0 }!
             let energy = hasEnergy ? WorkloadCost.project(workload) { perCall[$0]?.1 } : nil
-            let tPrefill = time.prefill / promptShape, tDecode = time.decode
+            let tPrefill = time.prefill / promptShape
+            let tDecode = time.decode
             var out = Figures()
-            var sumT = 0.0, sumJ = 0.0, sumNetJ = 0.0, sumW = 0.0, sumNetW = 0.0, sumTokens = 0.0, sumFlops = 0.0
+            var sumT = 0.0
+            var sumJ = 0.0
+            var sumNetJ = 0.0
+            var sumW = 0.0
+            var sumNetW = 0.0
+            var sumTokens = 0.0
+            var sumFlops = 0.0
             for (p, o) in tokens {
                 let t = p * tPrefill + o * tDecode
                 sumT += t
@@ -180,8 +212,10 @@ package enum Scoring {
             for kernel in kernels {
                 let s = samples[kernel]!
                 let indices = pick(s)
-                result[kernel] = (Statistics.median(indices.map { s.secondsPerCall[$0] }),
-                                  s.joulesPerCall.map { joules in Statistics.median(indices.map { joules[$0] }) })
+                result[kernel] = (
+                    Statistics.median(indices.map { s.secondsPerCall[$0] }),
+                    s.joulesPerCall.map { joules in Statistics.median(indices.map { joules[$0] }) }
+                )
             }
             return result
         }
@@ -194,7 +228,9 @@ package enum Scoring {
         var draws: [Figures] = []
         draws.reserveCapacity(bootstrapDraws)
         for _ in 0..<bootstrapDraws {
-            let perCall = medians { s in (0..<s.secondsPerCall.count).map { _ in Int.random(in: 0..<s.secondsPerCall.count, using: &generator) } }
+            let perCall = medians { s in
+                (0..<s.secondsPerCall.count).map { _ in Int.random(in: 0..<s.secondsPerCall.count, using: &generator) }
+            }
             var drawAccuracy = accuracy
             var drawTokens = tokens
             if !correct.isEmpty {
@@ -208,8 +244,10 @@ package enum Scoring {
                 }
                 drawAccuracy = Double(hits) / Double(correct.count)
             } else {
-                let p = accuracy, nn = Double(n)
-                let u1 = Double.random(in: Double.ulpOfOne..<1, using: &generator), u2 = Double.random(in: 0..<1, using: &generator)
+                let p = accuracy
+                let nn = Double(n)
+                let u1 = Double.random(in: Double.ulpOfOne..<1, using: &generator)
+                let u2 = Double.random(in: 0..<1, using: &generator)
                 let normal = (-2 * log(u1)).squareRoot() * cos(2 * .pi * u2)
                 drawAccuracy = min(1, max(0, (nn * p + normal * (nn * p * (1 - p)).squareRoot()).rounded() / nn))
             }
@@ -218,13 +256,15 @@ package enum Scoring {
         func estimate(_ value: Double, _ key: (Figures) -> Double) -> Estimate {
             Statistics.percentileInterval(value, draws: draws.map(key))
         }
-        var score = Score(model: f.model, quantization: f.quantization, benchmark: f.benchmark, fixture: fixture.origin, scheme: f.scheme, n: n,
-                          accuracy: Statistics.wilson(correct: right, n: n), tokenCounts: source,
-                          meanPromptTokens: tokens.map(\.prompt).reduce(0, +) / Double(tokens.count),
-                          meanOutputTokens: tokens.map(\.output).reduce(0, +) / Double(tokens.count),
-                          layers: workload.model.layers, secondsPerQuery: estimate(point.seconds, \.seconds),
-                          prefillTokensPerSecond: estimate(point.prefillRate, \.prefillRate),
-                          decodeTokensPerSecond: estimate(point.decodeRate, \.decodeRate), energyBasis: hasEnergy ? energyBasis : nil)
+        var score = Score(
+            model: f.model, quantization: f.quantization, benchmark: f.benchmark, fixture: fixture.origin,
+            scheme: f.scheme, n: n,
+            accuracy: Statistics.wilson(correct: right, n: n), tokenCounts: source,
+            meanPromptTokens: tokens.map(\.prompt).reduce(0, +) / Double(tokens.count),
+            meanOutputTokens: tokens.map(\.output).reduce(0, +) / Double(tokens.count),
+            layers: workload.model.layers, secondsPerQuery: estimate(point.seconds, \.seconds),
+            prefillTokensPerSecond: estimate(point.prefillRate, \.prefillRate),
+            decodeTokensPerSecond: estimate(point.decodeRate, \.decodeRate), energyBasis: hasEnergy ? energyBasis : nil)
         score.accuracy.value = accuracy
         if hasEnergy {
             score.joulesPerQuery = estimate(point.joules, \.joules)

@@ -1,7 +1,7 @@
 import Foundation
-import Synchronization
 import KernelBench
 import PowerProbe
+import Synchronization
 
 /// One `perwatt eval` session: the idle baseline, then every query not yet graded asked in turn, each
 /// charged the energy inside its own request window and graded; the fixture is saved after every
@@ -23,8 +23,11 @@ package struct EvalSession {
         package var scheme: String?
         package var fingerprint: Fingerprint
 
-        package init(querySet: QuerySet, client: CompletionClient, retries: Int, maxTokens: Int?, idleSeconds: Double, previous: Fixture?,
-                     fixtureModel: String, quantization: String, scheme: String?, fingerprint: Fingerprint) {
+        package init(
+            querySet: QuerySet, client: CompletionClient, retries: Int, maxTokens: Int?, idleSeconds: Double,
+            previous: Fixture?,
+            fixtureModel: String, quantization: String, scheme: String?, fingerprint: Fingerprint
+        ) {
             self.querySet = querySet
             self.client = client
             self.retries = retries
@@ -64,8 +67,10 @@ package struct EvalSession {
 
     /// Runs the session; `save` gets the fixture after every query (a failure to save ends the session
     /// with that error); `interrupted` is polled between and during queries.
-    package func run(started: Date, progress: (Event) -> Void, save: (Fixture) throws -> Void,
-                     interrupted: @escaping () -> Bool) throws -> Outcome {
+    package func run(
+        started: Date, progress: (Event) -> Void, save: (Fixture) throws -> Void,
+        interrupted: @escaping () -> Bool
+    ) throws -> Outcome {
         let set = settings.querySet
         let completion = settings.client.settings
         let previous = settings.previous
@@ -73,8 +78,9 @@ package struct EvalSession {
         defer { _ = meter?.stop() }
 
         // Idle power: measured anew (the machine may differ from the first session), else kept from the run resumed.
-        var energyInfo = EvalRun.Energy(basis: meter?.plan.basis, source: meter?.plan.source, measurement: meter?.plan.measurement,
-                                        unavailableReason: noneReason)
+        var energyInfo = EvalRun.Energy(
+            basis: meter?.plan.basis, source: meter?.plan.source, measurement: meter?.plan.measurement,
+            unavailableReason: noneReason)
         if let meter, settings.idleSeconds > 0 {
             progress(.idle(seconds: settings.idleSeconds))
             if let idle = IdleBaseline.measure(with: meter, seconds: settings.idleSeconds) {
@@ -87,16 +93,20 @@ package struct EvalSession {
         }
 
         var fixture = Fixture(
-            benchmark: set.benchmark, model: settings.fixtureModel, quantization: settings.quantization, scheme: settings.scheme,
-            source: "perwatt eval of \(completion.model) at \(completion.endpoint), \(set.name) (sha256 \(set.sha256.prefix(12))), temperature 0, seed \(completion.seed), max \(completion.maxTokens) tokens")
+            benchmark: set.benchmark, model: settings.fixtureModel, quantization: settings.quantization,
+            scheme: settings.scheme,
+            source:
+                "perwatt eval of \(completion.model) at \(completion.endpoint), \(set.name) (sha256 \(set.sha256.prefix(12))), temperature 0, seed \(completion.seed), max \(completion.maxTokens) tokens"
+        )
         var graded = Dictionary((previous?.queries ?? []).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         var failures: [String: EvalRun.Failure] = [:]
-        var run = EvalRun(perwattVersion: PerWattRelease.version, settings: completion,
-                          querySet: .init(name: set.name, sha256: set.sha256, count: set.queries.count, about: set.about),
-                          energy: energyInfo, tokenCounts: "from the server's usage",
-                          startedAt: previous?.eval?.startedAt ?? ResultFiles.iso8601(started),
-                          durationSeconds: previous?.eval?.durationSeconds ?? 0, complete: false, incompleteReason: nil, failed: [],
-                          fingerprint: settings.fingerprint)
+        var run = EvalRun(
+            perwattVersion: PerWattRelease.version, settings: completion,
+            querySet: .init(name: set.name, sha256: set.sha256, count: set.queries.count, about: set.about),
+            energy: energyInfo, tokenCounts: "from the server's usage",
+            startedAt: previous?.eval?.startedAt ?? ResultFiles.iso8601(started),
+            durationSeconds: previous?.eval?.durationSeconds ?? 0, complete: false, incompleteReason: nil, failed: [],
+            fingerprint: settings.fingerprint)
         let clockStart = POSIX.monotonicSeconds()
         let baseDuration = run.durationSeconds
         func checkpoint() throws {
@@ -105,11 +115,16 @@ package struct EvalSession {
             run.durationSeconds = baseDuration + POSIX.monotonicSeconds() - clockStart
             let done = fixture.queries?.count ?? 0
             run.complete = done == set.queries.count
-            run.incompleteReason = run.complete ? nil
-                : "\(done) of \(set.queries.count) queries graded, \(run.failed.count) failed" + (interrupted() ? "; interrupted (Ctrl-C)" : "")
+            run.incompleteReason =
+                run.complete
+                ? nil
+                : "\(done) of \(set.queries.count) queries graded, \(run.failed.count) failed"
+                    + (interrupted() ? "; interrupted (Ctrl-C)" : "")
             // Over every graded query, this session's and those resumed.
             let missingUsage = (fixture.queries ?? []).filter { $0.promptTokens == nil || $0.outputTokens == nil }.count
-            run.tokenCounts = missingUsage == 0 ? "from the server's usage" : "absent for \(missingUsage) queries: the server gave no usage"
+            run.tokenCounts =
+                missingUsage == 0
+                ? "from the server's usage" : "absent for \(missingUsage) queries: the server gave no usage"
             fixture.eval = run
             try save(fixture)
         }
@@ -121,8 +136,10 @@ package struct EvalSession {
         var serverGone = false
         for (index, query) in todo.enumerated() {
             if interrupted() { break }
-            let answer = Self.ask(query, client: settings.client, meter: meter, idleWatts: energyInfo.idleWatts, retries: settings.retries,
-                                  maxTokens: settings.maxTokens ?? query.maxTokens ?? completion.maxTokens, stop: interrupted)
+            let answer = Self.ask(
+                query, client: settings.client, meter: meter, idleWatts: energyInfo.idleWatts,
+                retries: settings.retries,
+                maxTokens: settings.maxTokens ?? query.maxTokens ?? completion.maxTokens, stop: interrupted)
             switch answer {
             case .answered(let record):
                 graded[query.id] = record
@@ -152,8 +169,10 @@ package struct EvalSession {
 
     /// Asks one query, retrying up to `retries` times with a growing pause, and grades the answer.
     /// The energy charged is that of the attempt that answered, from the request to its last byte.
-    package static func ask(_ query: QuerySet.Query, client: CompletionClient, meter: EnergyMeter?, idleWatts: Double?, retries: Int,
-                    maxTokens: Int, stop: () -> Bool) -> Answer {
+    package static func ask(
+        _ query: QuerySet.Query, client: CompletionClient, meter: EnergyMeter?, idleWatts: Double?, retries: Int,
+        maxTokens: Int, stop: () -> Bool
+    ) -> Answer {
         var attempt = 0
         var untrustedRetries = 0
         while true {
@@ -171,7 +190,9 @@ package struct EvalSession {
                     untrustedRetries += 1
                     continue
                 }
-                var record = Fixture.Query(id: query.id, correct: false, promptTokens: response.promptTokens, outputTokens: response.completionTokens)
+                var record = Fixture.Query(
+                    id: query.id, correct: false, promptTokens: response.promptTokens,
+                    outputTokens: response.completionTokens)
                 let verdict = query.grader.grade(response.text, expected: query.expected)
                 record.correct = verdict.correct
                 record.extracted = verdict.extracted
@@ -185,11 +206,12 @@ package struct EvalSession {
                 record.timeToFirstTokenSeconds = response.firstTokenAt.map { $0 - response.sentAt }
                 if let window, let joules = window.basisJoules {
                     let prefillJoules = prefill.withLock { $0 }?.basisJoules
-                    record.energy = .init(joules: joules, windowSeconds: window.durationSeconds,
-                                          netJoules: idleWatts.map { joules - $0 * window.durationSeconds },
-                                          prefillJoules: prefillJoules, decodeJoules: prefillJoules.map { max(0, joules - $0) },
-                                          warnings: window.warnings.isEmpty ? nil : window.warnings,
-                                          untrusted: window.untrusted ? true : nil)
+                    record.energy = .init(
+                        joules: joules, windowSeconds: window.durationSeconds,
+                        netJoules: idleWatts.map { joules - $0 * window.durationSeconds },
+                        prefillJoules: prefillJoules, decodeJoules: prefillJoules.map { max(0, joules - $0) },
+                        warnings: window.warnings.isEmpty ? nil : window.warnings,
+                        untrusted: window.untrusted ? true : nil)
                 }
                 return .answered(record)
             case .failure(let failure):
@@ -199,7 +221,8 @@ package struct EvalSession {
                 default: unreachable = false
                 }
                 if !failure.retryable || attempt > retries || stop() {
-                    return .failed(.init(id: query.id, error: failure.description, attempts: attempt), unreachable: unreachable)
+                    return .failed(
+                        .init(id: query.id, error: failure.description, attempts: attempt), unreachable: unreachable)
                 }
                 // 0.5 s, 1 s, 2 s, … capped at 8 s: a restarting server gets time to come back.
                 _ = POSIX.sleep(seconds: min(8, 0.5 * Double(1 << min(attempt - 1, 4))))

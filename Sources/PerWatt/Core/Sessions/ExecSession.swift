@@ -20,14 +20,18 @@ package struct ExecSession {
     /// Runs the command with SIGINT and SIGQUIT ignored here (they reach the command). `notice` is told
     /// when an idle baseline was asked for but could not be measured. A command that cannot be started
     /// is the spawn error, with nothing measured.
-    package func run(meter: EnergyMeter?, noneReason: String?, fingerprint: Fingerprint,
-                     notice: (String) -> Void) -> Result<ExecReport, POSIX.SpawnError> {
+    package func run(
+        meter: EnergyMeter?, noneReason: String?, fingerprint: Fingerprint,
+        notice: (String) -> Void
+    ) -> Result<ExecReport, POSIX.SpawnError> {
         meter?.start()
         var idle: IdleBaseline?
         if let meter, idleSeconds > 0 {
             idle = IdleBaseline.measure(with: meter, seconds: idleSeconds)
             if idle == nil {
-                notice("the idle baseline could not be measured (a basis counter failed, or every idle window was untrusted); reporting gross energy only.")
+                notice(
+                    "the idle baseline could not be measured (a basis counter failed, or every idle window was untrusted); reporting gross energy only."
+                )
             }
         }
         let restoreSignals = POSIX.ignoreInterrupts()
@@ -47,17 +51,19 @@ package struct ExecSession {
         restoreSignals()
         let statistics = meter?.stop()
 
-        var report = ExecReport(command: command, exitStatus: termination.shellStatus, terminatedBySignal: nil,
-                                durationSeconds: window?.durationSeconds ?? duration, energy: nil,
-                                energyUnavailableReason: noneReason, sampler: nil, fingerprint: fingerprint)
+        var report = ExecReport(
+            command: command, exitStatus: termination.shellStatus, terminatedBySignal: nil,
+            durationSeconds: window?.durationSeconds ?? duration, energy: nil,
+            energyUnavailableReason: noneReason, sampler: nil, fingerprint: fingerprint)
         if case .signaled(let signal) = termination { report.terminatedBySignal = signal }
         if let window { report.energy = ExecReport.Energy(window: window, idle: idle) }
         if let statistics {
-            report.sampler = ExecReport.Sampler(intervalSeconds: statistics.intervalSeconds,
-                                                requestedIntervalSeconds: requestedIntervalSeconds, samples: statistics.samples,
-                                                cpuSeconds: statistics.cpuSeconds, wallSeconds: statistics.wallSeconds,
-                                                coreFraction: statistics.coreFraction,
-                                                meanReadMicroseconds: statistics.meanReadMicroseconds)
+            report.sampler = ExecReport.Sampler(
+                intervalSeconds: statistics.intervalSeconds,
+                requestedIntervalSeconds: requestedIntervalSeconds, samples: statistics.samples,
+                cpuSeconds: statistics.cpuSeconds, wallSeconds: statistics.wallSeconds,
+                coreFraction: statistics.coreFraction,
+                meanReadMicroseconds: statistics.meanReadMicroseconds)
         }
         return .success(report)
     }

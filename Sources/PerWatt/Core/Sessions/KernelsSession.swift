@@ -51,9 +51,11 @@ package struct KernelsSession {
 
     /// Verify, then measure. `machineLimits` measures (threads, seconds, repetitions) → (peak FLOP/s,
     /// triad B/s); `progress` gets one line per step.
-    package func run(meter: EnergyMeter?, noneReason: String?, fingerprint: Fingerprint,
-                     machineLimits: (Int, Double, Int) -> (peak: Double, bandwidth: Double),
-                     progress: (String) -> Void) throws -> KernelsReport {
+    package func run(
+        meter: EnergyMeter?, noneReason: String?, fingerprint: Fingerprint,
+        machineLimits: (Int, Double, Int) -> (peak: Double, bandwidth: Double),
+        progress: (String) -> Void
+    ) throws -> KernelsReport {
         OpenBLAS.setThreads(threads)
         meter?.start()
         defer { meter?.stop() }
@@ -63,13 +65,15 @@ package struct KernelsSession {
         for kernel in cases {
             progress("\(kernel.name)…")
             let prepared = try KernelCatalog.prepare(kernel, threads: threads)
-            let outcome = try KernelMeasurement.run(prepared, minTime: minTimeSeconds, repetitions: repetitions, meter: meter)
+            let outcome = try KernelMeasurement.run(
+                prepared, minTime: minTimeSeconds, repetitions: repetitions, meter: meter)
             var result = KernelResult(kernel, outcome.verification)
             if outcome.verification.passed { result.record(outcome, kernel: kernel, peakFlopsPerSecond: peak) }
             results.append(result)
         }
-        return KernelsReport(threads: threads, minTimeSeconds: minTimeSeconds, repetitions: repetitions, peakF32FlopsPerSecond: peak,
-                             triadBytesPerSecond: triad, energyBasis: meter?.plan.basis, energyUnavailableReason: noneReason,
-                             kernels: results, fingerprint: fingerprint)
+        return KernelsReport(
+            threads: threads, minTimeSeconds: minTimeSeconds, repetitions: repetitions, peakF32FlopsPerSecond: peak,
+            triadBytesPerSecond: triad, energyBasis: meter?.plan.basis, energyUnavailableReason: noneReason,
+            kernels: results, fingerprint: fingerprint)
     }
 }

@@ -23,9 +23,13 @@ package struct RunSession {
         /// Warnings found before the run (e.g. memory not checked), kept in the result.
         package var warnings: [String]
 
-        package init(suite: Suite, workloads: [Workload], suiteKernels: [KernelCase], fixtures: [LoadedFixture], givenFixturePaths: [String],
-                     threads: Int, fingerprint: Fingerprint, machineLimits: @escaping (Int, Double, Int) -> (peak: Double, bandwidth: Double),
-                     warnings: [String]) {
+        package init(
+            suite: Suite, workloads: [Workload], suiteKernels: [KernelCase], fixtures: [LoadedFixture],
+            givenFixturePaths: [String],
+            threads: Int, fingerprint: Fingerprint,
+            machineLimits: @escaping (Int, Double, Int) -> (peak: Double, bandwidth: Double),
+            warnings: [String]
+        ) {
             self.suite = suite
             self.workloads = workloads
             self.suiteKernels = suiteKernels
@@ -59,16 +63,19 @@ package struct RunSession {
     /// Runs the session. `progress` gets one line per step; `save` gets the result after every workload
     /// and at the end (a failure to save ends the run with that error); `interrupted` is polled between
     /// windows.
-    package func run(started: Date, progress: (String) -> Void, save: (RunResult) throws -> Void,
-                     interrupted: @escaping () -> Bool) throws -> Outcome {
+    package func run(
+        started: Date, progress: (String) -> Void, save: (RunResult) throws -> Void,
+        interrupted: @escaping () -> Bool
+    ) throws -> Outcome {
         let suite = settings.suite
         let clockStart = POSIX.monotonicSeconds()
         meter?.start()
         defer { meter?.stop() }
         OpenBLAS.setThreads(settings.threads)
         var warnings = settings.warnings
-        var result = RunResult.begin(suite: suite, threads: settings.threads, started: started, fingerprint: settings.fingerprint,
-                                     meter: meter, noneReason: noneReason)
+        var result = RunResult.begin(
+            suite: suite, threads: settings.threads, started: started, fingerprint: settings.fingerprint,
+            meter: meter, noneReason: noneReason)
         // One window over the whole run: its total and its power trace (for plots), kept current.
         let runMark = meter?.beginWindow()
         func checkpoint() throws {
@@ -84,7 +91,8 @@ package struct RunSession {
 
         if suite.machineLimits {
             progress("measuring machine limits…")
-            let (peak, triad) = settings.machineLimits(settings.threads, min(suite.minTimeSeconds, 0.5), min(suite.repetitions, 5))
+            let (peak, triad) = settings.machineLimits(
+                settings.threads, min(suite.minTimeSeconds, 0.5), min(suite.repetitions, 5))
             result.machineLimits = .init(peakF32FlopsPerSecond: peak, triadBytesPerSecond: triad)
         }
         var idleWatts: Double?
@@ -92,9 +100,11 @@ package struct RunSession {
             progress("measuring idle power for \(formatNumber(suite.idleSeconds)) s (keep the machine quiet)…")
             if let idle = IdleBaseline.measure(with: meter, seconds: suite.idleSeconds) {
                 idleWatts = idle.medianWatts
-                result.energy.idle = .init(seconds: idle.totalSeconds, medianWatts: idle.medianWatts, windowWatts: idle.windowWatts)
+                result.energy.idle = .init(
+                    seconds: idle.totalSeconds, medianWatts: idle.medianWatts, windowWatts: idle.windowWatts)
             } else {
-                warnings.append("the idle baseline could not be measured (a basis counter failed): no net-of-idle figures")
+                warnings.append(
+                    "the idle baseline could not be measured (a basis counter failed): no net-of-idle figures")
             }
         } else if meter == nil && suite.idleSeconds > 0 {
             warnings.append("no idle baseline: there is no energy source")
@@ -107,17 +117,22 @@ package struct RunSession {
             guard measured[kernel] == nil, !failedKernels.contains(kernel.name), !interrupted() else { return }
             progress("  \(kernel.name)…")
             let prepared = try KernelCatalog.prepare(kernel, threads: settings.threads)
-            let outcome = try KernelMeasurement.run(prepared, minTime: suite.minTimeSeconds, repetitions: suite.repetitions, meter: meter,
-                                                    interrupted: interrupted)
+            let outcome = try KernelMeasurement.run(
+                prepared, minTime: suite.minTimeSeconds, repetitions: suite.repetitions, meter: meter,
+                interrupted: interrupted)
             var record = KernelResult(kernel, outcome.verification)
             if !outcome.verification.passed {
                 failedKernels.insert(kernel.name)
-                warnings.append("\(kernel.name) FAILED verification (\(outcome.verification)): not timed, its workloads not scored")
+                warnings.append(
+                    "\(kernel.name) FAILED verification (\(outcome.verification)): not timed, its workloads not scored")
             } else if !outcome.interrupted {
                 record.record(outcome, kernel: kernel, peakFlopsPerSecond: result.machineLimits?.peakF32FlopsPerSecond)
                 record.windows = outcome.windows
-                if let reason = record.energyUnavailableReason { warnings.append("\(kernel.name): \(reason); its workloads get no energy scores") }
-                measured[kernel] = KernelSamples(secondsPerCall: outcome.secondsPerCall, joulesPerCall: outcome.joulesPerCall)
+                if let reason = record.energyUnavailableReason {
+                    warnings.append("\(kernel.name): \(reason); its workloads get no energy scores")
+                }
+                measured[kernel] = KernelSamples(
+                    secondsPerCall: outcome.secondsPerCall, joulesPerCall: outcome.joulesPerCall)
             }
             if !outcome.interrupted { result.kernels.append(record) }
         }
@@ -128,7 +143,8 @@ package struct RunSession {
         for workload in settings.workloads {
             if interrupted() { break }
             let spec = workload.model
-            progress("\(spec.id) \(workload.precision.rawValue): \(workload.parts.count) kernels, \(spec.layers) layers")
+            progress(
+                "\(spec.id) \(workload.precision.rawValue): \(workload.parts.count) kernels, \(spec.layers) layers")
             for part in workload.parts { try measure(part.kernel) }
             if interrupted() { break }
             var record = RunResult.WorkloadRecord(workload, memoryBytes: memory)
@@ -139,7 +155,8 @@ package struct RunSession {
             record.prefillJoules = joules?.prefill
             record.decodeJoulesPerToken = joules?.decode
             if time == nil {
-                record.notMeasuredReason = "a kernel failed verification: "
+                record.notMeasuredReason =
+                    "a kernel failed verification: "
                     + workload.parts.map(\.kernel.name).filter(failedKernels.contains).joined(separator: ", ")
             }
             result.workloads.append(record)
@@ -148,12 +165,16 @@ package struct RunSession {
                 $0.fixture.model == spec.id && $0.fixture.precision == workload.precision && $0.fixture.counts.n > 0
             }
             if matching.isEmpty {
-                warnings.append("\(spec.id) \(workload.precision.rawValue): no fixture, so no accuracy scores (time and energy per token are in workloads)")
+                warnings.append(
+                    "\(spec.id) \(workload.precision.rawValue): no fixture, so no accuracy scores (time and energy per token are in workloads)"
+                )
             }
             if time != nil {
                 for fixture in matching {
-                    if let score = Scoring.score(workload: workload, samples: measured, fixture: fixture, idleWatts: idleWatts,
-                                                 energyBasis: meter?.plan.basis, energyReason: noneReason) {
+                    if let score = Scoring.score(
+                        workload: workload, samples: measured, fixture: fixture, idleWatts: idleWatts,
+                        energyBasis: meter?.plan.basis, energyReason: noneReason)
+                    {
                         result.scores.append(score)
                     }
                 }
@@ -167,13 +188,18 @@ package struct RunSession {
         for path in settings.givenFixturePaths where !result.fixtures.contains(where: { $0.origin == path }) {
             guard let loaded = settings.fixtures.first(where: { $0.origin == path }) else { continue }
             let f = loaded.fixture
-            let why = f.counts.n == 0 ? "it has no graded query yet"
-                : f.precision == nil ? "perwatt has no kernels for \(f.quantization)"
-                : "this run has no workload \(f.model) at \(f.quantization) (add --model \(f.model))"
+            let why =
+                f.counts.n == 0
+                ? "it has no graded query yet"
+                : f.precision == nil
+                    ? "perwatt has no kernels for \(f.quantization)"
+                    : "this run has no workload \(f.model) at \(f.quantization) (add --model \(f.model))"
             warnings.append("fixture \(path) (\(f.model), \(f.quantization), \(f.benchmark)) scored nothing: \(why)")
         }
         result.complete = !interrupted()
-        result.incompleteReason = result.complete ? nil : "interrupted (Ctrl-C): \(result.workloads.count) of \(settings.workloads.count) workloads finished"
+        result.incompleteReason =
+            result.complete
+            ? nil : "interrupted (Ctrl-C): \(result.workloads.count) of \(settings.workloads.count) workloads finished"
         try checkpoint()
         return Outcome(result: result, failedKernels: failedKernels)
     }

@@ -42,13 +42,16 @@ extension CompareStatistics {
     }
 
     /// mean(new) / mean(base) over paired values, with a seeded bootstrap over the pairs.
-    package static func pairedMeanRatio(_ base: [Double], _ new: [Double], draws: Int = 2000, seed: UInt64 = 0x9A1) -> Estimate {
+    package static func pairedMeanRatio(_ base: [Double], _ new: [Double], draws: Int = 2000, seed: UInt64 = 0x9A1)
+        -> Estimate
+    {
         let n = base.count
         let point = new.reduce(0, +) / base.reduce(0, +)
         var generator = SplitMix64(seed: seed)
         var ratios: [Double] = []
         for _ in 0..<draws {
-            var sumBase = 0.0, sumNew = 0.0
+            var sumBase = 0.0
+            var sumNew = 0.0
             for _ in 0..<n {
                 let q = Int(generator.next() % UInt64(n))
                 sumBase += base[q]
@@ -62,8 +65,10 @@ extension CompareStatistics {
     /// (accuracy / mean cost) of new over base, resampling the query pairs; p is twice the smaller
     /// share of bootstrap ratios on either side of 1 (a percentile bootstrap test), counted as
     /// (k + 1) / (draws + 1) so that it is never 0.
-    package static func pairedEfficiency(_ correct: [(Double, Double)], _ cost: [(Double, Double)], draws: Int = 2000,
-                                 seed: UInt64 = 0x1B7) -> (Estimate, Double, Double, Double) {
+    package static func pairedEfficiency(
+        _ correct: [(Double, Double)], _ cost: [(Double, Double)], draws: Int = 2000,
+        seed: UInt64 = 0x1B7
+    ) -> (Estimate, Double, Double, Double) {
         let n = correct.count
         func value(_ indices: [Int]) -> (Double, Double) {
             let hits = indices.reduce((0.0, 0.0)) { ($0.0 + correct[$1].0, $0.1 + correct[$1].1) }
@@ -81,8 +86,10 @@ extension CompareStatistics {
         // (count + 1) / (draws + 1): a bootstrap never gives p = 0, only "fewer than one draw in `draws`".
         let tail = Double(min(finite.filter { $0 <= 1 }.count, finite.filter { $0 >= 1 }.count))
         let p = finite.isEmpty ? 1 : min(1, 2 * (tail + 1) / Double(finite.count + 1))
-        return (Statistics.percentileInterval(newValue / baseValue, draws: finite), p,
-                baseValue, newValue)
+        return (
+            Statistics.percentileInterval(newValue / baseValue, draws: finite), p,
+            baseValue, newValue
+        )
     }
 
 }

@@ -12,8 +12,10 @@ package enum CompareStatistics {
     /// resampling is two-stage, a cluster bootstrap: runs are drawn with replacement, then repetitions
     /// within each drawn run. Repetitions of one run share that run's state of the machine, so treating
     /// them as independent would hide the drift between runs and make the interval too narrow.
-    package static func ratioOfMedians(base: [Double], new: [Double], baseRuns: [Int]? = nil, newRuns: [Int]? = nil,
-                               draws: Int = 2000, seed: UInt64 = 0xC0FFEE) -> Estimate {
+    package static func ratioOfMedians(
+        base: [Double], new: [Double], baseRuns: [Int]? = nil, newRuns: [Int]? = nil,
+        draws: Int = 2000, seed: UInt64 = 0xC0FFEE
+    ) -> Estimate {
         let point = Statistics.median(new) / Statistics.median(base)
         var generator = SplitMix64(seed: seed)
         let (baseClusters, newClusters) = (clusters(base, baseRuns), clusters(new, newRuns))
@@ -35,18 +37,22 @@ package enum CompareStatistics {
     /// - Parameters:
     ///   - baseCorrect, newCorrect: correctness on the common queries, in the same order.
     ///   - baseCost, newCost: cost per query of each repetition.
-    package static func pairedEfficiencyRatio(baseCorrect: [Bool], newCorrect: [Bool], baseCost: [Double], newCost: [Double],
-                                      baseRuns: [Int]? = nil, newRuns: [Int]? = nil, draws: Int = 2000, seed: UInt64 = 0x1B7) -> Estimate {
+    package static func pairedEfficiencyRatio(
+        baseCorrect: [Bool], newCorrect: [Bool], baseCost: [Double], newCost: [Double],
+        baseRuns: [Int]? = nil, newRuns: [Int]? = nil, draws: Int = 2000, seed: UInt64 = 0x1B7
+    ) -> Estimate {
         let n = min(baseCorrect.count, newCorrect.count)
         func accuracy(_ hits: Int) -> Double { Double(hits) / Double(n) }
-        let point = accuracy(newCorrect.prefix(n).filter { $0 }.count) / Statistics.median(newCost)
+        let point =
+            accuracy(newCorrect.prefix(n).filter { $0 }.count) / Statistics.median(newCost)
             / (accuracy(baseCorrect.prefix(n).filter { $0 }.count) / Statistics.median(baseCost))
         var generator = SplitMix64(seed: seed)
         let (baseClusters, newClusters) = (clusters(baseCost, baseRuns), clusters(newCost, newRuns))
         var ratios: [Double] = []
         ratios.reserveCapacity(draws)
         for _ in 0..<draws {
-            var hitsBase = 0, hitsNew = 0
+            var hitsBase = 0
+            var hitsNew = 0
             for _ in 0..<n {
                 let q = Int.random(in: 0..<n, using: &generator)
                 if baseCorrect[q] { hitsBase += 1 }
@@ -77,7 +83,8 @@ package enum CompareStatistics {
     package static func resampledMedian(_ clusters: [[Double]], using generator: inout SplitMix64) -> Double {
         var values: [Double] = []
         for _ in clusters.indices {
-            let cluster = clusters.count == 1 ? clusters[0] : clusters[Int.random(in: 0..<clusters.count, using: &generator)]
+            let cluster =
+                clusters.count == 1 ? clusters[0] : clusters[Int.random(in: 0..<clusters.count, using: &generator)]
             for _ in cluster.indices { values.append(cluster[Int.random(in: 0..<cluster.count, using: &generator)]) }
         }
         return Statistics.median(values)
@@ -181,8 +188,10 @@ package enum CompareStatistics {
     /// p < α) and a ratio interval wholly beyond the noise band on the bad (or good) side; an interval
     /// wholly inside the band is unchanged; anything else is inconclusive. Fewer than `minimumSamples`
     /// repetitions on either side is insufficient data.
-    package static func verdict(ratio: Estimate, adjustedP: Double, direction: Direction, band: Double, samples: (base: Int, new: Int),
-                        alpha: Double = 0.05, minimumSamples: Int = 3) -> Verdict {
+    package static func verdict(
+        ratio: Estimate, adjustedP: Double, direction: Direction, band: Double, samples: (base: Int, new: Int),
+        alpha: Double = 0.05, minimumSamples: Int = 3
+    ) -> Verdict {
         guard samples.base >= minimumSamples, samples.new >= minimumSamples else { return .insufficientData }
         let worse = direction == .smallerIsBetter ? ratio.low > 1 + band : ratio.high < 1 - band
         let better = direction == .smallerIsBetter ? ratio.high < 1 - band : ratio.low > 1 + band

@@ -50,7 +50,11 @@ package enum HTTPClient {
         let usage = "give the API base of a server on this machine or the local network, e.g. http://127.0.0.1:8080/v1"
         guard url.hasPrefix("http://") else {
             if url.hasPrefix("https://") {
-                throw InputError(file: "--endpoint", message: "'\(shown(url))': https is not supported; perwatt eval measures a model served here, over plain http (\(usage))")
+                throw InputError(
+                    file: "--endpoint",
+                    message:
+                        "'\(shown(url))': https is not supported; perwatt eval measures a model served here, over plain http (\(usage))"
+                )
             }
             throw InputError(file: "--endpoint", message: "'\(shown(url))' is not an http URL; \(usage)")
         }
@@ -58,24 +62,33 @@ package enum HTTPClient {
         let authority = rest.prefix { $0 != "/" }
         var path = String(rest.dropFirst(authority.count))
         while path.hasSuffix("/") { path.removeLast() }
-        var host = String(authority), port: UInt16 = 80
+        var host = String(authority)
+        var port: UInt16 = 80
         if authority.hasPrefix("[") {
             // [IPv6]:port
-            guard let close = authority.firstIndex(of: "]") else { throw InputError(file: "--endpoint", message: "'\(shown(url))': unterminated [IPv6] address; \(usage)") }
+            guard let close = authority.firstIndex(of: "]") else {
+                throw InputError(file: "--endpoint", message: "'\(shown(url))': unterminated [IPv6] address; \(usage)")
+            }
             host = String(authority[authority.index(after: authority.startIndex)..<close])
             let after = authority[authority.index(after: close)...]
             if after.hasPrefix(":") {
-                guard let value = UInt16(after.dropFirst()) else { throw InputError(file: "--endpoint", message: "'\(shown(url))': the port is not a number from 1 to 65535") }
+                guard let value = UInt16(after.dropFirst()) else {
+                    throw InputError(
+                        file: "--endpoint", message: "'\(shown(url))': the port is not a number from 1 to 65535")
+                }
                 port = value
             }
         } else if let colon = authority.lastIndex(of: ":") {
             host = String(authority[..<colon])
             guard let value = UInt16(authority[authority.index(after: colon)...]), value > 0 else {
-                throw InputError(file: "--endpoint", message: "'\(shown(url))': the port is not a number from 1 to 65535")
+                throw InputError(
+                    file: "--endpoint", message: "'\(shown(url))': the port is not a number from 1 to 65535")
             }
             port = value
         }
-        guard !host.isEmpty else { throw InputError(file: "--endpoint", message: "'\(shown(url))' has no host; \(usage)") }
+        guard !host.isEmpty else {
+            throw InputError(file: "--endpoint", message: "'\(shown(url))' has no host; \(usage)")
+        }
         return Target(host: host, port: port, basePath: path)
     }
 
@@ -84,14 +97,20 @@ package enum HTTPClient {
     /// `onBody` the decoded body bytes as they arrive.
     /// The whole exchange, connection to last body byte, ends by `deadline` (monotonic seconds), and
     /// the body may not exceed `maxBodyBytes`: memory stays bounded whatever the server sends.
-    package static func request(_ target: Target, method: String = "POST", path: String, headers: [(String, String)], body: [UInt8], deadline: Double,
-                        maxBodyBytes: Int = 1 << 20,
-                        onHead: (Int, [String: String]) -> Void, onBody: ([UInt8]) -> Void) throws(Failure) {
+    package static func request(
+        _ target: Target, method: String = "POST", path: String, headers: [(String, String)], body: [UInt8],
+        deadline: Double,
+        maxBodyBytes: Int = 1 << 20,
+        onHead: (Int, [String: String]) -> Void, onBody: ([UInt8]) -> Void
+    ) throws(Failure) {
         let fd: Int32
-        do { fd = try POSIX.connectTCP(host: target.host, port: target.port, deadline: deadline) } catch { throw .socket(error) }
+        do { fd = try POSIX.connectTCP(host: target.host, port: target.port, deadline: deadline) } catch {
+            throw .socket(error)
+        }
         defer { POSIX.closeSocket(fd) }
         let hostHeader = target.host.contains(":") ? "[\(target.host)]:\(target.port)" : "\(target.host):\(target.port)"
-        var head = "\(method) \(path) HTTP/1.1\r\nHost: \(hostHeader)\r\n\(method == "GET" ? "" : "Content-Length: \(body.count)\r\n")Connection: close\r\n"
+        var head =
+            "\(method) \(path) HTTP/1.1\r\nHost: \(hostHeader)\r\n\(method == "GET" ? "" : "Content-Length: \(body.count)\r\n")Connection: close\r\n"
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
         head += "\r\n"
         do { try POSIX.sendAll(fd, Array(head.utf8) + body, deadline: deadline) } catch { throw .socket(error) }
@@ -112,8 +131,14 @@ package enum HTTPClient {
     /// Incremental HTTP/1.1 response parsing: status line and headers, then the body framed by
     /// chunked coding, Content-Length, or the end of the connection (RFC 9112 §6.3).
     package struct ResponseParser {
-        package enum Framing { case length(Int), chunked, untilClose }
-        package enum ChunkState { case size, data(Int), dataEnd, trailers }
+        package enum Framing {
+            case length(Int)
+            case chunked, untilClose
+        }
+        package enum ChunkState {
+            case data(Int)
+            case size, dataEnd, trailers
+        }
 
         /// The most body bytes accepted; more is `Failure.tooLarge`.
         package var maxBodyBytes = Int.max
@@ -125,7 +150,9 @@ package enum HTTPClient {
         package var finished = false
         package var sawAnything = false
 
-        package mutating func feed(_ bytes: [UInt8], onHead: (Int, [String: String]) -> Void, onBody: ([UInt8]) -> Void) throws(Failure) {
+        package mutating func feed(_ bytes: [UInt8], onHead: (Int, [String: String]) -> Void, onBody: ([UInt8]) -> Void)
+            throws(Failure)
+        {
             sawAnything = true
             buffer += bytes
             if !headDone {
@@ -145,12 +172,15 @@ package enum HTTPClient {
                 var fields: [String: String] = [:]
                 for line in lines {
                     guard let colon = line.firstIndex(of: ":") else { continue }
-                    fields[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+                    fields[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(
+                        in: .whitespaces)
                 }
                 if fields["transfer-encoding"]?.lowercased().contains("chunked") == true {
                     framing = .chunked
                 } else if let length = fields["content-length"] {
-                    guard let count = Int(length), count >= 0 else { throw .malformed("Content-Length is \"\(shown(length))\"") }
+                    guard let count = Int(length), count >= 0 else {
+                        throw .malformed("Content-Length is \"\(shown(length))\"")
+                    }
                     framing = .length(count)
                 }
                 headDone = true
@@ -171,11 +201,18 @@ package enum HTTPClient {
             switch framing {
             case .untilClose:
                 try admit(buffer.count)
-                if !buffer.isEmpty { onBody(buffer); received += buffer.count; buffer.removeAll() }
+                if !buffer.isEmpty {
+                    onBody(buffer)
+                    received += buffer.count
+                    buffer.removeAll()
+                }
             case .length(let total):
                 if total > maxBodyBytes { throw .tooLarge(maxBodyBytes) }
                 let take = min(buffer.count, total - received)
-                if take > 0 { onBody(Array(buffer[0..<take])); received += take }
+                if take > 0 {
+                    onBody(Array(buffer[0..<take]))
+                    received += take
+                }
                 buffer.removeAll()
                 if received >= total { finished = true }
             case .chunked:
@@ -189,7 +226,9 @@ package enum HTTPClient {
                         let line = String(decoding: buffer[0..<end], as: UTF8.self)
                         buffer.removeFirst(end + 2)
                         let hex = line.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
-                        guard let size = Int(hex, radix: 16), size >= 0 else { throw .malformed("a chunk size is \"\(line.prefix(40))\"") }
+                        guard let size = Int(hex, radix: 16), size >= 0 else {
+                            throw .malformed("a chunk size is \"\(line.prefix(40))\"")
+                        }
                         chunk = size == 0 ? .trailers : .data(size)
                     case .data(let left):
                         guard !buffer.isEmpty else { return }
@@ -201,7 +240,9 @@ package enum HTTPClient {
                         chunk = take == left ? .dataEnd : .data(left - take)
                     case .dataEnd:
                         guard buffer.count >= 2 else { return }
-                        guard buffer[0] == 13, buffer[1] == 10 else { throw .malformed("a chunk does not end with CRLF") }
+                        guard buffer[0] == 13, buffer[1] == 10 else {
+                            throw .malformed("a chunk does not end with CRLF")
+                        }
                         buffer.removeFirst(2)
                         chunk = .size
                     case .trailers:
@@ -222,7 +263,10 @@ package enum HTTPClient {
             switch framing {
             case .untilClose: finished = true
             case .length(let total): if received < total { throw .truncated("\(received) of \(total) body bytes") }
-            case .chunked: if !finished { throw .truncated("the chunked body stopped before its last chunk, after \(received) bytes") }
+            case .chunked:
+                if !finished {
+                    throw .truncated("the chunked body stopped before its last chunk, after \(received) bytes")
+                }
             }
         }
 

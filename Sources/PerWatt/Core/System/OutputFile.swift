@@ -57,7 +57,8 @@ package enum OutputFile {
         if kind == .symlink {
             // Follow it: a link to a regular file replaces the file it points to (the link stays).
             guard stat(path, &info) == 0 else {
-                throw OutputError(path: path, reason: "is a symbolic link to a missing file; remove the link or write elsewhere")
+                throw OutputError(
+                    path: path, reason: "is a symbolic link to a missing file; remove the link or write elsewhere")
             }
             kind = FileKind(mode: info.st_mode)
             guard let resolved = realpath(path, nil) else { throw OutputError(path: path, reason: sentence(errno)) }
@@ -85,10 +86,12 @@ package enum OutputFile {
     /// `name` (from an input file: a suite's name, a model id) made safe as one file name: no
     /// separators, no `..`, no control characters, no leading dot, at most 100 characters.
     package static func safeName(_ name: String) -> String {
-        let mapped = String(name.unicodeScalars.prefix(100).map { scalar -> Character in
-            scalar.value < 0x20 || scalar.value == 0x7F || "/\\:*?\"<>|".unicodeScalars.contains(scalar) || scalar.properties.isWhitespace
-                ? "_" : Character(scalar)
-        })
+        let mapped = String(
+            name.unicodeScalars.prefix(100).map { scalar -> Character in
+                scalar.value < 0x20 || scalar.value == 0x7F || "/\\:*?\"<>|".unicodeScalars.contains(scalar)
+                    || scalar.properties.isWhitespace
+                    ? "_" : Character(scalar)
+            })
         var safe = mapped.replacingOccurrences(of: "..", with: "_")
         while safe.hasPrefix(".") { safe.removeFirst() }
         return safe.isEmpty ? "unnamed" : safe
@@ -227,7 +230,8 @@ package enum OutputFile {
             let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, bytes.count - offset) }
             if written < 0 {
                 if errno == EINTR { continue }
-                throw OutputError(path: path, reason: "writing failed after \(offset) of \(bytes.count) bytes: \(sentence(errno))")
+                throw OutputError(
+                    path: path, reason: "writing failed after \(offset) of \(bytes.count) bytes: \(sentence(errno))")
             }
             if written == 0 {
                 throw OutputError(path: path, reason: "writing stopped after \(offset) of \(bytes.count) bytes")

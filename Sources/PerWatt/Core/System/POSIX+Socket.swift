@@ -18,8 +18,9 @@ extension POSIX {
             switch self {
             case .resolve(let host, let reason): "cannot resolve \(host): \(reason)"
             case .connect(let address, let code):
-                code == ECONNREFUSED ? "connection refused by \(address) (is the server running and listening there?)"
-                                     : "cannot connect to \(address): \(POSIX.describe(code))"
+                code == ECONNREFUSED
+                    ? "connection refused by \(address) (is the server running and listening there?)"
+                    : "cannot connect to \(address): \(POSIX.describe(code))"
             case .timeout: "timed out"
             case .interrupted: "interrupted (Ctrl-C)"
             case .io(let step, let code): "\(step) failed: \(POSIX.describe(code))"
@@ -66,9 +67,14 @@ extension POSIX {
         var cursor: UnsafeMutablePointer<addrinfo>? = first
         while let info = cursor {
             cursor = info.pointee.ai_next
-            let fd = socket(info.pointee.ai_family, info.pointee.ai_socktype | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue),
-                            info.pointee.ai_protocol)
-            if fd < 0 { lastError = errno; continue }
+            let fd = socket(
+                info.pointee.ai_family,
+                info.pointee.ai_socktype | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue),
+                info.pointee.ai_protocol)
+            if fd < 0 {
+                lastError = errno
+                continue
+            }
             if Glibc.connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) != 0 && errno != EINPROGRESS {
                 lastError = errno
                 close(fd)
