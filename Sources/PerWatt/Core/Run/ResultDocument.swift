@@ -10,7 +10,7 @@ package enum ResultDocument {
         let text = try InputFile.read(path)
         let json = try InputFile.json(text, file: path)
         guard json["schema"]?.stringValue == "perwatt.fixture/1" else {
-            return .run(try RunResult.decode(text, json: json, file: path))
+            return .run(try RunResult.decode(json: json, file: path))
         }
         let fixture = try Fixture.parse(text, json: json, file: path)
         guard fixture.eval != nil else {

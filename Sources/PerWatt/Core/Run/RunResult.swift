@@ -213,30 +213,18 @@ package struct RunResult: Codable, Sendable {
 
     /// Reads a result file (for `--reference`).
     package static func load(_ path: String) throws -> RunResult {
-        let text = try InputFile.read(path)
-        return try decode(text, json: try InputFile.json(text, file: path), file: path)
+        try decode(json: try InputFile.json(try InputFile.read(path), file: path), file: path)
     }
 
-    /// Decodes a result from its text, already parsed into `json` for the schema check and line numbers.
-    package static func decode(_ text: String, json: JSONValue, file path: String) throws -> RunResult {
+    /// Decodes a result already parsed into `json`.
+    package static func decode(json: JSONValue, file path: String) throws -> RunResult {
         guard json["schema"]?.stringValue == "perwatt.result/1" else {
             throw InputError(
                 file: path, line: json["schema"]?.line ?? json.line, field: "schema",
                 message: "must be \"perwatt.result/1\": this is not a perwatt run result")
         }
-        do {
-            return try JSONDecoder().decode(RunResult.self, from: Data(text.utf8))
-        } catch let DecodingError.keyNotFound(key, context) {
-            throw InputError(
-                file: path, field: (context.codingPath + [key]).map(\.stringValue).joined(separator: "."),
-                message: "is missing")
-        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context),
-            let DecodingError.dataCorrupted(context)
-        {
-            throw InputError(
-                file: path, field: context.codingPath.map(\.stringValue).joined(separator: "."),
-                message: context.debugDescription)
-        }
+        // One parse: the value the schema was checked on is decoded, with lines in every error.
+        return try JSONValueDecoder(file: path).decode(RunResult.self, from: json)
     }
 
     package init(
