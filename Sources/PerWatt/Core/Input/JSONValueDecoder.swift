@@ -41,60 +41,60 @@ package struct JSONValueDecoder {
 }
 
 private struct ValueDecoder: Decoder {
-    package let value: JSONValue
-    package let path: [String]
-    package let file: String
-    package var codingPath: [any CodingKey] { path.map { PathKey($0) } }
-    package var userInfo: [CodingUserInfoKey: Any] { [:] }
+    let value: JSONValue
+    let path: [String]
+    let file: String
+    var codingPath: [any CodingKey] { path.map { PathKey($0) } }
+    var userInfo: [CodingUserInfoKey: Any] { [:] }
 
-    package func error(_ message: String, at value: JSONValue? = nil, path: [String]? = nil) -> InputError {
+    func error(_ message: String, at value: JSONValue? = nil, path: [String]? = nil) -> InputError {
         let field = JSONValueDecoder.fieldPath(path ?? self.path)
         return InputError(
             file: file, line: (value ?? self.value).line, field: field.isEmpty ? nil : field, message: message)
     }
 
-    package func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
+    func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
         guard let members = value.objectMembers else { throw error("must be a JSON object, not \(value.typeName)") }
         return KeyedDecodingContainer(KeyedContainer<Key>(decoder: self, members: members))
     }
 
-    package func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
+    func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
         guard let elements = value.arrayValue else { throw error("must be an array, not \(value.typeName)") }
         return UnkeyedContainer(decoder: self, elements: elements)
     }
 
-    package func singleValueContainer() throws -> any SingleValueDecodingContainer { SingleContainer(decoder: self) }
+    func singleValueContainer() throws -> any SingleValueDecodingContainer { SingleContainer(decoder: self) }
 
-    package func child(_ value: JSONValue, _ component: String) -> ValueDecoder {
+    func child(_ value: JSONValue, _ component: String) -> ValueDecoder {
         ValueDecoder(value: value, path: path + [component], file: file)
     }
 
     // Scalars, shared by the three containers.
-    package func decodeNil() -> Bool { if case .null = value { true } else { false } }
+    func decodeNil() -> Bool { if case .null = value { true } else { false } }
 
-    package func bool() throws -> Bool {
+    func bool() throws -> Bool {
         guard let flag = value.boolValue else { throw error("must be true or false, not \(value.typeName)") }
         return flag
     }
 
-    package func string() throws -> String {
+    func string() throws -> String {
         guard let text = value.stringValue else { throw error("must be a string, not \(value.typeName)") }
         return text
     }
 
-    package func double() throws -> Double {
+    func double() throws -> Double {
         guard let number = value.doubleValue else { throw error("must be a number, not \(value.typeName)") }
         return number
     }
 
-    package func integer<T: FixedWidthInteger>(_ type: T.Type) throws -> T {
+    func integer<T: FixedWidthInteger>(_ type: T.Type) throws -> T {
         guard case .number(_, let text, _) = value else { throw error("must be a whole number, not \(value.typeName)") }
         if let exact = T(text) { return exact }
         if let number = Double(text), number == number.rounded(), let exact = T(exactly: number) { return exact }
         throw error("must be a whole number from \(T.min) to \(T.max), not \(shown(text))")
     }
 
-    package func decode<T: Decodable>(_ type: T.Type) throws -> T {
+    func decode<T: Decodable>(_ type: T.Type) throws -> T {
         switch type {
         case is String.Type: return try string() as! T
         case is Bool.Type: return try bool() as! T
@@ -112,7 +112,7 @@ private struct ValueDecoder: Decoder {
         }
     }
 
-    package init(value: JSONValue, path: [String], file: String) {
+    init(value: JSONValue, path: [String], file: String) {
         self.value = value
         self.path = path
         self.file = file
@@ -120,33 +120,33 @@ private struct ValueDecoder: Decoder {
 }
 
 private struct PathKey: CodingKey {
-    package var stringValue: String
-    package var intValue: Int?
-    package init(_ component: String) {
+    var stringValue: String
+    var intValue: Int?
+    init(_ component: String) {
         stringValue = component
         intValue = component.hasPrefix("[") ? Int(component.dropFirst().dropLast()) : nil
     }
-    package init?(stringValue: String) { self.init(stringValue) }
-    package init?(intValue: Int) { self.init("[\(intValue)]") }
+    init?(stringValue: String) { self.init(stringValue) }
+    init?(intValue: Int) { self.init("[\(intValue)]") }
 }
 
 private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
-    package let decoder: ValueDecoder
-    package let members: [(key: String, value: JSONValue)]
-    package var codingPath: [any CodingKey] { decoder.codingPath }
-    package var allKeys: [Key] { members.compactMap { Key(stringValue: $0.key) } }
+    let decoder: ValueDecoder
+    let members: [(key: String, value: JSONValue)]
+    var codingPath: [any CodingKey] { decoder.codingPath }
+    var allKeys: [Key] { members.compactMap { Key(stringValue: $0.key) } }
 
-    package func contains(_ key: Key) -> Bool { members.contains { $0.key == key.stringValue } }
+    func contains(_ key: Key) -> Bool { members.contains { $0.key == key.stringValue } }
 
-    package func member(_ key: Key) throws -> ValueDecoder {
+    func member(_ key: Key) throws -> ValueDecoder {
         guard let value = members.first(where: { $0.key == key.stringValue })?.value else {
             throw decoder.error("is missing", path: decoder.path + [key.stringValue])
         }
         return decoder.child(value, key.stringValue)
     }
 
-    package func decodeNil(forKey key: Key) throws -> Bool { try member(key).decodeNil() }
-    package func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
+    func decodeNil(forKey key: Key) throws -> Bool { try member(key).decodeNil() }
+    func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
         let child = try member(key)
         if child.decodeNil(), !(T.self is any ExpressibleByNilLiteral.Type) {
             throw child.error("must not be null")
@@ -154,74 +154,74 @@ private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
         return try child.decode(type)
     }
 
-    package func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
+    func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
         guard contains(key) else { return nil }
         let child = try member(key)
         return child.decodeNil() ? nil : try child.decode(type)
     }
 
-    package func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws
+    func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws
         -> KeyedDecodingContainer<NestedKey>
     {
         try member(key).container(keyedBy: type)
     }
 
-    package func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer {
+    func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer {
         try member(key).unkeyedContainer()
     }
-    package func superDecoder() throws -> any Decoder { decoder }
-    package func superDecoder(forKey key: Key) throws -> any Decoder { try member(key) }
+    func superDecoder() throws -> any Decoder { decoder }
+    func superDecoder(forKey key: Key) throws -> any Decoder { try member(key) }
 
-    package init(decoder: ValueDecoder, members: [(key: String, value: JSONValue)]) {
+    init(decoder: ValueDecoder, members: [(key: String, value: JSONValue)]) {
         self.decoder = decoder
         self.members = members
     }
 }
 
 private struct UnkeyedContainer: UnkeyedDecodingContainer {
-    package let decoder: ValueDecoder
-    package let elements: [JSONValue]
-    package var currentIndex = 0
-    package var codingPath: [any CodingKey] { decoder.codingPath }
-    package var count: Int? { elements.count }
-    package var isAtEnd: Bool { currentIndex >= elements.count }
+    let decoder: ValueDecoder
+    let elements: [JSONValue]
+    var currentIndex = 0
+    var codingPath: [any CodingKey] { decoder.codingPath }
+    var count: Int? { elements.count }
+    var isAtEnd: Bool { currentIndex >= elements.count }
 
-    package init(decoder: ValueDecoder, elements: [JSONValue]) {
+    init(decoder: ValueDecoder, elements: [JSONValue]) {
         self.decoder = decoder
         self.elements = elements
     }
 
-    package mutating func next() throws -> ValueDecoder {
+    mutating func next() throws -> ValueDecoder {
         guard !isAtEnd else { throw decoder.error("has too few elements (\(elements.count))") }
         defer { currentIndex += 1 }
         return decoder.child(elements[currentIndex], "[\(currentIndex)]")
     }
 
-    package mutating func decodeNil() throws -> Bool {
+    mutating func decodeNil() throws -> Bool {
         guard !isAtEnd, case .null = elements[currentIndex] else { return false }
         currentIndex += 1
         return true
     }
 
-    package mutating func decode<T: Decodable>(_ type: T.Type) throws -> T { try next().decode(type) }
-    package mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws
+    mutating func decode<T: Decodable>(_ type: T.Type) throws -> T { try next().decode(type) }
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws
         -> KeyedDecodingContainer<NestedKey>
     {
         try next().container(keyedBy: type)
     }
-    package mutating func nestedUnkeyedContainer() throws -> any UnkeyedDecodingContainer {
+    mutating func nestedUnkeyedContainer() throws -> any UnkeyedDecodingContainer {
         try next().unkeyedContainer()
     }
-    package mutating func superDecoder() throws -> any Decoder { try next() }
+    mutating func superDecoder() throws -> any Decoder { try next() }
 }
 
 private struct SingleContainer: SingleValueDecodingContainer {
-    package let decoder: ValueDecoder
-    package var codingPath: [any CodingKey] { decoder.codingPath }
-    package func decodeNil() -> Bool { decoder.decodeNil() }
-    package func decode<T: Decodable>(_ type: T.Type) throws -> T { try decoder.decode(type) }
+    let decoder: ValueDecoder
+    var codingPath: [any CodingKey] { decoder.codingPath }
+    func decodeNil() -> Bool { decoder.decodeNil() }
+    func decode<T: Decodable>(_ type: T.Type) throws -> T { try decoder.decode(type) }
 
-    package init(decoder: ValueDecoder) {
+    init(decoder: ValueDecoder) {
         self.decoder = decoder
     }
 }

@@ -109,7 +109,7 @@ package enum OutputFile {
     private enum FileKind {
         case regular, directory, characterDevice, blockDevice, fifo, socket, symlink, other
 
-        package init(mode: mode_t) {
+        init(mode: mode_t) {
             switch mode & S_IFMT {
             case S_IFREG: self = .regular
             case S_IFDIR: self = .directory
