@@ -40,7 +40,17 @@ package struct JSONValueDecoder {
     }
 }
 
-private struct ValueDecoder: Decoder {
+/// What a decoder over a parsed `JSONValue` exposes, so that a type's `init(from:)` can check its fields
+/// with `ObjectReader`'s messages and lines (`KeyedReader`).
+package protocol JSONValueDecoding: Decoder {
+    var jsonValue: JSONValue { get }
+    var file: String { get }
+    /// Field path components of this value (`workloads`, `[3]`, `model`).
+    var path: [String] { get }
+}
+
+private struct ValueDecoder: JSONValueDecoding {
+    var jsonValue: JSONValue { value }
     let value: JSONValue
     let path: [String]
     let file: String

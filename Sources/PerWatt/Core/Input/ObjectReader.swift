@@ -116,3 +116,43 @@ package struct ObjectReader {
         return false
     }
 }
+
+/// An `ObjectReader` keyed by a type's own `CodingKeys`, built from the decoder in its `init(from:)`:
+/// the field names are written once (the keys serve encoding and decoding alike), a member that is not
+/// a key is an error, and every check keeps `ObjectReader`'s file, line and field messages. Only
+/// `JSONValueDecoder` (perwatt's one decoding path) can give it the parsed value it reads.
+package struct KeyedReader<Key: CodingKey & CaseIterable> {
+    package let reader: ObjectReader
+
+    /// - Parameter rejectingUnknown: whether members that are not keys are errors (default true).
+    package init(_ decoder: any Decoder, keys: Key.Type, rejectingUnknown: Bool = true) throws {
+        guard let source = decoder as? any JSONValueDecoding else {
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: "decode this type with JSONValueDecoder"))
+        }
+        reader = try ObjectReader(source.jsonValue, file: source.file, path: JSONValueDecoder.fieldPath(source.path))
+        if rejectingUnknown { try reader.rejectUnknown(Key.allCases.map(\.stringValue)) }
+    }
+
+    package var value: JSONValue { reader.value }
+    package func member(_ key: Key) -> JSONValue? { reader.value[key.stringValue] }
+    package func has(_ key: Key) -> Bool { reader.has(key.stringValue) }
+    package func error(_ key: Key, _ message: String) -> InputError { reader.error(key.stringValue, message) }
+    package func field(_ key: Key) -> String { reader.field(key.stringValue) }
+
+    package func string(_ key: Key, required: Bool = true) throws -> String? {
+        try reader.string(key.stringValue, required: required)
+    }
+    package func int(_ key: Key, required: Bool = true, minimum: Int = 1) throws -> Int? {
+        try reader.int(key.stringValue, required: required, minimum: minimum)
+    }
+    package func int(_ key: Key, required: Bool = true, in range: ClosedRange<Int>) throws -> Int? {
+        try reader.int(key.stringValue, required: required, in: range)
+    }
+    package func double(_ key: Key, required: Bool = true, in range: ClosedRange<Double>) throws -> Double? {
+        try reader.double(key.stringValue, required: required, in: range)
+    }
+    package func bool(_ key: Key, required: Bool = true) throws -> Bool? {
+        try reader.bool(key.stringValue, required: required)
+    }
+}

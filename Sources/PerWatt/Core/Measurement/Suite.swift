@@ -9,6 +9,23 @@ package struct Suite: Codable, Sendable, Hashable {
         package var model: String
         package var quantization: String
 
+        package enum CodingKeys: String, CodingKey, CaseIterable {
+            case model, quantization
+        }
+
+        /// A (model, quantization) pair; the quantization must be one perwatt has kernels for.
+        package init(from decoder: any Decoder) throws {
+            let r = try KeyedReader(decoder, keys: CodingKeys.self)
+            let quantization = try r.string(.quantization)!
+            guard Precision(rawValue: quantization) != nil else {
+                throw r.error(
+                    .quantization,
+                    "must be one of \(Precision.allCases.map(\.rawValue).joined(separator: ", ")), not \"\(shown(quantization))\""
+                )
+            }
+            self.init(model: try r.string(.model)!, quantization: quantization)
+        }
+
         package init(model: String, quantization: String) {
             self.model = model
             self.quantization = quantization
@@ -117,81 +134,80 @@ package struct Suite: Codable, Sendable, Hashable {
         return try load(nameOrPath, isKnownModel: isKnownModel)
     }
 
-    /// Reads a perwatt.suite/1 file: every field checked with the bounds of its flag, every model
-    /// and kernel named checked to exist; errors name the file, line and field (exit 65).
+    package enum CodingKeys: String, CodingKey, CaseIterable {
+        case schema, name, description, workloads, promptTokens, outputTokens, kernels, machineLimits, minTimeSeconds,
+            repetitions, idleSeconds
+    }
+
+    /// Reads a perwatt.suite/1 file through `JSONValueDecoder`: every field checked with the bounds of
+    /// its flag (`init(from:)`), then every model and kernel named checked to exist here; errors name
+    /// the file, line and field (exit 65).
     package static func load(_ path: String, isKnownModel: (String) -> Bool) throws -> Suite {
         let json = try InputFile.json(try InputFile.read(path), file: path)
-        let r = try ObjectReader(json, file: path)
-        try r.rejectUnknown([
-            "schema", "name", "description", "workloads", "promptTokens", "outputTokens", "kernels", "machineLimits",
-            "minTimeSeconds", "repetitions", "idleSeconds",
-        ])
-        let schema = try r.string("schema")!
-        guard schema == "perwatt.suite/1" else {
-            throw r.error("schema", "must be \"perwatt.suite/1\", not \"\(shown(schema))\"")
+        let suite = try JSONValueDecoder(file: path).decode(Suite.self, from: json)
+        let elements = json["workloads"]?.arrayValue ?? []
+        for (index, entry) in suite.workloads.enumerated() where !isKnownModel(entry.model) {
+            throw InputError(
+                file: path, line: elements[index]["model"]?.line ?? json.line, field: "workloads[\(index)].model",
+                message:
+                    "\"\(shown(entry.model))\" is not a model perwatt knows; see perwatt models (or import it with perwatt models import)"
+            )
         }
-        guard let list = json["workloads"]?.arrayValue else {
-            throw r.error("workloads", "must be an array of {\"model\", \"quantization\"}")
+        let catalog = Set(KernelCatalog.standard().map(\.name))
+        let kernelElements = json["kernels"]?.arrayValue ?? []
+        for (index, name) in suite.kernels.enumerated() where !catalog.contains(name) {
+            throw InputError(
+                file: path, line: kernelElements[index].line, field: "kernels[\(index)]",
+                message: "\"\(shown(name))\" is not a kernel case perwatt has; see perwatt kernels --list")
+        }
+        return suite
+    }
+
+    /// Every field checked with the bounds of the flag it mirrors (`Limits`), unknown fields refused.
+    package init(from decoder: any Decoder) throws {
+        let r = try KeyedReader(decoder, keys: CodingKeys.self)
+        let schema = try r.string(.schema)!
+        guard schema == "perwatt.suite/1" else {
+            throw r.error(.schema, "must be \"perwatt.suite/1\", not \"\(shown(schema))\"")
+        }
+        guard let list = r.member(.workloads)?.arrayValue else {
+            throw r.error(.workloads, "must be an array of {\"model\", \"quantization\"}")
         }
         guard Limits.workloads.contains(list.count) else {
             throw r.error(
-                "workloads",
+                .workloads,
                 "must hold from \(Limits.workloads.lowerBound) to \(Limits.workloads.upperBound) entries, not \(list.count)"
             )
         }
-        var entries: [Entry] = []
-        for (index, element) in list.enumerated() {
-            let e = try ObjectReader(element, file: path, path: "workloads[\(index)]")
-            try e.rejectUnknown(["model", "quantization"])
-            let quantization = try e.string("quantization")!
-            guard Precision(rawValue: quantization) != nil else {
-                throw e.error(
-                    "quantization",
-                    "must be one of \(Precision.allCases.map(\.rawValue).joined(separator: ", ")), not \"\(shown(quantization))\""
-                )
-            }
-            let model = try e.string("model")!
-            guard isKnownModel(model) else {
-                throw e.error(
-                    "model",
-                    "\"\(shown(model))\" is not a model perwatt knows; see perwatt models (or import it with perwatt models import)"
-                )
-            }
-            entries.append(Entry(model: model, quantization: quantization))
-        }
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let entries = try container.decode([Entry].self, forKey: .workloads)
         var kernels: [String] = []
-        if let member = json["kernels"] {
+        if let member = r.member(.kernels) {
             guard let elements = member.arrayValue, Limits.kernels.contains(elements.count) else {
                 throw r.error(
-                    "kernels",
+                    .kernels,
                     "must be an array of at most \(Limits.kernels.upperBound) kernel case names (see perwatt kernels --list)"
                 )
             }
-            let catalog = Set(KernelCatalog.standard().map(\.name))
             for (index, element) in elements.enumerated() {
                 guard let name = element.stringValue else {
                     throw InputError(
-                        file: path, line: element.line, field: "kernels[\(index)]",
+                        file: r.reader.file, line: element.line, field: "kernels[\(index)]",
                         message: "must be a kernel case name, not \(element.typeName)")
-                }
-                guard catalog.contains(name) else {
-                    throw InputError(
-                        file: path, line: element.line, field: "kernels[\(index)]",
-                        message: "\"\(shown(name))\" is not a kernel case perwatt has; see perwatt kernels --list")
                 }
                 kernels.append(name)
             }
         }
-        let name = try r.string("name")!
-        guard name.count <= 100 else { throw r.error("name", "must be at most 100 characters, not \(name.count)") }
-        return Suite(
-            name: name, description: try r.string("description", required: false) ?? "", workloads: entries,
-            promptTokens: try r.int("promptTokens", in: Limits.promptTokens)!,
-            outputTokens: try r.int("outputTokens", in: Limits.outputTokens)!, kernels: kernels,
-            machineLimits: try r.bool("machineLimits", required: false) ?? false,
-            minTimeSeconds: try r.double("minTimeSeconds", required: false, in: Limits.minTimeSeconds) ?? 1,
-            repetitions: try r.int("repetitions", required: false, in: Limits.repetitions) ?? 5,
-            idleSeconds: try r.double("idleSeconds", required: false, in: Limits.idleSeconds) ?? 5)
+        let name = try r.string(.name)!
+        guard name.count <= 100 else { throw r.error(.name, "must be at most 100 characters, not \(name.count)") }
+        self.init(
+            name: name, description: try r.string(.description, required: false) ?? "", workloads: entries,
+            promptTokens: try r.int(.promptTokens, in: Limits.promptTokens)!,
+            outputTokens: try r.int(.outputTokens, in: Limits.outputTokens)!, kernels: kernels,
+            machineLimits: try r.bool(.machineLimits, required: false) ?? false,
+            minTimeSeconds: try r.double(.minTimeSeconds, required: false, in: Limits.minTimeSeconds) ?? 1,
+            repetitions: try r.int(.repetitions, required: false, in: Limits.repetitions) ?? 5,
+            idleSeconds: try r.double(.idleSeconds, required: false, in: Limits.idleSeconds) ?? 5)
     }
 
     package init(
