@@ -68,7 +68,7 @@ package enum ModelRegistry {
         let json = try InputFile.json(try InputFile.read(path), file: path)
         let reader = try ObjectReader(json, file: path)
         if reader.has("schema") {
-            var loaded = try spec(reader, file: path)
+            var loaded = try JSONValueDecoder(file: path).decode(ModelSpec.self, from: json)
             if let id {
                 guard ModelSpec.isValidID(id) else {
                     throw SettingError(
@@ -92,41 +92,6 @@ package enum ModelRegistry {
         return try huggingFace(
             reader, file: path, id: id ?? (folder.isEmpty || folder == "." ? "imported" : ModelSpec.sanitizedID(folder))
         )
-    }
-
-    /// A `perwatt.model/1` object.
-    package static func spec(_ r: ObjectReader, file: String) throws -> ModelSpec {
-        try r.rejectUnknown([
-            "schema", "id", "name", "layers", "hiddenSize", "heads", "kvHeads", "headDim", "ffnSize", "vocabularySize",
-            "tiedEmbeddings", "ffnKind", "experts", "activeExperts", "source",
-        ])
-        let schema = try r.string("schema")!
-        guard schema == "perwatt.model/1" else {
-            throw r.error("schema", "must be \"perwatt.model/1\", not \"\(shown(schema))\"")
-        }
-        let kindText = try r.string("ffnKind", required: false) ?? "gated"
-        guard let kind = ModelSpec.FFNKind(rawValue: kindText) else {
-            throw r.error("ffnKind", "must be \"gated\" or \"plain\", not \"\(shown(kindText))\"")
-        }
-        let id = try r.string("id")!
-        guard ModelSpec.isValidID(id) else {
-            throw r.error(
-                "id",
-                "must be 1 to \(ModelSpec.Limits.idLength) letters, digits, '.', '_' or '-' (not starting with '.'), not '\(shown(id))'"
-            )
-        }
-        typealias L = ModelSpec.Limits
-        let spec = ModelSpec(
-            id: id, name: try r.string("name", required: false) ?? id,
-            layers: try r.int("layers", in: L.layers)!, hiddenSize: try r.int("hiddenSize", in: L.hiddenSize)!,
-            heads: try r.int("heads", in: L.heads)!, kvHeads: try r.int("kvHeads", in: L.heads)!,
-            headDim: try r.int("headDim", in: L.headDim)!, ffnSize: try r.int("ffnSize", in: L.ffnSize)!,
-            vocabularySize: try r.int("vocabularySize", in: L.vocabularySize)!,
-            tiedEmbeddings: try r.bool("tiedEmbeddings")!,
-            ffnKind: kind, experts: try r.int("experts", required: false, in: L.experts),
-            activeExperts: try r.int("activeExperts", required: false, in: L.experts), source: try r.string("source")!)
-        if let problem = spec.validate() { throw InputError(file: file, line: r.value.line, message: problem) }
-        return spec
     }
 
     /// A Hugging Face transformers `config.json` (Llama, Qwen2, Mistral, Mixtral, Gemma 2, gpt-oss,

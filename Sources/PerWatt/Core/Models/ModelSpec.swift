@@ -30,6 +30,43 @@ package struct ModelSpec: Codable, Sendable, Hashable {
     /// Where the numbers come from.
     package var source: String
 
+    package enum CodingKeys: String, CodingKey, CaseIterable {
+        case schema, id, name, layers, hiddenSize, heads, kvHeads, headDim, ffnSize, vocabularySize, tiedEmbeddings,
+            ffnKind, experts, activeExperts, source
+    }
+
+    /// A `perwatt.model/1` object: every dimension within `Limits`, unknown fields refused, and the
+    /// shape consistent (`validate()`).
+    package init(from decoder: any Decoder) throws {
+        let r = try KeyedReader(decoder, keys: CodingKeys.self)
+        let schema = try r.string(.schema)!
+        guard schema == "perwatt.model/1" else {
+            throw r.error(.schema, "must be \"perwatt.model/1\", not \"\(shown(schema))\"")
+        }
+        let kindText = try r.string(.ffnKind, required: false) ?? "gated"
+        guard let kind = FFNKind(rawValue: kindText) else {
+            throw r.error(.ffnKind, "must be \"gated\" or \"plain\", not \"\(shown(kindText))\"")
+        }
+        let id = try r.string(.id)!
+        guard Self.isValidID(id) else {
+            throw r.error(
+                .id,
+                "must be 1 to \(Limits.idLength) letters, digits, '.', '_' or '-' (not starting with '.'), not '\(shown(id))'"
+            )
+        }
+        self.init(
+            id: id, name: try r.string(.name, required: false) ?? id,
+            layers: try r.int(.layers, in: Limits.layers)!, hiddenSize: try r.int(.hiddenSize, in: Limits.hiddenSize)!,
+            heads: try r.int(.heads, in: Limits.heads)!, kvHeads: try r.int(.kvHeads, in: Limits.heads)!,
+            headDim: try r.int(.headDim, in: Limits.headDim)!, ffnSize: try r.int(.ffnSize, in: Limits.ffnSize)!,
+            vocabularySize: try r.int(.vocabularySize, in: Limits.vocabularySize)!,
+            tiedEmbeddings: try r.bool(.tiedEmbeddings)!, ffnKind: kind,
+            experts: try r.int(.experts, required: false, in: Limits.experts),
+            activeExperts: try r.int(.activeExperts, required: false, in: Limits.experts),
+            source: try r.string(.source)!)
+        if let problem = validate() { throw InputError(file: r.reader.file, line: r.value.line, message: problem) }
+    }
+
     package var isMoE: Bool { (experts ?? 0) > 1 }
     package var qDim: Int { heads * headDim }
     package var kvDim: Int { kvHeads * headDim }
