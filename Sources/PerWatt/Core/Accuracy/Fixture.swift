@@ -202,7 +202,10 @@ package struct Fixture: Codable, Sendable, Hashable {
     private static func parseEvalFields(_ q: ObjectReader, element: JSONValue, into query: inout Query) throws {
         query.answer = try q.string("answer", required: false)
         query.expected = try q.string("expected", required: false)
-        if q.has("grader") { query.grader = try QuerySet.parseGrader(element["grader"], reader: q) }
+        if q.has("grader") {
+            query.grader = try JSONValueDecoder(file: q.file).decode(
+                Grader.self, from: element["grader"]!, path: [q.field("grader")])
+        }
         query.extracted = try q.string("extracted", required: false)
         query.finishReason = try q.string("finishReason", required: false)
         query.attempts = try q.int("attempts", required: false)

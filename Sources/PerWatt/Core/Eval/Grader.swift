@@ -28,6 +28,54 @@ package struct Grader: Codable, Sendable, Hashable, CustomStringConvertible {
     /// choice: the valid option letters (default "ABCD").
     package var options: String?
 
+    package enum CodingKeys: String, CodingKey, CaseIterable {
+        case kind, tolerance, relativeTolerance, pattern, options
+    }
+
+    /// `"numeric"` or `{"kind": "numeric", "tolerance": 0.5}`; null means normalized. Patterns must
+    /// compile and option letters be distinct.
+    package init(from decoder: any Decoder) throws {
+        let source = try decoder.jsonValueDecoding()
+        let kinds = Kind.allCases.map(\.rawValue).joined(separator: ", ")
+        switch source.jsonValue {
+        case .null:
+            self.init(kind: .normalized)
+        case .string(let name, _):
+            guard let kind = Kind(rawValue: name) else {
+                throw source.error("must be one of \(kinds), not \"\(shown(name))\"")
+            }
+            if kind == .regex { throw source.error("regex needs a pattern: {\"kind\": \"regex\", \"pattern\": \"…\"}") }
+            self.init(kind: kind)
+        default:
+            let g = try KeyedReader(decoder, keys: CodingKeys.self)
+            let name = try g.string(.kind)!
+            guard let kind = Kind(rawValue: name) else {
+                throw g.error(.kind, "must be one of \(kinds), not \"\(shown(name))\"")
+            }
+            self.init(
+                kind: kind,
+                tolerance: try g.double(.tolerance, required: false, in: 0...Double.greatestFiniteMagnitude),
+                relativeTolerance: try g.double(.relativeTolerance, required: false, in: 0...1),
+                pattern: try g.string(.pattern, required: kind == .regex),
+                options: try g.string(.options, required: false))
+            if let pattern {
+                do { _ = try NSRegularExpression(pattern: pattern) } catch {
+                    throw g.error(.pattern, "is not a valid regular expression (ICU syntax): \(pattern)")
+                }
+            }
+            if let options {
+                let letters = options.uppercased()
+                guard !letters.isEmpty, letters.allSatisfy({ $0.isASCII && $0.isLetter }),
+                    Set(letters).count == letters.count
+                else {
+                    throw g.error(
+                        .options, "must be distinct option letters such as \"ABCD\", not \"\(shown(options))\"")
+                }
+                self.options = letters
+            }
+        }
+    }
+
     package init(
         kind: Kind, tolerance: Double? = nil, relativeTolerance: Double? = nil, pattern: String? = nil,
         options: String? = nil

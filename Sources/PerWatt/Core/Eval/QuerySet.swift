@@ -11,6 +11,19 @@ package struct QuerySet: Sendable {
             self.role = role
             self.content = content
         }
+
+        package enum CodingKeys: String, CodingKey, CaseIterable {
+            case role, content
+        }
+
+        package init(from decoder: any Decoder) throws {
+            let m = try KeyedReader(decoder, keys: CodingKeys.self)
+            let role = try m.string(.role)!
+            guard ["system", "user", "assistant"].contains(role) else {
+                throw m.error(.role, "must be system, user or assistant, not \"\(shown(role))\"")
+            }
+            self.init(role: role, content: try m.string(.content)!)
+        }
     }
 
     /// One query; encoded, it is one line of the JSONL format.
@@ -40,6 +53,53 @@ package struct QuerySet: Sendable {
             self.expected = expected
             self.grader = grader
             self.maxTokens = maxTokens
+        }
+
+        package enum CodingKeys: String, CodingKey, CaseIterable {
+            case id, prompt, messages, expected, grader, maxTokens
+        }
+
+        /// One line of a query set: exactly one of prompt and messages, an expected answer the grader
+        /// can use, and a grader (absent: normalized).
+        package init(from decoder: any Decoder) throws {
+            let r = try KeyedReader(decoder, keys: CodingKeys.self)
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            let prompt = try r.string(.prompt, required: false)
+            var messages: [Message]?
+            if r.has(.messages) {
+                guard let array = r.member(.messages)?.arrayValue, !array.isEmpty else {
+                    throw r.error(.messages, "must be a non-empty array of {\"role\", \"content\"} objects")
+                }
+                messages = try container.decode([Message].self, forKey: .messages)
+            }
+            guard (prompt == nil) != (messages == nil) else {
+                throw InputError(
+                    file: r.reader.file, line: r.value.line, field: nil,
+                    message: "needs exactly one of \"prompt\" (a string) or \"messages\" (an array)")
+            }
+            let expected: String
+            switch r.member(.expected) {
+            case .string(let text, _)?: expected = text
+            case .number(_, let text, _)?: expected = text
+            case let other?: throw r.error(.expected, "must be a string or a number, not \(other.typeName)")
+            case nil: throw r.error(.expected, "is missing: the correct answer is required")
+            }
+            let grader = try container.decodeIfPresent(Grader.self, forKey: .grader) ?? Grader(kind: .normalized)
+            if grader.kind == .numeric && Grader.lastNumber(in: expected) == nil {
+                throw r.error(.expected, "is \"\(shown(expected))\", which has no number for the numeric grader")
+            }
+            if grader.kind == .choice {
+                let letters = grader.options ?? "ABCD"
+                guard expected.count == 1, letters.contains(expected.uppercased()) else {
+                    throw r.error(
+                        .expected,
+                        "must be one of the option letters \(letters) for the choice grader, not \"\(shown(expected))\""
+                    )
+                }
+            }
+            self.init(
+                id: try r.string(.id)!, prompt: prompt, messages: messages, expected: expected, grader: grader,
+                maxTokens: try r.int(.maxTokens, required: false))
         }
     }
 
@@ -83,58 +143,14 @@ package struct QuerySet: Sendable {
         var queries: [Query] = []
         var seen: [String: Int] = [:]
         for (lineNumber, json) in try JSONLines.parse(text, file: file, hint: " (each line must be one JSON object)") {
-            let r = try ObjectReader(json, file: file)
-            try r.rejectUnknown(["id", "prompt", "messages", "expected", "grader", "maxTokens"])
-            let id = try r.string("id")!
-            if let first = seen[id] {
-                throw r.error("id", "\"\(shown(id))\" repeats the id on line \(first); ids must be unique")
-            }
-            seen[id] = lineNumber
-            let prompt = try r.string("prompt", required: false)
-            var messages: [Message]?
-            if r.has("messages") {
-                guard let array = json["messages"]?.arrayValue, !array.isEmpty else {
-                    throw r.error("messages", "must be a non-empty array of {\"role\", \"content\"} objects")
-                }
-                messages = try array.enumerated().map { index, element in
-                    let m = try ObjectReader(element, file: file, path: "messages[\(index)]")
-                    try m.rejectUnknown(["role", "content"])
-                    let role = try m.string("role")!
-                    guard ["system", "user", "assistant"].contains(role) else {
-                        throw m.error("role", "must be system, user or assistant, not \"\(shown(role))\"")
-                    }
-                    return Message(role: role, content: try m.string("content")!)
-                }
-            }
-            guard (prompt == nil) != (messages == nil) else {
+            let query = try JSONValueDecoder(file: file).decode(Query.self, from: json)
+            if let first = seen[query.id] {
                 throw InputError(
-                    file: file, line: lineNumber, field: nil,
-                    message: "needs exactly one of \"prompt\" (a string) or \"messages\" (an array)")
+                    file: file, line: json["id"]?.line ?? lineNumber, field: "id",
+                    message: "\"\(shown(query.id))\" repeats the id on line \(first); ids must be unique")
             }
-            let expected: String
-            switch json["expected"] {
-            case .string(let text, _)?: expected = text
-            case .number(_, let text, _)?: expected = text
-            case let other?: throw r.error("expected", "must be a string or a number, not \(other.typeName)")
-            case nil: throw r.error("expected", "is missing: the correct answer is required")
-            }
-            let grader = try parseGrader(json["grader"], reader: r)
-            if grader.kind == .numeric && Grader.lastNumber(in: expected) == nil {
-                throw r.error("expected", "is \"\(shown(expected))\", which has no number for the numeric grader")
-            }
-            if grader.kind == .choice {
-                let letters = grader.options ?? "ABCD"
-                guard expected.count == 1, letters.contains(expected.uppercased()) else {
-                    throw r.error(
-                        "expected",
-                        "must be one of the option letters \(letters) for the choice grader, not \"\(shown(expected))\""
-                    )
-                }
-            }
-            queries.append(
-                Query(
-                    id: id, prompt: prompt, messages: messages, expected: expected, grader: grader,
-                    maxTokens: try r.int("maxTokens", required: false)))
+            seen[query.id] = lineNumber
+            queries.append(query)
         }
         guard !queries.isEmpty else {
             throw InputError(file: file, message: "has no queries; write one JSON object per line")
@@ -143,52 +159,6 @@ package struct QuerySet: Sendable {
             name: name ?? file, about: about ?? "queries from \(file)", queries: queries,
             defaultMaxTokens: defaultMaxTokens,
             sha256: SHA256.hex(text))
-    }
-
-    /// `"grader": "numeric"` or `{"kind": "numeric", "tolerance": 0.5}`; absent means normalized.
-    package static func parseGrader(_ value: JSONValue?, reader r: ObjectReader) throws -> Grader {
-        let kinds = Grader.Kind.allCases.map(\.rawValue).joined(separator: ", ")
-        switch value {
-        case nil, .null?:
-            return Grader(kind: .normalized)
-        case .string(let name, _)?:
-            guard let kind = Grader.Kind(rawValue: name) else {
-                throw r.error("grader", "must be one of \(kinds), not \"\(shown(name))\"")
-            }
-            if kind == .regex {
-                throw r.error("grader", "regex needs a pattern: {\"kind\": \"regex\", \"pattern\": \"…\"}")
-            }
-            return Grader(kind: kind)
-        case let object?:
-            let g = try ObjectReader(object, file: r.file, path: r.field("grader"))
-            try g.rejectUnknown(["kind", "tolerance", "relativeTolerance", "pattern", "options"])
-            let name = try g.string("kind")!
-            guard let kind = Grader.Kind(rawValue: name) else {
-                throw g.error("kind", "must be one of \(kinds), not \"\(shown(name))\"")
-            }
-            var grader = Grader(
-                kind: kind,
-                tolerance: try g.double("tolerance", required: false, in: 0...Double.greatestFiniteMagnitude),
-                relativeTolerance: try g.double("relativeTolerance", required: false, in: 0...1),
-                pattern: try g.string("pattern", required: kind == .regex),
-                options: try g.string("options", required: false))
-            if let pattern = grader.pattern {
-                do { _ = try NSRegularExpression(pattern: pattern) } catch {
-                    throw g.error("pattern", "is not a valid regular expression (ICU syntax): \(pattern)")
-                }
-            }
-            if let options = grader.options {
-                let letters = options.uppercased()
-                guard !letters.isEmpty, letters.allSatisfy({ $0.isASCII && $0.isLetter }),
-                    Set(letters).count == letters.count
-                else {
-                    throw g.error(
-                        "options", "must be distinct option letters such as \"ABCD\", not \"\(shown(options))\"")
-                }
-                grader.options = letters
-            }
-            return grader
-        }
     }
 
     /// The set as JSON Lines, in the file format (the built-ins' canonical text, hashed, and what

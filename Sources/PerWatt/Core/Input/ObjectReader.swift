@@ -156,3 +156,22 @@ package struct KeyedReader<Key: CodingKey & CaseIterable> {
         try reader.bool(key.stringValue, required: required)
     }
 }
+
+extension JSONValueDecoding {
+    /// An error about this decoder's value as a whole (its line, its field path).
+    package func error(_ message: String) -> InputError {
+        let field = JSONValueDecoder.fieldPath(path)
+        return InputError(file: file, line: jsonValue.line, field: field.isEmpty ? nil : field, message: message)
+    }
+}
+
+extension Decoder {
+    /// This decoder as perwatt's own, which the checked `init(from:)`s need.
+    package func jsonValueDecoding() throws -> any JSONValueDecoding {
+        guard let source = self as? any JSONValueDecoding else {
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: codingPath, debugDescription: "decode with JSONValueDecoder"))
+        }
+        return source
+    }
+}
