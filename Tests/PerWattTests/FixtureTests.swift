@@ -17,6 +17,20 @@ import Testing
         }
         """
 
+    /// What `perwatt eval` writes reads back: a query whose energy window stayed untrusted carries
+    /// `untrusted: true`, which the hand-written field list of the old reader refused.
+    @Test func everyFieldEvalWritesReadsBack() throws {
+        var fixture = try Fixture.parse(Self.perQuery, file: "f.json")
+        fixture.queries![0].energy = .init(
+            joules: 2.5, windowSeconds: 0.5, netJoules: 1.5, warnings: ["a sampling gap"], untrusted: true)
+        fixture.queries![0].answer = "B"
+        fixture.queries![0].expected = "B"
+        fixture.queries![0].grader = Grader(kind: .choice, options: "ABCD")
+        let again = try Fixture.parse(try JSON.encode(fixture), file: "again.json")
+        #expect(again == fixture)
+        #expect(again.queries![0].energy?.untrusted == true)
+    }
+
     @Test func parsesPerQueryRecordsAndAggregates() throws {
         let fixture = try Fixture.parse(Self.perQuery, file: "f.json")
         #expect(

@@ -32,6 +32,37 @@ package struct Fixture: Codable, Sendable, Hashable {
             self.promptTokens = promptTokens
             self.outputTokens = outputTokens
         }
+
+        package enum CodingKeys: String, CodingKey, CaseIterable {
+            case id, correct, promptTokens, outputTokens, answer, expected, grader, extracted, finishReason,
+                cachedPromptTokens, attempts, latencySeconds, timeToFirstTokenSeconds, energy
+        }
+
+        /// One query record: a verdict and its tokens, and the fields `perwatt eval` writes (an answer
+        /// must come with what it was graded against, so it can be graded again).
+        package init(from decoder: any Decoder) throws {
+            let q = try KeyedReader(decoder, keys: CodingKeys.self)
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            self.init(
+                id: try q.string(.id)!, correct: try q.bool(.correct)!,
+                promptTokens: try q.int(.promptTokens, required: false),
+                outputTokens: try q.int(.outputTokens, required: false, minimum: 0))
+            answer = try q.string(.answer, required: false)
+            expected = try q.string(.expected, required: false)
+            grader = try container.decodeIfPresent(Grader.self, forKey: .grader)
+            extracted = try q.string(.extracted, required: false)
+            finishReason = try q.string(.finishReason, required: false)
+            attempts = try q.int(.attempts, required: false)
+            cachedPromptTokens = try q.int(.cachedPromptTokens, required: false, minimum: 0)
+            latencySeconds = try q.double(.latencySeconds, required: false, in: 0...1e7)
+            timeToFirstTokenSeconds = try q.double(.timeToFirstTokenSeconds, required: false, in: 0...1e7)
+            energy = try container.decodeIfPresent(QueryEnergy.self, forKey: .energy)
+            if answer != nil && (expected == nil || grader == nil) {
+                throw q.error(
+                    .answer,
+                    "comes without \"expected\" and \"grader\", so it cannot be graded again; write all three or none")
+            }
+        }
     }
 
     /// One query's energy: gross inside its window, net of the idle baseline, and split at the first
@@ -60,6 +91,27 @@ package struct Fixture: Codable, Sendable, Hashable {
             self.warnings = warnings
             self.untrusted = untrusted
         }
+
+        package enum CodingKeys: String, CodingKey, CaseIterable {
+            case joules, windowSeconds, netJoules, prefillJoules, decodeJoules, warnings, untrusted
+        }
+
+        package init(from decoder: any Decoder) throws {
+            let e = try KeyedReader(decoder, keys: CodingKeys.self)
+            var warnings: [String]?
+            if e.has(.warnings) {
+                guard let array = e.member(.warnings)?.arrayValue, array.allSatisfy({ $0.stringValue != nil }) else {
+                    throw e.error(.warnings, "must be an array of strings")
+                }
+                warnings = array.compactMap(\.stringValue)
+            }
+            self.init(
+                joules: try e.double(.joules, in: 0...1e12)!, windowSeconds: try e.double(.windowSeconds, in: 0...1e7)!,
+                netJoules: try e.double(.netJoules, required: false, in: -1e12...1e12),
+                prefillJoules: try e.double(.prefillJoules, required: false, in: 0...1e12),
+                decodeJoules: try e.double(.decodeJoules, required: false, in: 0...1e12), warnings: warnings,
+                untrusted: try e.bool(.untrusted, required: false))
+        }
     }
 
     package struct Aggregate: Codable, Sendable, Hashable {
@@ -74,6 +126,18 @@ package struct Fixture: Codable, Sendable, Hashable {
             self.n = n
             self.promptTokens = promptTokens
             self.outputTokens = outputTokens
+        }
+
+        package enum CodingKeys: String, CodingKey, CaseIterable {
+            case accuracy, n, promptTokens, outputTokens
+        }
+
+        package init(from decoder: any Decoder) throws {
+            let a = try KeyedReader(decoder, keys: CodingKeys.self)
+            self.init(
+                accuracy: try a.double(.accuracy, in: 0...1)!, n: try a.int(.n)!,
+                promptTokens: try a.int(.promptTokens, required: false),
+                outputTokens: try a.int(.outputTokens, required: false, minimum: 0))
         }
     }
 
@@ -107,67 +171,60 @@ package struct Fixture: Codable, Sendable, Hashable {
 
     /// Parses and validates a fixture; every error names the file, line and field.
     package static func parse(_ text: String, file: String) throws -> Fixture {
-        try parse(text, json: try InputFile.json(text, file: file), file: file)
+        try decode(json: try InputFile.json(text, file: file), file: file)
     }
 
-    /// The same, from text already parsed into `json` (callers that looked at its schema first).
-    package static func parse(_ text: String, json: JSONValue, file: String) throws -> Fixture {
-        let r = try ObjectReader(json, file: file)
-        try r.rejectUnknown([
-            "schema", "benchmark", "model", "quantization", "scheme", "source", "queries", "aggregate", "eval",
-        ])
-        let schema = try r.string("schema")!
+    /// The same, from a value already parsed (callers that looked at its schema first): one parse.
+    package static func decode(json: JSONValue, file: String) throws -> Fixture {
+        try JSONValueDecoder(file: file).decode(Fixture.self, from: json)
+    }
+
+    package enum CodingKeys: String, CodingKey, CaseIterable {
+        case schema, benchmark, model, quantization, scheme, source, queries, aggregate, eval
+    }
+
+    package init(from decoder: any Decoder) throws {
+        let r = try KeyedReader(decoder, keys: CodingKeys.self)
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let schema = try r.string(.schema)!
         guard schema == "perwatt.fixture/1" else {
-            throw r.error("schema", "must be \"perwatt.fixture/1\", not \"\(shown(schema))\"")
+            throw r.error(.schema, "must be \"perwatt.fixture/1\", not \"\(shown(schema))\"")
         }
-        let quantization = try r.string("quantization")!
-        guard Precision(rawValue: quantization) != nil || otherQuantizations.contains(quantization) else {
+        let quantization = try r.string(.quantization)!
+        guard Precision(rawValue: quantization) != nil || Self.otherQuantizations.contains(quantization) else {
             throw r.error(
-                "quantization",
-                "must be one of \(Precision.allCases.map(\.rawValue).joined(separator: ", ")) (measured by perwatt), or of \(otherQuantizations.joined(separator: ", ")) (accepted, not measured), not \"\(shown(quantization))\" (describe other methods in \"scheme\")"
+                .quantization,
+                "must be one of \(Precision.allCases.map(\.rawValue).joined(separator: ", ")) (measured by perwatt), or of \(Self.otherQuantizations.joined(separator: ", ")) (accepted, not measured), not \"\(shown(quantization))\" (describe other methods in \"scheme\")"
             )
         }
-        var fixture = Fixture(
-            benchmark: try r.string("benchmark")!, model: try r.string("model")!, quantization: quantization,
-            scheme: try r.string("scheme", required: false), source: try r.string("source")!)
-        if r.has("queries"), let member = json["queries"] {
+        self.init(
+            benchmark: try r.string(.benchmark)!, model: try r.string(.model)!, quantization: quantization,
+            scheme: try r.string(.scheme, required: false), source: try r.string(.source)!)
+        if r.has(.queries), let member = r.member(.queries) {
             guard let elements = member.arrayValue else {
-                throw r.error("queries", "must be an array of query records, not \(member.typeName)")
+                throw r.error(.queries, "must be an array of query records, not \(member.typeName)")
             }
+            let decoded = try container.decode([Query].self, forKey: .queries)
             var seen: [String: Int] = [:]
-            var queries: [Query] = []
-            for (index, element) in elements.enumerated() {
-                let q = try ObjectReader(element, file: file, path: "queries[\(index)]")
-                try q.rejectUnknown([
-                    "id", "correct", "promptTokens", "outputTokens", "answer", "expected", "grader", "extracted",
-                    "finishReason", "cachedPromptTokens",
-                    "attempts", "latencySeconds", "timeToFirstTokenSeconds", "energy",
-                ])
-                let id = try q.string("id")!
-                if let first = seen[id] {
-                    throw q.error("id", "\"\(shown(id))\" repeats the id of queries[\(first)]; ids must be unique")
+            for (index, query) in decoded.enumerated() {
+                if let first = seen[query.id] {
+                    throw InputError(
+                        file: r.reader.file, line: elements[index]["id"]?.line ?? elements[index].line,
+                        field: "queries[\(index)].id",
+                        message: "\"\(shown(query.id))\" repeats the id of queries[\(first)]; ids must be unique")
                 }
-                seen[id] = index
-                var query = Query(
-                    id: id, correct: try q.bool("correct")!, promptTokens: try q.int("promptTokens", required: false),
-                    outputTokens: try q.int("outputTokens", required: false, minimum: 0))
-                try parseEvalFields(q, element: element, into: &query)
-                queries.append(query)
+                seen[query.id] = index
             }
-            guard !queries.isEmpty || r.has("eval") else {
-                throw r.error("queries", "is empty; give at least one query or use \"aggregate\"")
+            guard !decoded.isEmpty || r.has(.eval) else {
+                throw r.error(.queries, "is empty; give at least one query or use \"aggregate\"")
             }
-            fixture.queries = queries
+            queries = decoded
         }
-        if r.has("aggregate") {
-            let a = try ObjectReader(json["aggregate"]!, file: file, path: "aggregate")
-            try a.rejectUnknown(["accuracy", "n", "promptTokens", "outputTokens"])
-            fixture.aggregate = Aggregate(
-                accuracy: try a.double("accuracy", in: 0...1)!, n: try a.int("n")!,
-                promptTokens: try a.int("promptTokens", required: false),
-                outputTokens: try a.int("outputTokens", required: false, minimum: 0))
-            if let queries = fixture.queries {
-                let aggregate = fixture.aggregate!
+        if r.has(.aggregate) {
+            let aggregate = try container.decode(Aggregate.self, forKey: .aggregate)
+            self.aggregate = aggregate
+            if let queries {
+                let a = try ObjectReader(r.member(.aggregate)!, file: r.reader.file, path: "aggregate")
                 if aggregate.n != queries.count {
                     throw a.error(
                         "n", "is \(aggregate.n) but there are \(queries.count) queries; make them agree or drop one")
@@ -181,13 +238,19 @@ package struct Fixture: Codable, Sendable, Hashable {
                 }
             }
         }
-        if r.has("eval") { fixture.eval = try EvalRun.parse(text, file: file) }
-        if fixture.queries == nil && fixture.aggregate == nil {
+        if r.has(.eval) {
+            do {
+                eval = try container.decode(EvalRun.self, forKey: .eval)
+            } catch var error as InputError {
+                error.message += " (this section is written by perwatt eval; regenerate it rather than editing)"
+                throw error
+            }
+        }
+        if queries == nil && aggregate == nil {
             throw InputError(
-                file: file, line: json.line,
+                file: r.reader.file, line: r.value.line,
                 message: "needs \"queries\" (per-query records) or \"aggregate\" ({\"accuracy\", \"n\"})")
         }
-        return fixture
     }
 
     /// ggml quantization types that a fixture may name although perwatt has no kernels for them: such a
@@ -197,46 +260,6 @@ package struct Fixture: Codable, Sendable, Hashable {
         "q4_1", "q5_0", "q5_1", "q8_1", "q2_k", "q3_k", "q4_k", "q5_k", "q6_k", "q8_k", "iq4_nl", "iq4_xs",
         "f64", "unknown",
     ]
-
-    /// The optional per-query fields `perwatt eval` writes.
-    private static func parseEvalFields(_ q: ObjectReader, element: JSONValue, into query: inout Query) throws {
-        query.answer = try q.string("answer", required: false)
-        query.expected = try q.string("expected", required: false)
-        if q.has("grader") {
-            query.grader = try JSONValueDecoder(file: q.file).decode(
-                Grader.self, from: element["grader"]!, path: [q.field("grader")])
-        }
-        query.extracted = try q.string("extracted", required: false)
-        query.finishReason = try q.string("finishReason", required: false)
-        query.attempts = try q.int("attempts", required: false)
-        query.cachedPromptTokens = try q.int("cachedPromptTokens", required: false, minimum: 0)
-        query.latencySeconds = try q.double("latencySeconds", required: false, in: 0...1e7)
-        query.timeToFirstTokenSeconds = try q.double("timeToFirstTokenSeconds", required: false, in: 0...1e7)
-        if q.has("energy") {
-            let e = try ObjectReader(element["energy"]!, file: q.file, path: q.field("energy"))
-            try e.rejectUnknown(["joules", "windowSeconds", "netJoules", "prefillJoules", "decodeJoules", "warnings"])
-            var warnings: [String]?
-            if e.has("warnings") {
-                guard let array = element["energy"]?["warnings"]?.arrayValue,
-                    array.allSatisfy({ $0.stringValue != nil })
-                else {
-                    throw e.error("warnings", "must be an array of strings")
-                }
-                warnings = array.compactMap(\.stringValue)
-            }
-            query.energy = QueryEnergy(
-                joules: try e.double("joules", in: 0...1e12)!,
-                windowSeconds: try e.double("windowSeconds", in: 0...1e7)!,
-                netJoules: try e.double("netJoules", required: false, in: -1e12...1e12),
-                prefillJoules: try e.double("prefillJoules", required: false, in: 0...1e12),
-                decodeJoules: try e.double("decodeJoules", required: false, in: 0...1e12), warnings: warnings)
-        }
-        if query.answer != nil && (query.expected == nil || query.grader == nil) {
-            throw q.error(
-                "answer",
-                "comes without \"expected\" and \"grader\", so it cannot be graded again; write all three or none")
-        }
-    }
 
     package init(
         schema: String = "perwatt.fixture/1", benchmark: String, model: String, quantization: String,

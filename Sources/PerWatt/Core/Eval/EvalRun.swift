@@ -71,20 +71,6 @@ package struct EvalRun: Codable, Sendable, Hashable {
     /// Set by `--regrade`: when the answers were graded again.
     package var regradedAt: String?
 
-    /// Decodes the `eval` member of a fixture's text; errors name the line and the field path.
-    package static func parse(_ text: String, file: String) throws -> EvalRun {
-        let json = try InputFile.json(text, file: file)
-        guard let section = json["eval"] else {
-            throw InputError(file: file, line: json.line, field: "eval", message: "is missing")
-        }
-        do {
-            return try JSONValueDecoder(file: file).decode(EvalRun.self, from: section, path: ["eval"])
-        } catch var error as InputError {
-            error.message += " (this section is written by perwatt eval; regenerate it rather than editing)"
-            throw error
-        }
-    }
-
     package init(
         tool: String = "perwatt eval", perwattVersion: String, settings: CompletionClient.Settings,
         querySet: QuerySetInfo, energy: Energy, tokenCounts: String, startedAt: String, durationSeconds: Double,

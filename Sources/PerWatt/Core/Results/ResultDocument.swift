@@ -12,7 +12,7 @@ package enum ResultDocument {
         guard json["schema"]?.stringValue == "perwatt.fixture/1" else {
             return .run(try RunResult.decode(json: json, file: path))
         }
-        let fixture = try Fixture.parse(text, json: json, file: path)
+        let fixture = try Fixture.decode(json: json, file: path)
         guard fixture.eval != nil else {
             throw InputError(file: path, field: "eval", message: "is missing: \(withoutEval)")
         }
