@@ -100,8 +100,6 @@ enum ProbeCommand: Command {
             context.stderr.line("perwatt probe: \(error)")
             return .energyUnavailable
         }
-        meter.start()
-        defer { meter.stop() }
         let restore = POSIX.catchInterrupt()
         defer { restore() }
         let headers = ["t (s)", "basis"] + plan.channels.map { $0.channel.name + ($0.channel.inBasis ? "" : "*") }
@@ -115,33 +113,15 @@ enum ProbeCommand: Command {
             context.stdout.line("\nLive power (W) every second, basis \(plan.basis); * not in basis. Ctrl-C stops.")
             context.stdout.line(row(headers))
         }
-        var lines = 0
-        let begin = POSIX.monotonicSeconds()
-        var mark = meter.beginWindow()
-        while count.map({ lines < $0 }) ?? true {
-            guard POSIX.sleep(seconds: 1.0) else { break }
-            let window = meter.endWindow(mark)
-            mark = meter.beginWindow()
-            lines += 1
-            let elapsed = POSIX.monotonicSeconds() - begin
+        WatchSession(meter: meter, count: count).run { reading in
             if json {
-                struct Line: Encodable {
-                    var seconds: Double
-                    var basisWatts: Double?
-                    var channelWatts: [String: Double]
-                    var warnings: [String]
-                }
-                var watts: [String: Double] = [:]
-                for channel in window.channels { watts[channel.channel.id] = channel.averageWatts }
-                let line = Line(
-                    seconds: elapsed, basisWatts: window.averageWatts, channelWatts: watts, warnings: window.warnings)
-                if let text = try? JSON.encode(line, pretty: false) { context.stdout.line(text) }
+                if let text = try? JSON.encode(reading, pretty: false) { context.stdout.line(text) }
             } else {
                 let cells =
-                    [fixed(elapsed, 1), window.averageWatts.map { fixed($0, 2) } ?? "n/a"]
-                    + window.channels.map { $0.averageWatts.map { fixed($0, 2) } ?? "n/a" }
+                    [fixed(reading.seconds, 1), reading.basisWatts.map { fixed($0, 2) } ?? "n/a"]
+                    + reading.orderedChannelWatts.map { $0.map { fixed($0, 2) } ?? "n/a" }
                 context.stdout.line(row(cells))
-                for warning in window.warnings { context.stderr.line("perwatt probe: \(warning)") }
+                for warning in reading.warnings { context.stderr.line("perwatt probe: \(warning)") }
             }
         }
         return .success
