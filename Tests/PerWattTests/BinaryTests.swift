@@ -98,7 +98,7 @@ import Testing
         #expect(process.terminationStatus == 130)
         let object =
             try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as? [String: Any]
-        #expect(object?["schema"] as? String == "perwatt.result/1")
+        #expect(object?["schema"] as? String == "perwatt.result/2")
         #expect(object?["complete"] as? Bool == false)
         #expect((object?["incompleteReason"] as? String)?.contains("interrupted") == true)
     }

@@ -85,6 +85,35 @@ import Testing
         #expect(CLIHarness.run(["compare", base, slow, "--threshold", "15"]).status == .success)
     }
 
+    /// A result written before the energy record was unified (schema /1, windows with `basisJoules`
+    /// and `channels` of their own) still reads and compares with a /2 one.
+    @Test func aSchema1ResultStillComparesWithASchema2One() throws {
+        var old = Self.result(times: [1.0, 1.01, 0.99, 1.0, 1.02])
+        old.kernels[0].windows = [
+            WindowRecord(calls: 3, durationSeconds: 1.1, energy: EnergyRecord(durationSeconds: 1.1))
+        ]
+        var object = try #require(
+            try JSONSerialization.jsonObject(with: Data(try JSON.encode(old).utf8)) as? [String: Any])
+        var kernels = try #require(object["kernels"] as? [[String: Any]])
+        kernels[0]["windows"] = [
+            ["calls": 3, "durationSeconds": 1.1, "basisJoules": 5.5, "untrusted": true, "channels": []]
+        ]
+        object["kernels"] = kernels
+        object["schema"] = "perwatt.result/1"
+        let text = String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
+        let path = RunCommandTests.temporary("old-result.json")
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        let decoded = try RunResult.load(path)
+        #expect(decoded.schema == "perwatt.result/1" && decoded.kernels[0].windows?.first?.energy == nil)
+        let new = try Self.write(Self.result(times: [1.0, 1.01, 0.99, 1.0, 1.02]))
+        let comparison = CLIHarness.run(["compare", path, new])
+        #expect(comparison.status == .success, "\(comparison.stderr)")
+        // An unknown schema is still refused.
+        object["schema"] = "perwatt.result/9"
+        try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: path))
+        #expect(CLIHarness.run(["compare", path, new]).status == .dataError)
+    }
+
     @Test func everyExportParsesBack() throws {
         let base = try Self.write(Self.result(times: Self.times))
         let slow = try Self.write(Self.result(times: Self.times.map { $0 * 1.1 }))

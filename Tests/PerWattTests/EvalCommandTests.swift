@@ -46,10 +46,12 @@ import Testing
         #expect(queries.map(\.correct) == [true, true, true, false, true, true, true, false])
         for query in queries {
             let energy = try #require(query.energy)
+            let joules = try #require(energy.joules)
+            #expect(energy.trusted && energy.channels == nil, "a query's record is the summary on the run's basis")
             // 50 W: the window's joules are 50 × its length (to 1%: a thread preempted between reading the
             // clock and the counter skews the two on a loaded machine), and the split adds up exactly.
-            #expect(abs(energy.joules - 50 * energy.windowSeconds) < 0.01 * energy.joules, "\(energy)")
-            #expect(abs((energy.prefillJoules ?? -1) + (energy.decodeJoules ?? -1) - energy.joules) < 1e-6)
+            #expect(abs(joules - 50 * energy.durationSeconds) < 0.01 * joules, "\(energy)")
+            #expect(abs((energy.prefillJoules ?? -1) + (energy.decodeJoules ?? -1) - joules) < 1e-6)
             // The first piece comes after 100 ms (delay + pause): prefill is 50 W × the time to first token,
             // whatever the machine's load did to when it arrived. The slack (10% + 5 ms) is for a thread
             // preempted between the clock and the counter reads; a prefill read at the end of the answer
@@ -60,15 +62,15 @@ import Testing
                 prefill > 50 * 0.09 && abs(prefill - 50 * firstToken) < 0.1 * prefill + 0.25,
                 "\(energy) ttft \(firstToken)")
             // Idle is the same 50 W: net energy is close to zero.
-            #expect(abs(energy.netJoules ?? 99) < 0.05 * energy.joules)
+            #expect(abs(energy.netJoules ?? 99) < 0.05 * joules)
             let latency = try #require(query.latencySeconds)
             let first = try #require(query.timeToFirstTokenSeconds)
             // The energy window holds the whole request (it opens before the request is sent and closes after
             // the last byte) and little else; the slack allows for a loaded test machine.
             #expect(latency >= 0.2 && first >= 0.09 && first < latency)
             #expect(
-                energy.windowSeconds >= latency - 1e-3 && energy.windowSeconds - latency < 0.25,
-                "\(energy.windowSeconds) vs \(latency)")
+                energy.durationSeconds >= latency - 1e-3 && energy.durationSeconds - latency < 0.25,
+                "\(energy.durationSeconds) vs \(latency)")
             #expect(
                 query.promptTokens == 20 && query.outputTokens == 5 && query.attempts == 1
                     && query.finishReason == "stop")
@@ -91,7 +93,7 @@ import Testing
             result.stdout.contains("accuracy [95%]") && result.stdout.contains("(6/8, Wilson)")
                 && result.stdout.contains("IPJ [95%]"))
         let scores = EvalScores(fixture)
-        let meanJoules = queries.map { $0.energy!.joules }.reduce(0, +) / 8
+        let meanJoules = queries.map { $0.energy!.joules! }.reduce(0, +) / 8
         #expect(
             abs(scores.ipj!.value - 0.75 / meanJoules) < 1e-12 && scores.ipj!.low <= scores.ipj!.value
                 && scores.ipj!.high >= scores.ipj!.value)
@@ -124,8 +126,9 @@ import Testing
             return
         }
         let energy = try #require(record.energy)
-        #expect(energy.windowSeconds >= 0.1 && abs(energy.joules - 50 * energy.windowSeconds) < 0.01 * energy.joules)
-        #expect(abs((energy.netJoules ?? 0) - 30 * energy.windowSeconds) < 0.01 * energy.joules)
+        let joules = try #require(energy.joules)
+        #expect(energy.durationSeconds >= 0.1 && abs(joules - 50 * energy.durationSeconds) < 0.01 * joules)
+        #expect(abs((energy.netJoules ?? 0) - 30 * energy.durationSeconds) < 0.01 * joules)
         // Not streamed: no first token, so no split.
         #expect(record.correct && energy.prefillJoules == nil && record.timeToFirstTokenSeconds == nil)
     }
@@ -345,7 +348,7 @@ import Testing
             try JSONSerialization.jsonObject(
                 with: Data(CLIHarness.run(["report", result, eval, "--format", "json"]).stdout.utf8))
                 as? [[String: Any]])
-        #expect(json.map { $0["schema"] as? String } == ["perwatt.result/1", "perwatt.fixture/1"])
+        #expect(json.map { $0["schema"] as? String } == ["perwatt.result/2", "perwatt.fixture/1"])
         let csv = CLIHarness.run(["report", result, eval, "--format", "csv"]).stdout
         #expect(csv.contains("\(eval),eval,tiny,q4_0,arithmetic,ipj,1/J,\(measured),"))
         // An accuracy-only fixture has nothing for report to show.

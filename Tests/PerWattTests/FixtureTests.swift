@@ -17,18 +17,32 @@ import Testing
         }
         """
 
-    /// What `perwatt eval` writes reads back: a query whose energy window stayed untrusted carries
-    /// `untrusted: true`, which the hand-written field list of the old reader refused.
+    /// What `perwatt eval` writes reads back, an untrusted query energy included (the hand-written
+    /// field list of the old reader refused its flag).
     @Test func everyFieldEvalWritesReadsBack() throws {
         var fixture = try Fixture.parse(Self.perQuery, file: "f.json")
-        fixture.queries![0].energy = .init(
-            joules: 2.5, windowSeconds: 0.5, netJoules: 1.5, warnings: ["a sampling gap"], untrusted: true)
+        fixture.queries![0].energy = EnergyRecord(
+            durationSeconds: 0.5, joules: 2.5, trusted: false, untrustedReasons: ["intel-rapl:0: sampling-gap"],
+            netJoules: 1.5, warnings: ["a sampling gap"])
         fixture.queries![0].answer = "B"
         fixture.queries![0].expected = "B"
         fixture.queries![0].grader = Grader(kind: .choice, options: "ABCD")
         let again = try Fixture.parse(try JSON.encode(fixture), file: "again.json")
         #expect(again == fixture)
-        #expect(again.queries![0].energy?.untrusted == true)
+        #expect(again.queries![0].energy?.trusted == false)
+    }
+
+    /// A fixture written before the energy record was unified (`windowSeconds`, `untrusted`) still reads.
+    @Test func anEarlierEvalFixturesQueryEnergyStillReads() throws {
+        let text = Self.perQuery.replacingOccurrences(
+            of: #""correct": false}"#,
+            with:
+                #""correct": false, "energy": {"joules": 3, "windowSeconds": 1.5, "netJoules": 1, "untrusted": true}}"#)
+        let energy = try #require(try Fixture.parse(text, file: "old.json").queries?[1].energy)
+        #expect(energy.joules == 3 && energy.durationSeconds == 1.5 && energy.netJoules == 1 && !energy.trusted)
+        #expect(throws: InputError.self) {
+            try Fixture.parse(text.replacingOccurrences(of: "windowSeconds", with: "windowSecs"), file: "typo.json")
+        }
     }
 
     @Test func parsesPerQueryRecordsAndAggregates() throws {

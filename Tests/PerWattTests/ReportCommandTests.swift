@@ -106,7 +106,7 @@ let chromium: String? = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr
             with: Data(CLIHarness.run(["report", Self.measured, Self.measured, "--format", "json"]).stdout.utf8))
         #expect(
             (json as? [[String: Any]])?.count == 2
-                && (json as? [[String: Any]])?.first?["schema"] as? String == "perwatt.result/1")
+                && (json as? [[String: Any]])?.first?["schema"] as? String == "perwatt.result/2")
         let csv = CLIHarness.run(["report", Self.measured, "--format", "csv"]).stdout.split(separator: "\n")
         #expect(csv[0] == "result,suite,model,quantization,benchmark,metric,unit,value,low,high,energy_basis")
         let ipj = try #require(csv.first { $0.contains(",ipj,1/J,") })

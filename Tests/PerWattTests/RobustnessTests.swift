@@ -66,7 +66,7 @@ import Testing
         }
         let deadline = Date().addingTimeInterval(5)
         while received.withLock({ $0.isEmpty }) && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
-        #expect(received.withLock { $0 }.contains("\"schema\" : \"perwatt.exec/1\""))
+        #expect(received.withLock { $0 }.contains("\"schema\" : \"perwatt.exec/2\""))
         var info = stat()
         #expect(stat(fifo, &info) == 0 && info.st_mode & S_IFMT == S_IFIFO, "the FIFO must still be a FIFO")
     }
@@ -86,7 +86,7 @@ import Testing
         try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: target)
         #expect(CLIHarness.run(["exec", "--out", link, "--energy", "none", "--", "true"]).status == .success)
         #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link) == target)
-        #expect(try String(contentsOfFile: target, encoding: .utf8).contains("perwatt.exec/1"))
+        #expect(try String(contentsOfFile: target, encoding: .utf8).contains("perwatt.exec/2"))
         var info = stat()
         #expect(stat(target, &info) == 0 && info.st_mode & 0o777 == 0o600, "a replaced file keeps its permissions")
         // A dangling link is refused; so is a block device.

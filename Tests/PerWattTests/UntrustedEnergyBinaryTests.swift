@@ -87,7 +87,7 @@ import Testing
     }
 
     static func zone(_ json: [String: Any], _ name: String) -> [String: Any]? {
-        ((json["energy"] as? [String: Any])?["zones"] as? [[String: Any]])?.first { $0["name"] as? String == name }
+        ((json["energy"] as? [String: Any])?["channels"] as? [[String: Any]])?.first { $0["name"] as? String == name }
     }
 
     @Test func countersThatFreezeAndJumpMakeTheFigureUntrusted() throws {

@@ -28,7 +28,7 @@ enum CompareCommand: Command {
         Usage: perwatt compare BASE.json[,BASE2.json…] NEW.json[,NEW2.json…] [--format text|markdown|json|csv|github-action-benchmark]
                                [--threshold PCT] [--allow-mismatch] [--out FILE] [--color auto|always|never]
 
-        Compares two perwatt.result/1 files metric by metric: each kernel's time and energy per call,
+        Compares two perwatt.result/2 files metric by metric: each kernel's time and energy per call,
         each workload's prefill and decode time and energy per token, each score's IPJ and IPW. For each:
         the ratio of medians NEW/BASE with a seeded percentile-bootstrap 95% interval, a Mann–Whitney test
         on the repetitions, Holm–Bonferroni across all comparisons, and a noise band. Verdicts: regressed

@@ -225,7 +225,7 @@ enum EvalCommand: Command {
                     context.stderr.line("resuming \(out): \(graded) graded, \(todo) to ask")
                 case .answered(let index, let total, let record) where progress:
                     context.stderr.line(
-                        "[\(index + 1)/\(total)] \(record.id): \(record.correct ? "correct" : "wrong") (\(fixed(record.latencySeconds ?? 0, 2)) s\(record.energy.map { ", \(fixed($0.joules, 2)) J" } ?? ""))"
+                        "[\(index + 1)/\(total)] \(record.id): \(record.correct ? "correct" : "wrong") (\(fixed(record.latencySeconds ?? 0, 2)) s\(record.energy?.joules.map { ", \(fixed($0, 2)) J" } ?? ""))"
                     )
                 default: break
                 }

@@ -10,7 +10,7 @@ enum ExecCommand: Command {
     struct Options: OptionGroup {
         let json = Flag(
             "--json",
-            help: "print one JSON object (schema perwatt.exec/1) on stdout; the command's stdout goes to stderr")
+            help: "print one JSON object (schema perwatt.exec/2) on stdout; the command's stdout goes to stderr")
         let out = Option<String>.text("--out", "FILE", help: "also write the JSON object to FILE (atomically)")
         let idle = Option<Double>.number(
             "--idle", "SECONDS", in: 0...3600, unit: "seconds",
@@ -115,7 +115,7 @@ enum ExecCommand: Command {
         lines.append(("duration", "\(fixed(report.durationSeconds, 3)) s"))
         if let energy = report.energy {
             let method = energy.measurement == "integrated-power" ? ", integrated from power readings" : ""
-            lines.append(("energy basis", "\(energy.basis) (source \(energy.source)\(method))"))
+            lines.append(("energy basis", "\(energy.basis ?? "?") (source \(energy.source ?? "?")\(method))"))
             if let joules = energy.joules {
                 let mark =
                     energy.trusted
@@ -146,24 +146,24 @@ enum ExecCommand: Command {
         }
         let width = lines.map(\.0.count).max() ?? 0
         out += lines.map { "   " + $0.0 + String(repeating: " ", count: width - $0.0.count + 3) + $0.1 + "\n" }.joined()
-        if let energy = report.energy, !energy.zones.isEmpty {
+        if let energy = report.energy, let zones = energy.channels, !zones.isEmpty {
             out += "\n"
             var table = Table(
                 ["ZONE", "NAME", "ROLE", "ENERGY (J)", "AVG (W)", "WRAPS", "FLAGS"], rightAligned: [3, 4, 5])
-            for zone in energy.zones {
+            for zone in zones {
                 var flags: [String] = []
-                if zone.untrusted { flags.append("UNTRUSTED") }
-                if zone.stale { flags.append("stale") }
-                if zone.spans.contains(where: { $0.kind == .samplingGap }) { flags.append("gap") }
+                if zone.untrusted == true { flags.append("UNTRUSTED") }
+                if zone.stale == true { flags.append("stale") }
+                if (zone.spans ?? []).contains(where: { $0.kind == .samplingGap }) { flags.append("gap") }
                 if zone.error != nil { flags.append("error") }
                 table.add([
-                    zone.id, zone.name, zone.inBasis ? "basis" : (zone.note ?? "info"),
+                    zone.id, zone.name ?? "", zone.inBasis == true ? "basis" : (zone.note ?? "info"),
                     zone.joules.map { fixed($0, 3) } ?? "n/a", zone.averageWatts.map { fixed($0, 2) } ?? "n/a",
                     String(zone.wraps), flags.joined(separator: ","),
                 ])
             }
             out += table.render(indent: "   ")
-            for warning in energy.warnings { out += "   warning: \(warning)\n" }
+            for warning in energy.warnings ?? [] { out += "   warning: \(warning)\n" }
         }
         if let sampler = report.sampler {
             out +=

@@ -20,7 +20,7 @@ enum ReportCommand: Command {
     static let help = """
         Usage: perwatt report RESULT.json|EVAL.json... [--format text|markdown|json|csv|html] [--out FILE] [--color auto|always|never]
 
-        Reports one or several perwatt.result/1 files, and fixtures written by perwatt eval: their
+        Reports one or several perwatt.result/2 files, and fixtures written by perwatt eval: their
         measured accuracy, J per query, IPJ and IPW beside the projected IPJ of any given run that scored
         the same fixture (perwatt run --fixture EVAL.json). text: the table perwatt run prints. markdown: a
         scores table per result. json: the results as an array, unchanged. csv: one line per (result,

@@ -37,7 +37,7 @@ enum RunCommand: Command {
         let threads = Option<Int>.int("--threads", "N", in: 1...1024, help: "worker threads (default: all online CPUs)")
         let out = Option<String>.text(
             "--out", "FILE", help: "result file (default perwatt-results/<suite>-<UTC time>.json)")
-        let json = Flag("--json", help: "print the perwatt.result/1 object instead of the table")
+        let json = Flag("--json", help: "print the perwatt.result/2 object instead of the table")
         let reference = Option<String>.text(
             "--reference", "FILE", help: "also print each score as a ratio to this result of the same suite")
         let quiet = Flag("--quiet", help: "no progress on stderr")
@@ -71,7 +71,7 @@ enum RunCommand: Command {
         bootstrap 95% intervals over repetitions and queries. Without an energy source, the time figures
         still come out and the energy ones are absent, with the reason.
 
-        The result (perwatt.result/1) is written atomically, after every workload; Ctrl-C stops the run,
+        The result (perwatt.result/2) is written atomically, after every workload; Ctrl-C stops the run,
         keeps what finished (marked incomplete) and exits 130.
 
         Options:

@@ -23,8 +23,9 @@ package struct Fixture: Codable, Sendable, Hashable {
         /// From sending the request to the end of the answer, and to its first token (streaming).
         package var latencySeconds: Double?
         package var timeToFirstTokenSeconds: Double?
-        /// Energy inside this query's request window, on the run's basis; absent without an energy source.
-        package var energy: QueryEnergy?
+        /// Energy inside this query's request window, on the run's basis (gross, net of idle, and split at
+        /// the first token when streamed); absent without an energy source.
+        package var energy: EnergyRecord?
 
         package init(id: String, correct: Bool, promptTokens: Int? = nil, outputTokens: Int? = nil) {
             self.id = id
@@ -56,61 +57,12 @@ package struct Fixture: Codable, Sendable, Hashable {
             cachedPromptTokens = try q.int(.cachedPromptTokens, required: false, minimum: 0)
             latencySeconds = try q.double(.latencySeconds, required: false, in: 0...1e7)
             timeToFirstTokenSeconds = try q.double(.timeToFirstTokenSeconds, required: false, in: 0...1e7)
-            energy = try container.decodeIfPresent(QueryEnergy.self, forKey: .energy)
+            energy = try container.decodeIfPresent(EnergyRecord.self, forKey: .energy)
             if answer != nil && (expected == nil || grader == nil) {
                 throw q.error(
                     .answer,
                     "comes without \"expected\" and \"grader\", so it cannot be graded again; write all three or none")
             }
-        }
-    }
-
-    /// One query's energy: gross inside its window, net of the idle baseline, and split at the first
-    /// token into prefill and decode (streaming only).
-    package struct QueryEnergy: Codable, Sendable, Hashable {
-        package var joules: Double
-        package var windowSeconds: Double
-        package var netJoules: Double?
-        package var prefillJoules: Double?
-        package var decodeJoules: Double?
-        /// Probe warnings about this window (a gap in sampling, a stale counter).
-        package var warnings: [String]?
-        /// Present (true) when this window's energy cannot be trusted even after asking again; such a
-        /// query gives the summary no energy figure.
-        package var untrusted: Bool?
-
-        package init(
-            joules: Double, windowSeconds: Double, netJoules: Double? = nil, prefillJoules: Double? = nil,
-            decodeJoules: Double? = nil, warnings: [String]? = nil, untrusted: Bool? = nil
-        ) {
-            self.joules = joules
-            self.windowSeconds = windowSeconds
-            self.netJoules = netJoules
-            self.prefillJoules = prefillJoules
-            self.decodeJoules = decodeJoules
-            self.warnings = warnings
-            self.untrusted = untrusted
-        }
-
-        package enum CodingKeys: String, CodingKey, CaseIterable {
-            case joules, windowSeconds, netJoules, prefillJoules, decodeJoules, warnings, untrusted
-        }
-
-        package init(from decoder: any Decoder) throws {
-            let e = try KeyedReader(decoder, keys: CodingKeys.self)
-            var warnings: [String]?
-            if e.has(.warnings) {
-                guard let array = e.member(.warnings)?.arrayValue, array.allSatisfy({ $0.stringValue != nil }) else {
-                    throw e.error(.warnings, "must be an array of strings")
-                }
-                warnings = array.compactMap(\.stringValue)
-            }
-            self.init(
-                joules: try e.double(.joules, in: 0...1e12)!, windowSeconds: try e.double(.windowSeconds, in: 0...1e7)!,
-                netJoules: try e.double(.netJoules, required: false, in: -1e12...1e12),
-                prefillJoules: try e.double(.prefillJoules, required: false, in: 0...1e12),
-                decodeJoules: try e.double(.decodeJoules, required: false, in: 0...1e12), warnings: warnings,
-                untrusted: try e.bool(.untrusted, required: false))
         }
     }
 

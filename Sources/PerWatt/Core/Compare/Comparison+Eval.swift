@@ -61,16 +61,15 @@ extension Comparison {
                     baseValue: x.reduce(0, +) / Double(n), newValue: y.reduce(0, +) / Double(n)))
         }
         // IPJ and IPW: accuracy over mean J (or mean W) per query, resampling the common queries.
-        let energies = pairs.compactMap { pair in pair.0.energy.flatMap { x in pair.1.energy.map { (x, $0) } } }
+        // (joules, seconds) of each side's window, for the queries both sides measured.
+        let energies = pairs.compactMap { pair -> ((Double, Double), (Double, Double))? in
+            guard let a = pair.0.energy, let b = pair.1.energy, let ja = a.joules, let jb = b.joules else { return nil }
+            return ((ja, a.durationSeconds), (jb, b.durationSeconds))
+        }
         if n > 0, energies.count == n {
             let correct = pairs.map { ($0.0.correct ? 1.0 : 0, $0.1.correct ? 1.0 : 0) }
-            let joules = energies.map { ($0.0.joules, $0.1.joules) }
-            let watts = energies.map {
-                (
-                    $0.0.windowSeconds > 0 ? $0.0.joules / $0.0.windowSeconds : 0,
-                    $0.1.windowSeconds > 0 ? $0.1.joules / $0.1.windowSeconds : 0
-                )
-            }
+            let joules = energies.map { ($0.0.0, $0.1.0) }
+            let watts = energies.map { ($0.0.1 > 0 ? $0.0.0 / $0.0.1 : 0, $0.1.1 > 0 ? $0.1.0 / $0.1.1 : 0) }
             for (metric, unit, cost) in [("IPJ", "1/J", joules), ("IPW", "1/W", watts)] {
                 let (ratio, p, baseValue, newValue) = CompareStatistics.pairedEfficiency(correct, cost)
                 pending.append(

@@ -1,7 +1,7 @@
 import Foundation
 import PowerProbe
 
-/// Matches two `perwatt.result/1` files metric by metric and classifies each change (DESIGN 9).
+/// Matches two `perwatt.result/2` files metric by metric and classifies each change (DESIGN 9).
 ///
 /// Metrics with per-repetition samples on both sides:
 /// - every kernel: seconds per call, and basis joules per call when both runs had energy;

@@ -61,7 +61,7 @@ package enum EvalSummary {
                 ("IPW [95%]", interval(ipw) + " accuracy per W (rewards slow low-power machines; read beside IPJ)"))
             if let tpj = s.tokensPerJoule { lines.append(("tokens/J [95%]", interval(tpj))) }
         } else if run?.energy.basis != nil && s.graded > 0 {
-            let untrusted = (fixture.queries ?? []).filter { $0.energy?.untrusted == true }.count
+            let untrusted = (fixture.queries ?? []).filter { $0.energy?.trusted == false }.count
             lines.append(
                 (
                     "energy",

@@ -2,57 +2,19 @@ import Foundation
 import KernelBench
 import PowerProbe
 
-/// One measured window: the kernel repeated `calls` times between two readings of the meter.
+/// One measured window: the kernel repeated `calls` times between two readings of the meter, and
+/// the energy of that window (absent without an energy source).
 package struct WindowRecord: Codable, Sendable {
-    package struct ChannelReading: Codable, Sendable {
-        package var id: String
-        /// Raw readings at the window's edges (µJ for counters, µW for power gauges).
-        package var counterStart: UInt64?
-        package var counterEnd: UInt64?
-        package var wraps: Int
-        package var joules: Double?
-        package var error: String?
-        /// Present (true) when this channel's energy over the window cannot be trusted.
-        package var untrusted: Bool?
-        /// Where it misbehaved (sampling gaps, standstills, stale at the end), in seconds from the window's start.
-        package var spans: [WindowSpan]?
-
-        package init(
-            id: String, counterStart: UInt64? = nil, counterEnd: UInt64? = nil, wraps: Int, joules: Double? = nil,
-            error: String? = nil, untrusted: Bool? = nil, spans: [WindowSpan]? = nil
-        ) {
-            self.id = id
-            self.counterStart = counterStart
-            self.counterEnd = counterEnd
-            self.wraps = wraps
-            self.joules = joules
-            self.error = error
-            self.untrusted = untrusted
-            self.spans = spans
-        }
-    }
-
     package var calls: Int
     package var durationSeconds: Double
-    package var basisJoules: Double?
-    package var unavailableReason: String?
-    /// Present (true) when the basis energy of this window cannot be trusted; such a window is
-    /// measured again, and one that stays untrusted gives the kernel no energy figure.
-    package var untrusted: Bool?
-    package var untrustedReasons: [String]?
-    package var channels: [ChannelReading]?
+    /// The window's energy: the basis total, whether it can be trusted, each channel's readings. An
+    /// untrusted window is measured again; one that stays untrusted gives the kernel no energy figure.
+    package var energy: EnergyRecord?
 
-    package init(
-        calls: Int, durationSeconds: Double, basisJoules: Double? = nil, unavailableReason: String? = nil,
-        untrusted: Bool? = nil, untrustedReasons: [String]? = nil, channels: [ChannelReading]? = nil
-    ) {
+    package init(calls: Int, durationSeconds: Double, energy: EnergyRecord? = nil) {
         self.calls = calls
         self.durationSeconds = durationSeconds
-        self.basisJoules = basisJoules
-        self.unavailableReason = unavailableReason
-        self.untrusted = untrusted
-        self.untrustedReasons = untrustedReasons
-        self.channels = channels
+        self.energy = energy
     }
 }
 
@@ -118,18 +80,7 @@ package enum KernelMeasurement {
                     let measured = meter.endWindow(mark)
                     window = measured
                     record.durationSeconds = measured.durationSeconds
-                    record.basisJoules = measured.basisJoules
-                    record.unavailableReason = measured.unavailableReason
-                    if measured.untrusted {
-                        record.untrusted = true
-                        record.untrustedReasons = measured.untrustedReasons
-                    }
-                    record.channels = measured.channels.map {
-                        WindowRecord.ChannelReading(
-                            id: $0.channel.id, counterStart: $0.startRaw, counterEnd: $0.endRaw, wraps: $0.wraps,
-                            joules: $0.energyJoules, error: $0.error.map { "\($0)" },
-                            untrusted: $0.untrusted ? true : nil, spans: $0.spans.isEmpty ? nil : $0.spans)
-                    }
+                    record.energy = EnergyRecord(measured, channels: .readings)
                 }
                 if let window, window.untrusted, retries < untrustedRetries {
                     // Measured again: an untrusted window is never scored while a trusted one can be had.
@@ -163,7 +114,7 @@ package enum KernelMeasurement {
 }
 
 /// One kernel's verification and measurement, as `perwatt kernels` (perwatt.kernels/1) and
-/// `perwatt run` (perwatt.result/1) report it.
+/// `perwatt run` (perwatt.result/2) report it.
 package struct KernelResult: Codable, Sendable {
     package struct AttentionFields: Codable, Sendable {
         package var queries: Int

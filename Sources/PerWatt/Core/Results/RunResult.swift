@@ -2,7 +2,7 @@ import Foundation
 import KernelBench
 import PowerProbe
 
-/// `perwatt.result/1`: everything a run measured and scored, comparable across machines through
+/// `perwatt.result/2`: everything a run measured and scored, comparable across machines through
 /// the suite hash, fixture hashes, energy basis and fingerprint (docs/results.md).
 package struct RunResult: Codable, Sendable {
     package struct SuiteRecord: Codable, Sendable {
@@ -193,7 +193,9 @@ package struct RunResult: Codable, Sendable {
         }
     }
 
-    package var schema = "perwatt.result/1"
+    package var schema = "perwatt.result/2"
+    /// The result schemas this perwatt reads.
+    package static let readableSchemas: Set<String> = ["perwatt.result/1", "perwatt.result/2"]
     package var perwattVersion: String
     /// False when Ctrl-C (or an error) stopped the run: what finished is kept.
     package var complete: Bool
@@ -218,17 +220,19 @@ package struct RunResult: Codable, Sendable {
 
     /// Decodes a result already parsed into `json`.
     package static func decode(json: JSONValue, file path: String) throws -> RunResult {
-        guard json["schema"]?.stringValue == "perwatt.result/1" else {
+        // /1 differs only in the layout of kernel windows (now an EnergyRecord), which /1 files simply
+        // do not fill: they still compare and report.
+        guard let schema = json["schema"]?.stringValue, Self.readableSchemas.contains(schema) else {
             throw InputError(
                 file: path, line: json["schema"]?.line ?? json.line, field: "schema",
-                message: "must be \"perwatt.result/1\": this is not a perwatt run result")
+                message: "must be \"perwatt.result/2\" (or /1): this is not a perwatt run result")
         }
         // One parse: the value the schema was checked on is decoded, with lines in every error.
         return try JSONValueDecoder(file: path).decode(RunResult.self, from: json)
     }
 
     package init(
-        schema: String = "perwatt.result/1", perwattVersion: String, complete: Bool, incompleteReason: String? = nil,
+        schema: String = "perwatt.result/2", perwattVersion: String, complete: Bool, incompleteReason: String? = nil,
         startedAt: String, durationSeconds: Double, suite: SuiteRecord, settings: Settings, fingerprint: Fingerprint,
         energy: Energy, machineLimits: Limits? = nil, kernels: [KernelResult], workloads: [WorkloadRecord],
         fixtures: [FixtureRecord], scores: [Score], warnings: [String]

@@ -63,7 +63,9 @@ package struct EvalScores: Codable, Sendable {
 
         // Energy figures only when every graded query has its energy: a mean over a subset would be biased.
         // An untrusted window (a sampling gap, a stalled counter) counts as no measurement.
-        let measured = queries.compactMap { q in q.energy.flatMap { $0.untrusted == true ? nil : (q, $0) } }
+        let measured = queries.compactMap { q in
+            q.energy.flatMap { e in e.trusted ? e.joules.map { (q, e, $0) } : nil }
+        }
         guard !measured.isEmpty, measured.count == queries.count else { return }
         struct Sample {
             package var correct: Double, joules: Double, net: Double?, watts: Double, tokens: Double?
@@ -76,10 +78,10 @@ package struct EvalScores: Codable, Sendable {
                 self.tokens = tokens
             }
         }
-        let samples = measured.map { q, e in
+        let samples = measured.map { q, e, joules in
             Sample(
-                correct: q.correct ? 1 : 0, joules: e.joules, net: e.netJoules,
-                watts: e.windowSeconds > 0 ? e.joules / e.windowSeconds : 0,
+                correct: q.correct ? 1 : 0, joules: joules, net: e.netJoules,
+                watts: e.durationSeconds > 0 ? joules / e.durationSeconds : 0,
                 tokens: q.promptTokens.flatMap { p in q.outputTokens.map { Double(p + $0) } })
         }
         func figures(_ s: [Sample]) -> (j: Double, net: Double?, w: Double, ipj: Double, ipw: Double, tpj: Double?) {
@@ -113,7 +115,7 @@ package struct EvalScores: Codable, Sendable {
         if let tpj = point.tpj { tokensPerJoule = estimate(tpj, draws.compactMap(\.tpj)) }
         let prefill = measured.compactMap(\.1.prefillJoules)
         if prefill.count == measured.count {
-            prefillEnergyShare = prefill.reduce(0, +) / measured.reduce(0) { $0 + $1.1.joules }
+            prefillEnergyShare = prefill.reduce(0, +) / measured.reduce(0) { $0 + $1.2 }
         }
     }
 }

@@ -205,13 +205,11 @@ package struct EvalSession {
                 record.latencySeconds = response.endedAt - response.sentAt
                 record.timeToFirstTokenSeconds = response.firstTokenAt.map { $0 - response.sentAt }
                 if let window, let joules = window.basisJoules {
-                    let prefillJoules = prefill.withLock { $0 }?.basisJoules
-                    record.energy = .init(
-                        joules: joules, windowSeconds: window.durationSeconds,
-                        netJoules: idleWatts.map { joules - $0 * window.durationSeconds },
-                        prefillJoules: prefillJoules, decodeJoules: prefillJoules.map { max(0, joules - $0) },
-                        warnings: window.warnings.isEmpty ? nil : window.warnings,
-                        untrusted: window.untrusted ? true : nil)
+                    var energy = EnergyRecord(window, channels: .none)
+                    if let idleWatts { energy.applyIdle(medianWatts: idleWatts) }
+                    energy.prefillJoules = prefill.withLock { $0 }?.basisJoules
+                    energy.decodeJoules = energy.prefillJoules.map { max(0, joules - $0) }
+                    record.energy = energy
                 }
                 return .answered(record)
             case .failure(let failure):

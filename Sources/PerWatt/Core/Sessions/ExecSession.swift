@@ -56,7 +56,9 @@ package struct ExecSession {
             durationSeconds: window?.durationSeconds ?? duration, energy: nil,
             energyUnavailableReason: noneReason, sampler: nil, fingerprint: fingerprint)
         if case .signaled(let signal) = termination { report.terminatedBySignal = signal }
-        if let window { report.energy = ExecReport.Energy(window: window, idle: idle) }
+        if let window {
+            report.energy = EnergyRecord(window, channels: .full, idle: idle, describing: true, trace: true)
+        }
         if let statistics {
             report.sampler = ExecReport.Sampler(
                 intervalSeconds: statistics.intervalSeconds,

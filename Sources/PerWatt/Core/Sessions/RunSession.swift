@@ -2,7 +2,7 @@ import Foundation
 import KernelBench
 import PowerProbe
 
-/// One `perwatt.result/1` run: machine limits, idle baseline, every kernel verified then measured
+/// One `perwatt.result/2` run: machine limits, idle baseline, every kernel verified then measured
 /// (once, shared by the workloads that use it), each workload projected from its measured kernels,
 /// joined with the fixtures of its model and quantization into scores. The result is saved after
 /// every workload, so an interrupted run keeps what finished.
