@@ -250,29 +250,7 @@ enum EvalCommand: Command {
     }
 
     static func regrade(_ path: String, options: ParsedOptions, context: CLIContext) throws -> ExitCode {
-        var fixture = try LoadedFixture.load(path).fixture
-        guard var run = fixture.eval, var queries = fixture.queries else {
-            throw InputError(
-                file: path, field: "eval",
-                message: "is missing: only a fixture written by perwatt eval keeps the answers to grade again")
-        }
-        var changed: [String] = []
-        for index in queries.indices {
-            guard let answer = queries[index].answer, let expected = queries[index].expected,
-                let grader = queries[index].grader
-            else { continue }
-            let verdict = grader.grade(answer, expected: expected)
-            if verdict.correct != queries[index].correct {
-                changed.append(
-                    "\(queries[index].id): \(queries[index].correct ? "correct" : "wrong") → \(verdict.correct ? "correct" : "wrong")"
-                )
-            }
-            queries[index].correct = verdict.correct
-            queries[index].extracted = verdict.extracted
-        }
-        fixture.queries = queries
-        run.regradedAt = ResultFiles.iso8601(Date())
-        fixture.eval = run
+        let (fixture, changed) = try EvalSession.regrade(try LoadedFixture.load(path).fixture, file: path, at: Date())
         let out = options.value(o.out) ?? path
         do {
             try JSON.write(fixture, to: out)
@@ -285,7 +263,7 @@ enum EvalCommand: Command {
         } else {
             context.stdout.write(EvalSummary.render(fixture))
             context.stdout.line(
-                "regraded \(queries.count) answers: \(changed.isEmpty ? "no verdict changed" : "\(changed.count) changed")"
+                "regraded \(fixture.queries?.count ?? 0) answers: \(changed.isEmpty ? "no verdict changed" : "\(changed.count) changed")"
             )
             for line in changed { context.stdout.line("  \(line)") }
             context.stdout.line("fixture: \(out)")

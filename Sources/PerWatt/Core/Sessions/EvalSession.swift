@@ -229,4 +229,34 @@ package struct EvalSession {
     }
 
     /// Grades the recorded answers again with the recorded graders (no server, no energy).
+
+    /// Grades a fixture's recorded answers again (no server): the fixture with its verdicts updated
+    /// and `regradedAt` set, and one line per verdict that changed.
+    package static func regrade(_ fixture: Fixture, file: String, at date: Date) throws -> (Fixture, changed: [String])
+    {
+        var fixture = fixture
+        guard var run = fixture.eval, var queries = fixture.queries else {
+            throw InputError(
+                file: file, field: "eval",
+                message: "is missing: only a fixture written by perwatt eval keeps the answers to grade again")
+        }
+        var changed: [String] = []
+        for index in queries.indices {
+            guard let answer = queries[index].answer, let expected = queries[index].expected,
+                let grader = queries[index].grader
+            else { continue }
+            let verdict = grader.grade(answer, expected: expected)
+            if verdict.correct != queries[index].correct {
+                let before = queries[index].correct ? "correct" : "wrong"
+                let after = verdict.correct ? "correct" : "wrong"
+                changed.append("\(queries[index].id): \(before) → \(after)")
+            }
+            queries[index].correct = verdict.correct
+            queries[index].extracted = verdict.extracted
+        }
+        fixture.queries = queries
+        run.regradedAt = ResultFiles.iso8601(date)
+        fixture.eval = run
+        return (fixture, changed)
+    }
 }
