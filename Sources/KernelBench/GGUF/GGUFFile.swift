@@ -8,6 +8,8 @@ public struct GGUFError: Error, Sendable, CustomStringConvertible {
     /// `key general.alignment` or `tensor blk.0.attn_q.weight`, when the fault is in one.
     public var context: String?
     public var message: String
+    /// The file could not be read at all (missing, a folder, unreadable), rather than read and found wrong.
+    public var unreadable = false
 
     public var description: String {
         "\(file): byte \(offset)\(context.map { " (\($0))" } ?? ""): \(message)"
@@ -117,7 +119,9 @@ public struct GGUFFile: Sendable {
 
     /// Opens and checks `path`.
     public init(path: String) throws(GGUFError) {
-        func fail(_ message: String) -> GGUFError { GGUFError(file: path, offset: 0, context: nil, message: message) }
+        func fail(_ message: String) -> GGUFError {
+            GGUFError(file: path, offset: 0, context: nil, message: message, unreadable: true)
+        }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw fail("no such file")
@@ -254,6 +258,9 @@ public struct GGUFFile: Sendable {
         self.dataOffset = dataStart
         self.data = data
     }
+
+    /// The size of the file in bytes.
+    public var byteCount: Int { data.count }
 
     /// The value of metadata `key`, if present.
     public subscript(key: String) -> GGUFValue? { metadata.first { $0.key == key }?.value }

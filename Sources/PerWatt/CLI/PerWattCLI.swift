@@ -136,6 +136,9 @@ public enum PerWattCLI {
         case let error as MemoryError:
             say("perwatt \(command): \(error)")
             return .insufficientMemory
+        case let error as GGUFError:
+            say("perwatt \(command): \(error)")
+            return error.unreadable ? .noInput : .dataError
         case let error as KernelError:
             say("perwatt \(command): \(error)")
             return .dataError

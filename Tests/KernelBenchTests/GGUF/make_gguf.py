@@ -42,6 +42,15 @@ w.add_array("test.array.i32", [1, 2, 3])
 w.add_array("test.array.string", ["a", "bc", ""])
 w.add_array("test.array.nested", [[1, 2], [3]])
 w.add_context_length(64)
+# A model's shape, as llama.cpp's converter writes it for a llama model (perwatt builds its spec from these).
+w.add_block_count(2)
+w.add_embedding_length(32)
+w.add_head_count(4)
+w.add_head_count_kv(2)
+w.add_feed_forward_length(64)
+w.add_tokenizer_model("gpt2")
+w.add_tokenizer_pre("smollm")
+w.add_token_list([f"t{i}" for i in range(100)])
 
 tensors = {
     "f32": (np.arange(15, dtype=np.float32).reshape(3, 5) - 7, None),

@@ -1,4 +1,5 @@
 import Foundation
+import KernelBench
 
 /// Where model specs come from: the built-in presets, files imported into the user's model folder,
 /// and spec or Hugging Face `config.json` files named by path.
@@ -54,7 +55,9 @@ package enum ModelRegistry {
     /// A model by id, or by the path of a spec / config.json file. An id whose saved file is invalid
     /// is that file's error.
     package static func resolve(_ idOrPath: String, environment: [String: String]) throws -> ModelSpec? {
-        if idOrPath.hasSuffix(".json") || idOrPath.contains("/") { return try load(idOrPath) }
+        if idOrPath.hasSuffix(".json") || idOrPath.hasSuffix(".gguf") || idOrPath.contains("/") {
+            return try load(idOrPath)
+        }
         let (models, invalid) = catalog(environment)
         if let spec = models.first(where: { $0.id == idOrPath }) { return spec }
         if ModelSpec.isValidID(idOrPath), invalid.contains(where: { $0.path.hasSuffix("/" + idOrPath + ".json") }) {
@@ -65,6 +68,17 @@ package enum ModelRegistry {
 
     /// Loads a `perwatt.model/1` file, or a Hugging Face `config.json` (id from the file's folder).
     package static func load(_ path: String, id: String? = nil) throws -> ModelSpec {
+        if path.hasSuffix(".gguf") {
+            if let id, !ModelSpec.isValidID(id) {
+                throw SettingError(
+                    setting: "--id",
+                    message:
+                        "--id must be 1 to \(ModelSpec.Limits.idLength) letters, digits, '.', '_' or '-' (not starting with '.'), not '\(shown(id))'"
+                )
+            }
+            let base = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+            return try ModelSpec(gguf: try GGUFFile(path: path), id: id ?? ModelSpec.sanitizedID(base.lowercased()))
+        }
         let json = try InputFile.json(try InputFile.read(path), file: path)
         let reader = try ObjectReader(json, file: path)
         if reader.has("schema") {
