@@ -263,6 +263,48 @@ import Testing
             Comment(rawValue: "\(problems.count) problems:\n" + problems.prefix(10).joined(separator: "\n\n")))
     }
 
+    /// GGUF files, mutated as bytes: flipped bytes, cuts, and huge 64-bit values over counts, lengths,
+    /// dimensions and offsets. `gguf info` and `models import` must read or refuse them (0 or 65).
+    @Test func mutatedGGUFFilesAreReadOrRefused() throws {
+        var random = Random(state: Self.seed ^ 0x6647_5546)
+        let seed = [UInt8](try Data(contentsOf: URL(fileURLWithPath: GGUFCommandTests.tiny)))
+        let models = RunCommandTests.temporary("fuzz-gguf-models")
+        var problems: [String] = []
+        for round in 0..<Self.rounds {
+            var bytes = seed
+            var did: [String] = []
+            for _ in 0..<(1 + random.below(3)) {
+                let at = random.below(bytes.count)
+                switch random.below(4) {
+                case 0:
+                    bytes[at] = UInt8(truncatingIfNeeded: random.next())
+                    did.append("byte \(at) changed")
+                case 1:
+                    bytes.removeSubrange(at...)
+                    did.append("cut at \(at)")
+                default:
+                    let offset = at / 8 * 8
+                    guard offset + 8 <= bytes.count else { continue }
+                    let value = [UInt64.max, 1 << 40, UInt64(Int32.max), 0][random.below(4)]
+                    withUnsafeBytes(of: value.littleEndian) { bytes.replaceSubrange(offset..<(offset + 8), with: $0) }
+                    did.append("\(value) at \(offset)")
+                }
+                if bytes.isEmpty { break }
+            }
+            let path = RunCommandTests.temporary("fuzz-\(round)-\(UUID().uuidString).gguf")
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            for arguments in [["gguf", "info", path], ["models", "import", path]] {
+                let outcome = Self.run(arguments, environment: ["PERWATT_MODELS_DIR": models])
+                if let problem = Self.judge(outcome, allowed: [0, 65], names: path) {
+                    problems.append("\(arguments[0]) round \(round) (\(did.joined(separator: ", "))): \(problem)")
+                }
+            }
+        }
+        #expect(
+            problems.isEmpty,
+            Comment(rawValue: "\(problems.count) problems:\n" + problems.prefix(10).joined(separator: "\n\n")))
+    }
+
     @Test func mutatedEnergyTreesGiveDocumentedExits() throws {
         var random = Random(state: Self.seed ^ 0xE4E4)
         let trees = [
