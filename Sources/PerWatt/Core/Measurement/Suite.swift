@@ -145,6 +145,12 @@ package struct Suite: Codable, Sendable, Hashable {
     package static func load(_ path: String, isKnownModel: (String) -> Bool) throws -> Suite {
         let json = try InputFile.json(try InputFile.read(path), file: path)
         let suite = try JSONValueDecoder(file: path).decode(Suite.self, from: json)
+        // Checked here, not in init(from:): a result keeps its suite's name with "+models" appended.
+        guard suite.name.count <= 100 else {
+            throw InputError(
+                file: path, line: json["name"]?.line ?? json.line, field: "name",
+                message: "must be at most 100 characters, not \(suite.name.count)")
+        }
         let elements = json["workloads"]?.arrayValue ?? []
         for (index, entry) in suite.workloads.enumerated() where !isKnownModel(entry.model) {
             throw InputError(
@@ -199,7 +205,6 @@ package struct Suite: Codable, Sendable, Hashable {
             }
         }
         let name = try r.string(.name)!
-        guard name.count <= 100 else { throw r.error(.name, "must be at most 100 characters, not \(name.count)") }
         self.init(
             name: name, description: try r.string(.description, required: false) ?? "", workloads: entries,
             promptTokens: try r.int(.promptTokens, in: Limits.promptTokens)!,
