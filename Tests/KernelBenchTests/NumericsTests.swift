@@ -113,6 +113,30 @@ enum BitMath {
             "first differing byte \(firstDifference ?? -1), block \((firstDifference ?? 0) / precision.blockBytes)")
     }
 
+    /// q4_1 (a scale and a minimum per block) against gguf-py's port of `quantize_row_q4_1_ref`, and its
+    /// dequantization against gguf-py's. (One block is near the fp16 range: its minimum rounds to −inf
+    /// in both, as GGML_FP32_TO_FP16 does.)
+    @Test func q4_1MatchesGGMLByteForByte() throws {
+        let input = try Self.floats("input.f32")
+        let expected = try Self.bytes("q4_1.bin")
+        var ours = [UInt8](repeating: 0, count: input.count / 32 * BlockQ4_1.byteCount)
+        input.withUnsafeBufferPointer { x in ours.withUnsafeMutableBytes { QuantizeReference.q4_1(x, into: $0) } }
+        let firstDifference = zip(ours, expected).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+        #expect(ours.count == expected.count && firstDifference == nil, "first differing byte \(firstDifference ?? -1)")
+        let reference = try Self.floats("q4_1-dequantized.f32")
+        var decoded = [Float](repeating: 0, count: input.count)
+        ours.withUnsafeBytes { blocks in
+            decoded.withUnsafeMutableBufferPointer { QuantizeReference.dequantizeQ4_1(blocks, into: $0) }
+        }
+        let mismatches = zip(decoded, reference).filter {
+            $0.0.bitPattern != $0.1.bitPattern && !($0.0.isNaN && $0.1.isNaN)
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.count) values differ, e.g. \(mismatches.prefix(3))")
+        #expect(
+            MemoryLayout<BlockQ4_1>.size == BlockQ4_1.byteCount
+                && GGMLType.q4_1.layout.bytesPerBlock == BlockQ4_1.byteCount)
+    }
+
     @Test func bfloat16MatchesGGMLIncludingNaNAndTies() throws {
         let input = try Self.floats("bf16-input.f32")
         let expected = try Self.bytes("bf16.bin")

@@ -27,3 +27,17 @@ public struct BlockQ4_0 {
     public static let values = 32
     public static let byteCount = 18
 }
+
+/// ggml's `block_q4_1` (ggml-common.h): `ggml_half d; ggml_half m; uint8_t qs[16];`, 20 bytes. A value
+/// is d · nibble + m; byte j holds value j in its low nibble and value j + 16 in its high nibble.
+@frozen
+public struct BlockQ4_1 {
+    /// fp16 bit patterns of the scale and of the block's minimum.
+    public var d: UInt16
+    public var m: UInt16
+    public var qs:
+        (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8)
+
+    public static let values = 32
+    public static let byteCount = 20
+}

@@ -53,6 +53,50 @@ public enum QuantizeReference {
         }
     }
 
+    /// `quantize_row_q4_1_ref` (ggml-quants.c): per block d = (max − min) / 15 and m = min;
+    /// q = min(15, trunc((x − min) · (1/d) + 0.5)).
+    ///
+    /// - Parameters:
+    ///   - x: values, a multiple of 32 of them, all finite.
+    ///   - out: `x.count / 32 × 20` bytes.
+    public static func q4_1(_ x: UnsafeBufferPointer<Float>, into out: UnsafeMutableRawBufferPointer) {
+        let blocks = x.count / 32
+        for b in 0..<blocks {
+            let base = b * 32
+            var low = Float.greatestFiniteMagnitude
+            var high = -Float.greatestFiniteMagnitude
+            for j in 0..<32 {
+                low = min(low, x[base + j])
+                high = max(high, x[base + j])
+            }
+            let d = (high - low) / 15
+            let id: Float = d != 0 ? 1 / d : 0
+            let offset = b * BlockQ4_1.byteCount
+            out.storeBytes(of: Half.bits(d).littleEndian, toByteOffset: offset, as: UInt16.self)
+            out.storeBytes(of: Half.bits(low).littleEndian, toByteOffset: offset + 2, as: UInt16.self)
+            for j in 0..<16 {
+                // C's (int8_t) conversion truncates toward zero; the values are in [0.5, 15.5].
+                let q0 = UInt8(clamping: min(15, Int((x[base + j] - low) * id + 0.5)))
+                let q1 = UInt8(clamping: min(15, Int((x[base + 16 + j] - low) * id + 0.5)))
+                out.storeBytes(of: q0 | (q1 << 4), toByteOffset: offset + 4 + j, as: UInt8.self)
+            }
+        }
+    }
+
+    /// `dequantize_row_q4_1`: value = d · nibble + m.
+    public static func dequantizeQ4_1(_ blocks: UnsafeRawBufferPointer, into y: UnsafeMutableBufferPointer<Float>) {
+        for b in 0..<(y.count / 32) {
+            let offset = b * BlockQ4_1.byteCount
+            let d = Half.float(UInt16(littleEndian: blocks.loadUnaligned(fromByteOffset: offset, as: UInt16.self)))
+            let m = Half.float(UInt16(littleEndian: blocks.loadUnaligned(fromByteOffset: offset + 2, as: UInt16.self)))
+            for j in 0..<16 {
+                let byte = blocks[offset + 4 + j]
+                y[b * 32 + j] = d * Float(byte & 0x0f) + m
+                y[b * 32 + 16 + j] = d * Float(byte >> 4) + m
+            }
+        }
+    }
+
     /// `dequantize_row_q8_0`: value = d · q.
     public static func dequantizeQ8_0(_ blocks: UnsafeRawBufferPointer, into y: UnsafeMutableBufferPointer<Float>) {
         for b in 0..<(y.count / 32) {

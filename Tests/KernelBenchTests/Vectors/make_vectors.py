@@ -12,6 +12,9 @@ Writes, next to this script (all little-endian):
     input.f32    2048 float32 values = 64 blocks of 32
     q8_0.bin     64 blocks × 34 bytes (fp16 scale, 32 × int8)
     q4_0.bin     64 blocks × 18 bytes (fp16 scale, 16 bytes: low nibbles values 0-15, high nibbles 16-31)
+    q4_1.bin     64 blocks × 20 bytes (fp16 scale, fp16 minimum, 16 bytes of nibbles as q4_0), as
+                 quantize_row_q4_1_ref
+    q4_1-dequantized.f32  those blocks dequantized (dequantize_row_q4_1)
     bf16-input.f32  the same values with NaN, ±inf, ±0, ties and FLT_MAX in the first 8
     bf16.bin     2048 × uint16 (from bf16-input.f32)
 """
@@ -48,5 +51,8 @@ x.tofile(os.path.join(here, "input.f32"))
 bf_in.tofile(os.path.join(here, "bf16-input.f32"))
 quants.quantize(x.reshape(64, 32), T.Q8_0).tofile(os.path.join(here, "q8_0.bin"))
 quants.quantize(x.reshape(64, 32), T.Q4_0).tofile(os.path.join(here, "q4_0.bin"))
+q4_1 = quants.quantize(x.reshape(64, 32), T.Q4_1)
+q4_1.tofile(os.path.join(here, "q4_1.bin"))
+quants.dequantize(q4_1, T.Q4_1).astype(np.float32).tofile(os.path.join(here, "q4_1-dequantized.f32"))
 quants.quantize(bf_in, T.BF16).tofile(os.path.join(here, "bf16.bin"))
 print("wrote", sorted(f for f in os.listdir(here) if not f.endswith(".py")))
