@@ -40,8 +40,20 @@ import Testing
                 #""correct": false, "energy": {"joules": 3, "windowSeconds": 1.5, "netJoules": 1, "untrusted": true}}"#)
         let energy = try #require(try Fixture.parse(text, file: "old.json").queries?[1].energy)
         #expect(energy.joules == 3 && energy.durationSeconds == 1.5 && energy.netJoules == 1 && !energy.trusted)
-        #expect(throws: InputError.self) {
-            try Fixture.parse(text.replacingOccurrences(of: "windowSeconds", with: "windowSecs"), file: "typo.json")
+        do {
+            _ = try Fixture.parse(text.replacingOccurrences(of: "windowSeconds", with: "windowSecs"), file: "typo.json")
+            Issue.record("an unknown field was accepted")
+        } catch let error as InputError {
+            #expect(
+                error.field == "queries[1].energy.windowSecs" && error.message.contains("not a known field"), "\(error)"
+            )
+        }
+        do {
+            _ = try Fixture.parse(text.replacingOccurrences(of: #""windowSeconds": 1.5, "#, with: ""), file: "no.json")
+            Issue.record("an energy record without a duration was accepted")
+        } catch let error as InputError {
+            #expect(
+                error.field == "queries[1].energy.durationSeconds" && error.message.contains("is missing"), "\(error)")
         }
     }
 

@@ -162,9 +162,9 @@ package struct EnergyRecord: Codable, Sendable, Hashable {
         let allowed = CodingKeys.allCases.map(\.stringValue) + ["windowSeconds", "untrusted"]
         try r.reader.rejectUnknown(allowed)
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        let duration =
-            try r.double(.durationSeconds, required: false, in: 0...1e7)
-            ?? r.reader.double(LegacyKeys.windowSeconds.stringValue, required: true, in: 0...1e7)!
+        // The duration under its name, else under the name earlier fixtures used; missing, it is named as now.
+        let legacyDuration = try r.reader.double(LegacyKeys.windowSeconds.stringValue, required: false, in: 0...1e7)
+        let duration = try r.double(.durationSeconds, required: legacyDuration == nil, in: 0...1e7) ?? legacyDuration!
         let legacyUntrusted = try r.reader.bool(LegacyKeys.untrusted.stringValue, required: false)
         var warnings: [String]?
         if r.has(.warnings) {
