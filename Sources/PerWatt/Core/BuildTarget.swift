@@ -186,9 +186,4 @@ public struct BuildTarget: Sendable, Hashable, Codable {
                                               PERWATT_TARGET_CPU=baseline swift build -c release    (any x86-64, slow)
         """
     }
-
-    package init(name: String, requiredFlags: [String]) {
-        self.name = name
-        self.requiredFlags = requiredFlags
-    }
 }

@@ -41,24 +41,6 @@ public struct Fingerprint: Sendable, Hashable, Codable {
             blas: BLASInfo.current(),
             buildTarget: .current)
     }
-
-    package init(
-        perwattVersion: String, cpuModel: String, architecture: String, logicalCPUs: Int, virtualized: Bool,
-        cpuFlags: [String], memoryBytes: UInt64? = nil, kernel: String, governor: String? = nil, blas: BLASInfo,
-        buildTarget: BuildTarget
-    ) {
-        self.perwattVersion = perwattVersion
-        self.cpuModel = cpuModel
-        self.architecture = architecture
-        self.logicalCPUs = logicalCPUs
-        self.virtualized = virtualized
-        self.cpuFlags = cpuFlags
-        self.memoryBytes = memoryBytes
-        self.kernel = kernel
-        self.governor = governor
-        self.blas = blas
-        self.buildTarget = buildTarget
-    }
 }
 
 /// Parsing of /proc/cpuinfo and /proc/meminfo.

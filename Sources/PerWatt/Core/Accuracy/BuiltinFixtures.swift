@@ -74,10 +74,4 @@ package struct LoadedFixture: Sendable, Hashable {
         let text = try InputFile.read(path)
         return LoadedFixture(fixture: try Fixture.parse(text, file: path), origin: path, sha256: SHA256.hex(text))
     }
-
-    package init(fixture: Fixture, origin: String, sha256: String) {
-        self.fixture = fixture
-        self.origin = origin
-        self.sha256 = sha256
-    }
 }

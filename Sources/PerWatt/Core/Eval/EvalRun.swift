@@ -9,13 +9,6 @@ package struct EvalRun: Codable, Sendable, Hashable {
         package var sha256: String
         package var count: Int
         package var about: String
-
-        package init(name: String, sha256: String, count: Int, about: String) {
-            self.name = name
-            self.sha256 = sha256
-            self.count = count
-            self.about = about
-        }
     }
 
     package struct Energy: Codable, Sendable, Hashable {
@@ -27,18 +20,6 @@ package struct EvalRun: Codable, Sendable, Hashable {
         package var idleWatts: Double?
         package var idleSeconds: Double?
         package var unavailableReason: String?
-
-        package init(
-            basis: String? = nil, source: String? = nil, measurement: String? = nil, idleWatts: Double? = nil,
-            idleSeconds: Double? = nil, unavailableReason: String? = nil
-        ) {
-            self.basis = basis
-            self.source = source
-            self.measurement = measurement
-            self.idleWatts = idleWatts
-            self.idleSeconds = idleSeconds
-            self.unavailableReason = unavailableReason
-        }
     }
 
     /// A query with no graded answer: what went wrong on its last attempt.
@@ -46,12 +27,6 @@ package struct EvalRun: Codable, Sendable, Hashable {
         package var id: String
         package var error: String
         package var attempts: Int
-
-        package init(id: String, error: String, attempts: Int) {
-            self.id = id
-            self.error = error
-            self.attempts = attempts
-        }
     }
 
     package var tool = "perwatt eval"
@@ -70,25 +45,4 @@ package struct EvalRun: Codable, Sendable, Hashable {
     package var fingerprint: Fingerprint
     /// Set by `--regrade`: when the answers were graded again.
     package var regradedAt: String?
-
-    package init(
-        tool: String = "perwatt eval", perwattVersion: String, settings: CompletionClient.Settings,
-        querySet: QuerySetInfo, energy: Energy, tokenCounts: String, startedAt: String, durationSeconds: Double,
-        complete: Bool, incompleteReason: String? = nil, failed: [Failure], fingerprint: Fingerprint,
-        regradedAt: String? = nil
-    ) {
-        self.tool = tool
-        self.perwattVersion = perwattVersion
-        self.settings = settings
-        self.querySet = querySet
-        self.energy = energy
-        self.tokenCounts = tokenCounts
-        self.startedAt = startedAt
-        self.durationSeconds = durationSeconds
-        self.complete = complete
-        self.incompleteReason = incompleteReason
-        self.failed = failed
-        self.fingerprint = fingerprint
-        self.regradedAt = regradedAt
-    }
 }

@@ -168,12 +168,4 @@ package struct QuerySet: Sendable {
     package static func jsonLines(_ queries: [Query]) -> String {
         queries.map { (try? JSON.encode($0, pretty: false)) ?? "" }.joined(separator: "\n") + "\n"
     }
-
-    package init(name: String, about: String, queries: [Query], defaultMaxTokens: Int, sha256: String) {
-        self.name = name
-        self.about = about
-        self.queries = queries
-        self.defaultMaxTokens = defaultMaxTokens
-        self.sha256 = sha256
-    }
 }

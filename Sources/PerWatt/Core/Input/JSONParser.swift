@@ -53,12 +53,6 @@ package struct JSONSyntaxError: Error, Sendable {
     package var line: Int
     package var column: Int
     package var message: String
-
-    package init(line: Int, column: Int, message: String) {
-        self.line = line
-        self.column = column
-        self.message = message
-    }
 }
 
 /// A small strict JSON parser (RFC 8259) over UTF-8 bytes, tracking lines.

@@ -34,10 +34,6 @@ package struct JSONValueDecoder {
         }
         return text
     }
-
-    package init(file: String) {
-        self.file = file
-    }
 }
 
 /// What a decoder over a parsed `JSONValue` exposes, so that a type's `init(from:)` can check its fields
@@ -121,12 +117,6 @@ private struct ValueDecoder: JSONValueDecoding {
         default: return try T(from: self)
         }
     }
-
-    init(value: JSONValue, path: [String], file: String) {
-        self.value = value
-        self.path = path
-        self.file = file
-    }
 }
 
 private struct PathKey: CodingKey {
@@ -196,11 +186,6 @@ private struct UnkeyedContainer: UnkeyedDecodingContainer {
     var count: Int? { elements.count }
     var isAtEnd: Bool { currentIndex >= elements.count }
 
-    init(decoder: ValueDecoder, elements: [JSONValue]) {
-        self.decoder = decoder
-        self.elements = elements
-    }
-
     mutating func next() throws -> ValueDecoder {
         guard !isAtEnd else { throw decoder.error("has too few elements (\(elements.count))") }
         defer { currentIndex += 1 }
@@ -230,8 +215,4 @@ private struct SingleContainer: SingleValueDecodingContainer {
     var codingPath: [any CodingKey] { decoder.codingPath }
     func decodeNil() -> Bool { decoder.decodeNil() }
     func decode<T: Decodable>(_ type: T.Type) throws -> T { try decoder.decode(type) }
-
-    init(decoder: ValueDecoder) {
-        self.decoder = decoder
-    }
 }

@@ -7,9 +7,4 @@ public struct SettingError: Error, Sendable, CustomStringConvertible {
     public var message: String
 
     public var description: String { message }
-
-    package init(setting: String, message: String) {
-        self.setting = setting
-        self.message = message
-    }
 }

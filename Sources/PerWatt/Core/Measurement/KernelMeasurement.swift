@@ -10,12 +10,6 @@ package struct WindowRecord: Codable, Sendable {
     /// The window's energy: the basis total, whether it can be trusted, each channel's readings. An
     /// untrusted window is measured again; one that stays untrusted gives the kernel no energy figure.
     package var energy: EnergyRecord?
-
-    package init(calls: Int, durationSeconds: Double, energy: EnergyRecord? = nil) {
-        self.calls = calls
-        self.durationSeconds = durationSeconds
-        self.energy = energy
-    }
 }
 
 /// Verified, then timed: the procedure of DESIGN 2 for one kernel, shared by `perwatt kernels` and
@@ -33,20 +27,6 @@ package enum KernelMeasurement {
         package var untrustedWindows = 0
         /// Stopped by Ctrl-C before all repetitions ran.
         package var interrupted = false
-
-        package init(
-            verification: Verification, secondsPerCall: [Double] = [], joulesPerCall: [Double]? = nil,
-            windows: [WindowRecord] = [], remeasuredWindows: Int = 0, untrustedWindows: Int = 0,
-            interrupted: Bool = false
-        ) {
-            self.verification = verification
-            self.secondsPerCall = secondsPerCall
-            self.joulesPerCall = joulesPerCall
-            self.windows = windows
-            self.remeasuredWindows = remeasuredWindows
-            self.untrustedWindows = untrustedWindows
-            self.interrupted = interrupted
-        }
     }
 
     /// Times a window whose energy is untrusted is measured again before it is kept as untrusted.
@@ -123,15 +103,6 @@ package struct KernelResult: Codable, Sendable {
         package var kvHeads: Int
         package var headDim: Int
         package var causal: Bool
-
-        package init(queries: Int, keys: Int, heads: Int, kvHeads: Int, headDim: Int, causal: Bool) {
-            self.queries = queries
-            self.keys = keys
-            self.heads = heads
-            self.kvHeads = kvHeads
-            self.headDim = headDim
-            self.causal = causal
-        }
     }
 
     package var name: String

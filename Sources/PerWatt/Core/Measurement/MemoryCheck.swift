@@ -11,12 +11,6 @@ package struct MemoryError: Error, Sendable, CustomStringConvertible {
             + "\(bytesText(availableBytes)) is available (MemAvailable in /proc/meminfo); use smaller shapes "
             + "(--prompt-tokens, a smaller model) or --force to try anyway"
     }
-
-    package init(what: String, neededBytes: Double, availableBytes: UInt64) {
-        self.what = what
-        self.neededBytes = neededBytes
-        self.availableBytes = availableBytes
-    }
 }
 
 /// Compares what kernel cases will allocate with the memory available, before anything is allocated.

@@ -54,18 +54,6 @@ package struct Suite: Codable, Sendable, Hashable {
         struct Content: Encodable {
             package var schema: String, workloads: [Entry], promptTokens: Int, outputTokens: Int, kernels: [String],
                 machineLimits: Bool
-
-            package init(
-                schema: String, workloads: [Entry], promptTokens: Int, outputTokens: Int, kernels: [String],
-                machineLimits: Bool
-            ) {
-                self.schema = schema
-                self.workloads = workloads
-                self.promptTokens = promptTokens
-                self.outputTokens = outputTokens
-                self.kernels = kernels
-                self.machineLimits = machineLimits
-            }
         }
         let content = Content(
             schema: schema, workloads: workloads, promptTokens: promptTokens, outputTokens: outputTokens,

@@ -15,11 +15,6 @@ package enum ModelRegistry {
     package struct InvalidSpec: Sendable {
         package var path: String
         package var reason: String
-
-        package init(path: String, reason: String) {
-            self.path = path
-            self.reason = reason
-        }
     }
 
     /// Presets, then imported models (an imported id may not shadow a preset), and the saved files

@@ -21,14 +21,6 @@ package struct Workload: Sendable {
         package var calls: Int
         /// True for per-layer parts (× layers), false for the head.
         package var perLayer: Bool
-
-        package init(phase: Phase, role: String, kernel: KernelCase, calls: Int, perLayer: Bool) {
-            self.phase = phase
-            self.role = role
-            self.kernel = kernel
-            self.calls = calls
-            self.perLayer = perLayer
-        }
     }
 
     package var model: ModelSpec
@@ -135,10 +127,5 @@ package struct WorkloadCost: Sendable {
             totals[part.phase, default: 0] += Double(workload.callsPerPass(part)) * value
         }
         return WorkloadCost(prefill: totals[.prefill]!, decode: totals[.decode]!)
-    }
-
-    package init(prefill: Double, decode: Double) {
-        self.prefill = prefill
-        self.decode = decode
     }
 }

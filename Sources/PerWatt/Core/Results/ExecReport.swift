@@ -25,19 +25,6 @@ package struct ExecReport: Encodable {
         /// Fraction of one core the sampler thread used.
         package var coreFraction: Double
         package var meanReadMicroseconds: Double
-
-        package init(
-            intervalSeconds: Double, requestedIntervalSeconds: Double, samples: Int, cpuSeconds: Double,
-            wallSeconds: Double, coreFraction: Double, meanReadMicroseconds: Double
-        ) {
-            self.intervalSeconds = intervalSeconds
-            self.requestedIntervalSeconds = requestedIntervalSeconds
-            self.samples = samples
-            self.cpuSeconds = cpuSeconds
-            self.wallSeconds = wallSeconds
-            self.coreFraction = coreFraction
-            self.meanReadMicroseconds = meanReadMicroseconds
-        }
     }
 
     private enum CodingKeys: String, CodingKey {
@@ -57,22 +44,5 @@ package struct ExecReport: Encodable {
         try container.encodeIfPresent(energyUnavailableReason, forKey: .energyUnavailableReason)
         try container.encodeIfPresent(sampler, forKey: .sampler)
         try container.encode(fingerprint, forKey: .fingerprint)
-    }
-
-    package init(
-        schema: String = "perwatt.exec/2", command: [String], exitStatus: Int32, terminatedBySignal: Int32? = nil,
-        durationSeconds: Double, energy: EnergyRecord? = nil, energyUnavailableReason: String? = nil,
-        sampler: Sampler? = nil,
-        fingerprint: Fingerprint
-    ) {
-        self.schema = schema
-        self.command = command
-        self.exitStatus = exitStatus
-        self.terminatedBySignal = terminatedBySignal
-        self.durationSeconds = durationSeconds
-        self.energy = energy
-        self.energyUnavailableReason = energyUnavailableReason
-        self.sampler = sampler
-        self.fingerprint = fingerprint
     }
 }

@@ -9,12 +9,6 @@ package struct RunResult: Codable, Sendable {
         package var name: String
         package var sha256: String
         package var definition: Suite
-
-        package init(name: String, sha256: String, definition: Suite) {
-            self.name = name
-            self.sha256 = sha256
-            self.definition = definition
-        }
     }
 
     package struct Settings: Codable, Sendable {
@@ -22,25 +16,12 @@ package struct RunResult: Codable, Sendable {
         package var minTimeSeconds: Double
         package var repetitions: Int
         package var idleSeconds: Double
-
-        package init(threads: Int, minTimeSeconds: Double, repetitions: Int, idleSeconds: Double) {
-            self.threads = threads
-            self.minTimeSeconds = minTimeSeconds
-            self.repetitions = repetitions
-            self.idleSeconds = idleSeconds
-        }
     }
 
     package struct Idle: Codable, Sendable {
         package var seconds: Double
         package var medianWatts: Double
         package var windowWatts: [Double]
-
-        package init(seconds: Double, medianWatts: Double, windowWatts: [Double]) {
-            self.seconds = seconds
-            self.medianWatts = medianWatts
-            self.windowWatts = windowWatts
-        }
     }
 
     package struct Energy: Codable, Sendable {
@@ -57,32 +38,11 @@ package struct RunResult: Codable, Sendable {
         /// Basis power over the whole run, one point per sampling interval: `seconds` since the run's
         /// energy window began, `watts`.
         package var trace: [TracePoint]?
-
-        package init(
-            basis: String? = nil, source: String? = nil, measurement: String? = nil, unavailableReason: String? = nil,
-            channels: [String]? = nil, idle: Idle? = nil, runJoules: Double? = nil, runAverageWatts: Double? = nil,
-            trace: [TracePoint]? = nil
-        ) {
-            self.basis = basis
-            self.source = source
-            self.measurement = measurement
-            self.unavailableReason = unavailableReason
-            self.channels = channels
-            self.idle = idle
-            self.runJoules = runJoules
-            self.runAverageWatts = runAverageWatts
-            self.trace = trace
-        }
     }
 
     package struct Limits: Codable, Sendable {
         package var peakF32FlopsPerSecond: Double
         package var triadBytesPerSecond: Double
-
-        package init(peakF32FlopsPerSecond: Double, triadBytesPerSecond: Double) {
-            self.peakF32FlopsPerSecond = peakF32FlopsPerSecond
-            self.triadBytesPerSecond = triadBytesPerSecond
-        }
     }
 
     package struct Part: Codable, Sendable {
@@ -91,14 +51,6 @@ package struct RunResult: Codable, Sendable {
         package var kernel: String
         package var callsPerLayer: Int?
         package var callsPerPass: Int
-
-        package init(phase: String, role: String, kernel: String, callsPerLayer: Int? = nil, callsPerPass: Int) {
-            self.phase = phase
-            self.role = role
-            self.kernel = kernel
-            self.callsPerLayer = callsPerLayer
-            self.callsPerPass = callsPerPass
-        }
     }
 
     package struct WorkloadRecord: Codable, Sendable {
@@ -127,39 +79,6 @@ package struct RunResult: Codable, Sendable {
         package var decodeJoulesPerToken: Double?
         /// Set when the workload could not be measured (a kernel failed verification, Ctrl-C).
         package var notMeasuredReason: String?
-
-        package init(
-            model: String, modelName: String, quantization: String, layers: Int, parameters: Int, activeParameters: Int,
-            weightBytes: Double, kvCacheBytes: Double, memoryBytes: Double? = nil, fitsInMemory: Bool? = nil,
-            promptTokens: Int, outputTokens: Int, decodeContext: Int, projected: Bool, projection: String,
-            parts: [Part], prefillFlops: Double, decodeFlopsPerToken: Double, prefillSeconds: Double? = nil,
-            decodeSecondsPerToken: Double? = nil, prefillJoules: Double? = nil, decodeJoulesPerToken: Double? = nil,
-            notMeasuredReason: String? = nil
-        ) {
-            self.model = model
-            self.modelName = modelName
-            self.quantization = quantization
-            self.layers = layers
-            self.parameters = parameters
-            self.activeParameters = activeParameters
-            self.weightBytes = weightBytes
-            self.kvCacheBytes = kvCacheBytes
-            self.memoryBytes = memoryBytes
-            self.fitsInMemory = fitsInMemory
-            self.promptTokens = promptTokens
-            self.outputTokens = outputTokens
-            self.decodeContext = decodeContext
-            self.projected = projected
-            self.projection = projection
-            self.parts = parts
-            self.prefillFlops = prefillFlops
-            self.decodeFlopsPerToken = decodeFlopsPerToken
-            self.prefillSeconds = prefillSeconds
-            self.decodeSecondsPerToken = decodeSecondsPerToken
-            self.prefillJoules = prefillJoules
-            self.decodeJoulesPerToken = decodeJoulesPerToken
-            self.notMeasuredReason = notMeasuredReason
-        }
     }
 
     package struct FixtureRecord: Codable, Sendable {
@@ -229,30 +148,6 @@ package struct RunResult: Codable, Sendable {
         }
         // One parse: the value the schema was checked on is decoded, with lines in every error.
         return try JSONValueDecoder(file: path).decode(RunResult.self, from: json)
-    }
-
-    package init(
-        schema: String = "perwatt.result/2", perwattVersion: String, complete: Bool, incompleteReason: String? = nil,
-        startedAt: String, durationSeconds: Double, suite: SuiteRecord, settings: Settings, fingerprint: Fingerprint,
-        energy: Energy, machineLimits: Limits? = nil, kernels: [KernelResult], workloads: [WorkloadRecord],
-        fixtures: [FixtureRecord], scores: [Score], warnings: [String]
-    ) {
-        self.schema = schema
-        self.perwattVersion = perwattVersion
-        self.complete = complete
-        self.incompleteReason = incompleteReason
-        self.startedAt = startedAt
-        self.durationSeconds = durationSeconds
-        self.suite = suite
-        self.settings = settings
-        self.fingerprint = fingerprint
-        self.energy = energy
-        self.machineLimits = machineLimits
-        self.kernels = kernels
-        self.workloads = workloads
-        self.fixtures = fixtures
-        self.scores = scores
-        self.warnings = warnings
     }
 }
 

@@ -69,14 +69,6 @@ package struct EvalScores: Codable, Sendable {
         guard !measured.isEmpty, measured.count == queries.count else { return }
         struct Sample {
             package var correct: Double, joules: Double, net: Double?, watts: Double, tokens: Double?
-
-            package init(correct: Double, joules: Double, net: Double? = nil, watts: Double, tokens: Double? = nil) {
-                self.correct = correct
-                self.joules = joules
-                self.net = net
-                self.watts = watts
-                self.tokens = tokens
-            }
         }
         let samples = measured.map { q, e, joules in
             Sample(

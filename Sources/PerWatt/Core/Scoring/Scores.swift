@@ -7,11 +7,6 @@ import PowerProbe
 package struct KernelSamples: Sendable {
     package var secondsPerCall: [Double]
     package var joulesPerCall: [Double]?
-
-    package init(secondsPerCall: [Double], joulesPerCall: [Double]? = nil) {
-        self.secondsPerCall = secondsPerCall
-        self.joulesPerCall = joulesPerCall
-    }
 }
 
 /// Scores of one (model, quantization, fixture), per DESIGN 7 and docs/scores.md.
@@ -48,43 +43,6 @@ package struct Score: Codable, Sendable {
     package var gflopPerJoule: Estimate?
     /// Why the energy figures are absent.
     package var energyUnavailableReason: String?
-
-    package init(
-        model: String, quantization: String, benchmark: String, fixture: String, scheme: String? = nil, n: Int,
-        accuracy: Estimate, tokenCounts: String, meanPromptTokens: Double, meanOutputTokens: Double,
-        projected: Bool = true, layers: Int, secondsPerQuery: Estimate, prefillTokensPerSecond: Estimate,
-        decodeTokensPerSecond: Estimate, energyBasis: String? = nil, joulesPerQuery: Estimate? = nil,
-        netJoulesPerQuery: Estimate? = nil, wattsPerQuery: Estimate? = nil, netWattsPerQuery: Estimate? = nil,
-        ipj: Estimate? = nil, netIPJ: Estimate? = nil, ipw: Estimate? = nil, tokensPerJoule: Estimate? = nil,
-        gflopPerJoule: Estimate? = nil, energyUnavailableReason: String? = nil
-    ) {
-        self.model = model
-        self.quantization = quantization
-        self.benchmark = benchmark
-        self.fixture = fixture
-        self.scheme = scheme
-        self.n = n
-        self.accuracy = accuracy
-        self.tokenCounts = tokenCounts
-        self.meanPromptTokens = meanPromptTokens
-        self.meanOutputTokens = meanOutputTokens
-        self.projected = projected
-        self.layers = layers
-        self.secondsPerQuery = secondsPerQuery
-        self.prefillTokensPerSecond = prefillTokensPerSecond
-        self.decodeTokensPerSecond = decodeTokensPerSecond
-        self.energyBasis = energyBasis
-        self.joulesPerQuery = joulesPerQuery
-        self.netJoulesPerQuery = netJoulesPerQuery
-        self.wattsPerQuery = wattsPerQuery
-        self.netWattsPerQuery = netWattsPerQuery
-        self.ipj = ipj
-        self.netIPJ = netIPJ
-        self.ipw = ipw
-        self.tokensPerJoule = tokensPerJoule
-        self.gflopPerJoule = gflopPerJoule
-        self.energyUnavailableReason = energyUnavailableReason
-    }
 }
 
 package enum Scoring {
@@ -139,25 +97,6 @@ package enum Scoring {
             package var seconds = 0.0, prefillRate = 0.0, decodeRate = 0.0
             package var joules = 0.0, netJoules = 0.0, watts = 0.0, netWatts = 0.0
             package var ipj = 0.0, netIPJ = 0.0, ipw = 0.0, tokensPerJoule = 0.0, gflopPerJoule = 0.0
-
-            package init(
-                seconds: Double = 0.0, prefillRate: Double = 0.0, decodeRate: Double = 0.0, joules: Double = 0.0,
-                netJoules: Double = 0.0, watts: Double = 0.0, netWatts: Double = 0.0, ipj: Double = 0.0,
-                netIPJ: Double = 0.0, ipw: Double = 0.0, tokensPerJoule: Double = 0.0, gflopPerJoule: Double = 0.0
-            ) {
-                self.seconds = seconds
-                self.prefillRate = prefillRate
-                self.decodeRate = decodeRate
-                self.joules = joules
-                self.netJoules = netJoules
-                self.watts = watts
-                self.netWatts = netWatts
-                self.ipj = ipj
-                self.netIPJ = netIPJ
-                self.ipw = ipw
-                self.tokensPerJoule = tokensPerJoule
-                self.gflopPerJoule = gflopPerJoule
-            }
         }
         func figures(
             accuracy: Double, tokens: [(prompt: Double, output: Double)], perCall: [KernelCase: (Double, Double?)]

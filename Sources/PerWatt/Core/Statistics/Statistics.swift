@@ -5,12 +5,6 @@ package struct Estimate: Codable, Sendable, Hashable {
     package var value: Double
     package var low: Double
     package var high: Double
-
-    package init(value: Double, low: Double, high: Double) {
-        self.value = value
-        self.low = low
-        self.high = high
-    }
 }
 
 /// The one home of perwatt's statistics: estimates and intervals here, the tests and bootstraps that

@@ -15,12 +15,6 @@ package enum HTTPClient {
         package var port: UInt16
         /// The URL's path without a trailing slash ("" or "/v1").
         package var basePath: String
-
-        package init(host: String, port: UInt16, basePath: String) {
-            self.host = host
-            self.port = port
-            self.basePath = basePath
-        }
     }
 
     package enum Failure: Error, Sendable, CustomStringConvertible {

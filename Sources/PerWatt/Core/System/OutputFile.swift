@@ -8,11 +8,6 @@ package struct OutputError: Error, Sendable, CustomStringConvertible {
     package var reason: String
 
     package var description: String { "cannot write \(path): \(reason)" }
-
-    package init(path: String, reason: String) {
-        self.path = path
-        self.reason = reason
-    }
 }
 
 /// The one way perwatt writes an output file (`--out`, saved results, fixtures, imported models).
