@@ -6,8 +6,6 @@ enum Tolerance {
     static let rounding = 1e-12
     /// Published interval endpoints quoted to 6 digits.
     static let sixDigits = 1e-5
-    /// Energy integrated from a counter a test thread drives at a known power: 2% (scheduling noise).
-    static let drivenCounter = 0.02
 }
 
 /// Whether `actual` is within `tolerance` of `expected`: absolute for |expected| ≤ 1, relative above.

@@ -105,9 +105,24 @@ enum RunCommand: Command {
             return .success
         }
         let started = Date()
-        var suite = try Suite.resolve(options.value(o.suite) ?? "workstation") { id in
-            (try? ModelRegistry.resolve(id, environment: context.environment)) != nil
+        // Models resolved once each (a resolve reads the saved specs), for the suite's check and the workloads.
+        var models: [String: ModelSpec] = [:]
+        func model(_ id: String) throws -> ModelSpec {
+            if let known = models[id] { return known }
+            guard let spec = try ModelRegistry.resolve(id, environment: context.environment) else {
+                let ids = ModelRegistry.all(context.environment).map(\.id)
+                throw UsageError(
+                    message:
+                        "unknown model '\(shown(id))'; known: \(ids.joined(separator: ", ")) (or give a spec or config.json path)",
+                    command: "run")
+            }
+            // Also under its own id: the suite's entries name models by id, never by path, so a
+            // suite (and its hash) does not depend on where a spec file lies.
+            models[id] = spec
+            models[spec.id] = spec
+            return spec
         }
+        var suite = try Suite.resolve(options.value(o.suite) ?? "workstation") { (try? model($0)) != nil }
         let threads = try options.value(o.threads) ?? ProcessInfo.processInfo.activeProcessorCount
         suite.minTimeSeconds = try options.value(o.minTime) ?? suite.minTimeSeconds
         suite.repetitions = try options.value(o.repetitions) ?? suite.repetitions
@@ -131,22 +146,6 @@ enum RunCommand: Command {
                 }
                 return precision
             }
-        }
-        var models: [String: ModelSpec] = [:]
-        func model(_ id: String) throws -> ModelSpec {
-            if let known = models[id] { return known }
-            guard let spec = try ModelRegistry.resolve(id, environment: context.environment) else {
-                let ids = ModelRegistry.all(context.environment).map(\.id)
-                throw UsageError(
-                    message:
-                        "unknown model '\(shown(id))'; known: \(ids.joined(separator: ", ")) (or give a spec or config.json path)",
-                    command: "run")
-            }
-            // Also under its own id: the suite's entries name models by id, never by path, so a
-            // suite (and its hash) does not depend on where a spec file lies.
-            models[id] = spec
-            models[spec.id] = spec
-            return spec
         }
         let requested = options.list(o.model)
         if !requested.isEmpty {

@@ -117,9 +117,6 @@ struct ParsedOptions {
 
     func has(_ flag: Flag) -> Bool { flags.contains(flag.spec.name) }
 
-    /// Whether the option was given at all.
-    func given<Value>(_ option: Option<Value>) -> Bool { lists[option.spec.name] != nil }
-
     /// The option's last value, converted; nil when it was not given.
     func value<Value>(_ option: Option<Value>) throws -> Value? {
         guard let text = lists[option.spec.name]?.last else { return nil }
