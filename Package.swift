@@ -142,7 +142,9 @@ let package = Package(
             path: "Benchmarks/Kernels"
         ),
         .testTarget(name: "PowerProbeTests", dependencies: ["PowerProbe", "ProbeTestSupport"]),
-        .testTarget(name: "KernelBenchTests", dependencies: ["KernelBench"], exclude: ["Vectors", "GGUF"]),
+        .testTarget(
+            name: "KernelBenchTests", dependencies: ["KernelBench"],
+            exclude: ["Vectors", "GGUF", "Tokenizer", "ChatTemplates", "Model"]),
         .testTarget(
             name: "PerWattTests",
             dependencies: ["PerWattCore", "PerWattCLI", "PowerProbe", "KernelBench", "ProbeTestSupport"],

@@ -20,7 +20,7 @@ public struct Tolerance: Sendable, Hashable {
     /// Named tolerances per precision for a dot product of `k` terms.
     public static func gemm(_ precision: Precision, k: Int) -> Tolerance {
         switch precision {
-        case .f32, .f16, .bf16, .q8_0, .q4_0: accumulation(terms: k)
+        case .f32, .f16, .bf16, .q8_0, .q4_0, .q4_1: accumulation(terms: k)
         }
     }
 

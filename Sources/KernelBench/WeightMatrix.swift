@@ -49,6 +49,8 @@ public struct WeightMatrix: Sendable {
                         QuantizeReference.q8_0(row, into: out)
                     case .q4_0:
                         QuantizeReference.q4_0(row, into: out)
+                    case .q4_1:
+                        QuantizeReference.q4_1(row, into: out)
                     }
                 }
             }
@@ -103,6 +105,8 @@ public struct WeightMatrix: Sendable {
                     QuantizeReference.dequantizeQ8_0(row, into: out)
                 case .q4_0:
                     QuantizeReference.dequantizeQ4_0(row, into: out)
+                case .q4_1:
+                    QuantizeReference.dequantizeQ4_1(row, into: out)
                 }
             }
         }

@@ -92,7 +92,7 @@ import Testing
         (1, 1, 32), (1, 7, 64), (2, 13, 96), (3, 5, 160), (5, 9, 512), (8, 31, 1024), (17, 3, 32),
     ]
 
-    @Test(arguments: [Precision.q8_0, .q4_0])
+    @Test(arguments: [Precision.q8_0, .q4_0, .q4_1])
     func matchesTheReference(precision: Precision) throws {
         for (m, n, k) in Self.shapes {
             // Scaled differently per row so block scales differ; a few exact zeros and large values.
@@ -158,9 +158,10 @@ import Testing
     }
 }
 
-/// Large M at f16/bf16/q8_0/q4_0 goes through the packed f32 GEMM with weights decoded while packing.
+/// Large M at f16/bf16/q8_0/q4_0/q4_1 goes through the packed f32 GEMM with weights decoded while
+/// packing (q4_1 plus the correction that makes its activation sums ggml's fp16 ones).
 @Suite struct PackedLowPrecisionTests {
-    @Test(arguments: [Precision.f16, .bf16, .q8_0, .q4_0])
+    @Test(arguments: [Precision.f16, .bf16, .q8_0, .q4_0, .q4_1])
     func matchesTheReference(precision: Precision) throws {
         for (m, n, k) in [(65, 17, 64), (97, 33, 544), (130, 7, 1056)] {
             let a = FastF32KernelTests.random(m * k, seed: UInt64(m + k)).enumerated().map {

@@ -137,6 +137,20 @@ enum BitMath {
                 && GGMLType.q4_1.layout.bytesPerBlock == BlockQ4_1.byteCount)
     }
 
+    /// q8_1, the activation format of q4_1 weights, against ggml's own `quantize_row_q8_1_ref`
+    /// (gguf-py has no port of it; `Vectors/make_q8_1.c` links ggml to make the vector).
+    @Test func q8_1MatchesGGMLByteForByte() throws {
+        let input = try Self.floats("input.f32")
+        let expected = try Self.bytes("q8_1.bin")
+        var ours = [UInt8](repeating: 0, count: input.count / 32 * BlockQ8_1.byteCount)
+        input.withUnsafeBufferPointer { x in ours.withUnsafeMutableBytes { QuantizeReference.q8_1(x, into: $0) } }
+        let firstDifference = zip(ours, expected).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+        #expect(
+            ours.count == expected.count && firstDifference == nil,
+            "first differing byte \(firstDifference ?? -1), block \((firstDifference ?? 0) / BlockQ8_1.byteCount)")
+        #expect(MemoryLayout<BlockQ8_1>.size == BlockQ8_1.byteCount)
+    }
+
     @Test func bfloat16MatchesGGMLIncludingNaNAndTies() throws {
         let input = try Self.floats("bf16-input.f32")
         let expected = try Self.bytes("bf16.bin")

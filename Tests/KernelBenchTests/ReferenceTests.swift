@@ -46,6 +46,23 @@ import Testing
         #expect(result.values == [Double(-8 * 127 - 4 * 127) * Double(Half.round(1 / 127))])
     }
 
+    @Test func q4_1GEMMByHand() throws {
+        // Weights 0, 1, …, 15, 0, 1, …, 15: min 0, max 15, so d = 1, m = 0 … shifted by 2: m = 2, values
+        // d·q + 2. Activations: 1 at 0 and at 17, 0 elsewhere.
+        let weights = (0..<32).map { Float($0 % 16 + 2) }
+        let w = try WeightMatrix(weights, rows: 1, columns: 32, precision: .q4_1)
+        #expect(w.decodedRow(0) == weights)
+        var a = [Float](repeating: 0, count: 32)
+        a[0] = 1
+        a[17] = 1
+        // q8_1 of a: d = fp16(1/127), q = 127 at 0 and 17; s = fp16(254 · d). Weight nibbles there: 0, 1.
+        // Dot = d_w · d_a · (0·127 + 1·127) + m · s.
+        let d = Double(Half.round(1 / 127))
+        let s = Double(Half.round(254 * Half.round(1 / 127)))
+        let result = try GEMMReference.run(a: a, m: 1, weights: w)
+        #expect(result.values == [127 * d + 2 * s])
+    }
+
     @Test func badShapesAreErrorsNotTraps() {
         #expect(throws: KernelError.notBlockAligned(what: "the row length K", value: 33, block: 32, precision: .q4_0)) {
             try WeightMatrix([Float](repeating: 1, count: 33), rows: 1, columns: 33, precision: .q4_0)

@@ -432,13 +432,13 @@ import Testing
                 .write(toFile: path, atomically: true, encoding: .utf8)
             return path
         }
-        let q41 = try fixture("q4_1")
-        let refused = CLIHarness.run(["run", "--model", model, "--fixture", q41, "--energy", "none"])
-        #expect(refused.status == .usage && refused.stderr.contains("are at q4_1, which perwatt has no kernels for"))
+        let q50 = try fixture("q5_0")
+        let refused = CLIHarness.run(["run", "--model", model, "--fixture", q50, "--energy", "none"])
+        #expect(refused.status == .usage && refused.stderr.contains("are at q5_0, which perwatt has no kernels for"))
         let q40 = try fixture("q4_0")
         let out = RunCommandTests.temporary("unjoined.json")
         let run = CLIHarness.run([
-            "run", "--model", model, "--quantization", "q8_0", "--fixture", "\(q40),\(q41)", "--energy", "none",
+            "run", "--model", model, "--quantization", "q8_0", "--fixture", "\(q40),\(q50)", "--energy", "none",
             "--min-time", "0.01", "--repetitions", "3", "--out", out,
         ])
         #expect(run.status == .success, "\(run.stderr)")
@@ -447,7 +447,7 @@ import Testing
                 "warning: fixture \(q40) (tiny, q4_0, b) scored nothing: this run has no workload tiny at q4_0"))
         #expect(
             run.stdout.contains(
-                "warning: fixture \(q41) (tiny, q4_1, b) scored nothing: perwatt has no kernels for q4_1"))
+                "warning: fixture \(q50) (tiny, q5_0, b) scored nothing: perwatt has no kernels for q5_0"))
         // An eval that has graded nothing yet is not scored as accuracy 0.
         let empty = RunCommandTests.temporary("empty.json")
         try

@@ -1,10 +1,12 @@
-/// Quantized GEMM/GEMV for q8_0 and q4_0 weights: `C[M, N] = A[M, K] · W[N, K]ᵀ` with ggml's
-/// semantics (the activations quantized to q8_0 by the reference quantizer, integer dot products per
-/// block, scaled by both fp16 block scales), so results match `GEMMReference` to f32 accumulation error.
+/// Quantized GEMM/GEMV for q8_0, q4_0 and q4_1 weights: `C[M, N] = A[M, K] · W[N, K]ᵀ` with ggml's
+/// semantics (the activations quantized by the reference quantizer, to q8_0 for q8_0/q4_0 and to q8_1
+/// for q4_1; integer dot products per block, scaled by both fp16 block scales; for q4_1 plus the block
+/// minimum m times the activation block's fp16 sum s), so results match `GEMMReference` to f32
+/// accumulation error.
 ///
 /// How: a block's integer dot product is computed in f32, exactly (|q| ≤ 127, so each product is at
 /// most 16129 and a block's sum stays below 2²⁴). Weight bytes are widened without per-lane code: 32
-/// bytes (q8_0) or 16 bytes (q4_0) are loaded as `SIMD8<Int32>`/`SIMD8<UInt32>` and bytes are pulled out
+/// bytes (q8_0) or 16 bytes (q4_0, q4_1) are loaded as `SIMD8<Int32>`/`SIMD8<UInt32>` and bytes are pulled out
 /// with shifts (arithmetic shifts sign-extend q8_0), giving four `SIMD8<Int32>` whose lanes hold the
 /// block's values in a fixed permuted order. `prepare` stores each activation block's int8 values as
 /// f32 in that same order, so lane i of the weights meets its own activation. Per block: 4 conversions,
@@ -23,13 +25,15 @@ public enum QuantGEMM {
         public let values: [Float]
         /// rows × columns/32: each block's fp16-rounded scale.
         public let scales: [Float]
+        /// rows × columns/32: for q4_1 each block's q8_1 s = d · Σq (fp16-rounded); zeros otherwise.
+        public let sums: [Float]
     }
 
     /// Value index held by lane `lane` of extraction `part` (0...3) for `format`.
     @inline(__always)
     static func valueIndex(format: Precision, part: Int, lane: Int) -> Int {
         switch format {
-        case .q4_0:
+        case .q4_0, .q4_1:
             // Lanes 0-3: low nibbles of bytes 4·lane + part (values 0-15); lanes 4-7: high nibbles (values 16-31).
             lane < 4 ? 4 * lane + part : 16 + 4 * (lane - 4) + part
         default:
@@ -38,10 +42,11 @@ public enum QuantGEMM {
         }
     }
 
-    /// Quantizes A's rows to q8_0 with the reference quantizer and lays them out for `format`.
+    /// Quantizes A's rows with the reference quantizer (q8_1 for q4_1 weights, q8_0 otherwise) and lays
+    /// them out for `format`.
     public static func prepare(a: [Float], m: Int, k: Int, format: Precision) throws -> Prepared {
-        guard format == .q8_0 || format == .q4_0 else {
-            throw KernelError.invalidShape("QuantGEMM handles q8_0 and q4_0 weights, not \(format.rawValue)")
+        guard format.isBlockQuantized else {
+            throw KernelError.invalidShape("QuantGEMM handles q8_0, q4_0 and q4_1 weights, not \(format.rawValue)")
         }
         guard k % 32 == 0 else { throw KernelError.notBlockAligned(what: "K", value: k, block: 32, precision: format) }
         guard a.count == m * k else {
@@ -49,8 +54,18 @@ public enum QuantGEMM {
         }
         var values = [Float](repeating: 0, count: m * k)
         var scales = [Float](repeating: 0, count: m * k / 32)
+        var sums = [Float](repeating: 0, count: m * k / 32)
         for i in 0..<m {
-            let (rowScales, quants) = GEMMReference.quantizeActivationQ8_0(Array(a[(i * k)..<((i + 1) * k)]))
+            let row = Array(a[(i * k)..<((i + 1) * k)])
+            let rowScales: [Float]
+            let quants: [Int8]
+            if format == .q4_1 {
+                let q8_1 = GEMMReference.quantizeActivationQ8_1(row)
+                (rowScales, quants) = (q8_1.scales, q8_1.quants)
+                for b in 0..<(k / 32) { sums[i * k / 32 + b] = q8_1.sums[b] }
+            } else {
+                (rowScales, quants) = GEMMReference.quantizeActivationQ8_0(row)
+            }
             for b in 0..<(k / 32) {
                 scales[i * k / 32 + b] = rowScales[b]
                 for part in 0..<4 {
@@ -61,10 +76,10 @@ public enum QuantGEMM {
                 }
             }
         }
-        return Prepared(format: format, rows: m, columns: k, values: values, scales: scales)
+        return Prepared(format: format, rows: m, columns: k, values: values, scales: scales, sums: sums)
     }
 
-    /// Multiplies prepared activations by `weights` (q8_0 or q4_0) into C (M × N, row-major).
+    /// Multiplies prepared activations by `weights` (q8_0, q4_0 or q4_1) into C (M × N, row-major).
     public static func run(_ prepared: Prepared, weights: WeightMatrix, c: UnsafeMutablePointer<Float>, threads: Int) {
         precondition(
             weights.precision == prepared.format && weights.columns == prepared.columns, "prepared for other weights")
@@ -73,23 +88,24 @@ public enum QuantGEMM {
         weights.storage.withUnsafeBytes { storage in
             prepared.values.withUnsafeBufferPointer { values in
                 prepared.scales.withUnsafeBufferPointer { scales in
-                    let (w, x, s, c) = (
-                        Shared(storage.baseAddress!), Shared(values.baseAddress!), Shared(scales.baseAddress!),
-                        Shared(c)
-                    )
-                    let (m, k, rowBytes, format) = (prepared.rows, prepared.columns, weights.rowBytes, prepared.format)
-                    Parallel.run(workers: workers) { worker in
-                        let range = Parallel.share(n, worker: worker, of: workers)
-                        if format == .q8_0 {
-                            rows(
-                                Q8_0Decoder.self, w: w.pointer, rowBytes: rowBytes, x: x.pointer, scales: s.pointer,
-                                c: c.pointer,
-                                m: m, n: n, k: k, range: range)
-                        } else {
-                            rows(
-                                Q4_0Decoder.self, w: w.pointer, rowBytes: rowBytes, x: x.pointer, scales: s.pointer,
-                                c: c.pointer,
-                                m: m, n: n, k: k, range: range)
+                    prepared.sums.withUnsafeBufferPointer { sums in
+                        let (w, x, s, t, c) = (
+                            Shared(storage.baseAddress!), Shared(values.baseAddress!), Shared(scales.baseAddress!),
+                            Shared(sums.baseAddress!), Shared(c)
+                        )
+                        let (m, k, rowBytes, format) = (
+                            prepared.rows, prepared.columns, weights.rowBytes, prepared.format
+                        )
+                        Parallel.run(workers: workers) { worker in
+                            let range = Parallel.share(n, worker: worker, of: workers)
+                            let operands = Operands(
+                                w: w.pointer, rowBytes: rowBytes, x: x.pointer, scales: s.pointer, sums: t.pointer,
+                                c: c.pointer, m: m, n: n, k: k)
+                            switch format {
+                            case .q8_0: rows(Q8_0Decoder.self, operands, range: range)
+                            case .q4_0: rows(Q4_0Decoder.self, operands, range: range)
+                            default: rows(Q4_1Decoder.self, operands, range: range)
+                            }
                         }
                     }
                 }
@@ -97,35 +113,52 @@ public enum QuantGEMM {
         }
     }
 
+    /// What one call multiplies: weights W (rows of ggml blocks), prepared activations (values, scales,
+    /// sums), C; M × K activations against N × K weights.
+    struct Operands {
+        let w: UnsafeRawPointer
+        let rowBytes: Int
+        let x: UnsafePointer<Float>
+        let scales: UnsafePointer<Float>
+        let sums: UnsafePointer<Float>
+        let c: UnsafeMutablePointer<Float>
+        let m: Int
+        let n: Int
+        let k: Int
+    }
+
     @inline(__always)
-    static func rows<D: BlockDecoder>(
-        _ decoder: D.Type, w: UnsafeRawPointer, rowBytes: Int, x: UnsafePointer<Float>,
-        scales: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>,
-        m: Int, n: Int, k: Int, range: Range<Int>
-    ) {
+    static func rows<D: BlockDecoder>(_ decoder: D.Type, _ o: Operands, range: Range<Int>) {
+        let (x, scales, sums, c, m, n, k) = (o.x, o.scales, o.sums, o.c, o.m, o.n, o.k)
         let blocks = k / 32
         for j in range {
-            let row = w + j * rowBytes
+            let row = o.w + j * o.rowBytes
             if m == 1 {
-                c[j] = singleRow(decoder, row: row, x: UnsafeRawPointer(x), scales: scales, blocks: blocks)
+                c[j] = singleRow(
+                    decoder, row: row, x: UnsafeRawPointer(x), scales: scales, sums: sums, blocks: blocks)
                 continue
             }
             var i = 0
             while i < m {
                 let height = min(4, m - i)
                 // Missing activation rows repeat the last real one; their sums are not stored.
-                let x0 = UnsafeRawPointer(x + i * k)
-                let x1 = UnsafeRawPointer(x + (i + min(1, height - 1)) * k)
-                let x2 = UnsafeRawPointer(x + (i + min(2, height - 1)) * k)
-                let x3 = UnsafeRawPointer(x + (i + min(3, height - 1)) * k)
-                let s0 = scales + i * blocks
-                let s1 = scales + (i + min(1, height - 1)) * blocks
-                let s2 = scales + (i + min(2, height - 1)) * blocks
-                let s3 = scales + (i + min(3, height - 1)) * blocks
+                let r1 = i + min(1, height - 1)
+                let r2 = i + min(2, height - 1)
+                let r3 = i + min(3, height - 1)
+                let (x0, x1, x2, x3) = (
+                    UnsafeRawPointer(x + i * k), UnsafeRawPointer(x + r1 * k), UnsafeRawPointer(x + r2 * k),
+                    UnsafeRawPointer(x + r3 * k)
+                )
+                let (s0, s1, s2, s3) = (
+                    scales + i * blocks, scales + r1 * blocks, scales + r2 * blocks, scales + r3 * blocks
+                )
+                let (t0, t1, t2, t3) = (sums + i * blocks, sums + r1 * blocks, sums + r2 * blocks, sums + r3 * blocks)
                 var acc0 = SIMD8<Float>()
                 var acc1 = SIMD8<Float>()
                 var acc2 = SIMD8<Float>()
                 var acc3 = SIMD8<Float>()
+                // q4_1: Σ over blocks of the weight minimum times the activation block's sum, per row.
+                var offsets = SIMD4<Float>()
                 for b in 0..<blocks {
                     let (w0, w1, w2, w3, dw) = D.decode(row + b * D.blockBytes)
                     let offset = b * 128
@@ -143,11 +176,15 @@ public enum QuantGEMM {
                     if height > 1 { acc1.addProduct(blockDot(x1), SIMD8(repeating: dw * s1[b])) }
                     if height > 2 { acc2.addProduct(blockDot(x2), SIMD8(repeating: dw * s2[b])) }
                     if height > 3 { acc3.addProduct(blockDot(x3), SIMD8(repeating: dw * s3[b])) }
+                    if D.hasMinimum {
+                        offsets.addProduct(
+                            SIMD4(repeating: D.minimum(row + b * D.blockBytes)), SIMD4(t0[b], t1[b], t2[b], t3[b]))
+                    }
                 }
-                c[i * n + j] = acc0.sum()
-                if height > 1 { c[(i + 1) * n + j] = acc1.sum() }
-                if height > 2 { c[(i + 2) * n + j] = acc2.sum() }
-                if height > 3 { c[(i + 3) * n + j] = acc3.sum() }
+                c[i * n + j] = acc0.sum() + offsets[0]
+                if height > 1 { c[(i + 1) * n + j] = acc1.sum() + offsets[1] }
+                if height > 2 { c[(i + 2) * n + j] = acc2.sum() + offsets[2] }
+                if height > 3 { c[(i + 3) * n + j] = acc3.sum() + offsets[3] }
                 i += height
             }
         }
@@ -160,7 +197,7 @@ extension QuantGEMM {
     @inline(__always)
     static func singleRow<D: BlockDecoder>(
         _ decoder: D.Type, row: UnsafeRawPointer, x: UnsafeRawPointer,
-        scales: UnsafePointer<Float>, blocks: Int
+        scales: UnsafePointer<Float>, sums: UnsafePointer<Float>, blocks: Int
     ) -> Float {
         @inline(__always) func block(_ b: Int) -> (SIMD8<Float>, Float) {
             let (w0, w1, w2, w3, dw) = D.decode(row + b * D.blockBytes)
@@ -173,6 +210,7 @@ extension QuantGEMM {
         }
         var even = SIMD8<Float>()
         var odd = SIMD8<Float>()
+        var offset: Float = 0
         var b = 0
         while b + 2 <= blocks {
             let (dot0, scale0) = block(b)
@@ -185,7 +223,10 @@ extension QuantGEMM {
             let (dot, scale) = block(b)
             even.addProduct(dot, SIMD8(repeating: scale))
         }
-        return (even + odd).sum()
+        if D.hasMinimum {
+            for b in 0..<blocks { offset += D.minimum(row + b * D.blockBytes) * sums[b] }
+        }
+        return (even + odd).sum() + offset
     }
 }
 
@@ -193,7 +234,16 @@ extension QuantGEMM {
 /// and the block's f32 scale.
 protocol BlockDecoder {
     static var blockBytes: Int { get }
+    /// Whether blocks carry a minimum m (q4_1), which meets the activation block's sum s.
+    static var hasMinimum: Bool { get }
     static func decode(_ block: UnsafeRawPointer) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, Float)
+    /// The block's minimum m (0 for formats without one).
+    static func minimum(_ block: UnsafeRawPointer) -> Float
+}
+
+extension BlockDecoder {
+    static var hasMinimum: Bool { false }
+    @inline(__always) static func minimum(_ block: UnsafeRawPointer) -> Float { 0 }
 }
 
 enum Q8_0Decoder: BlockDecoder {
@@ -228,6 +278,30 @@ enum Q4_0Decoder: BlockDecoder {
             SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: (nibbles &>> 8) & byteMask) &- eight),
             SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: (nibbles &>> 16) & byteMask) &- eight),
             SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: nibbles &>> 24) &- eight), d
+        )
+    }
+}
+
+enum Q4_1Decoder: BlockDecoder {
+    static var blockBytes: Int { BlockQ4_1.byteCount }
+    static var hasMinimum: Bool { true }
+
+    @inline(__always)
+    static func minimum(_ block: UnsafeRawPointer) -> Float {
+        Float(Float16(bitPattern: UInt16(littleEndian: block.loadUnaligned(fromByteOffset: 2, as: UInt16.self))))
+    }
+
+    @inline(__always)
+    static func decode(_ block: UnsafeRawPointer) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, Float) {
+        let d = Float(Float16(bitPattern: UInt16(littleEndian: block.loadUnaligned(as: UInt16.self))))
+        let bytes = block.loadUnaligned(fromByteOffset: 4, as: SIMD4<UInt32>.self)
+        let mask = SIMD8<UInt32>(repeating: 0x0F0F_0F0F)
+        // Lanes 0-3: low nibbles (values 0-15), lanes 4-7: high nibbles (values 16-31); unsigned 0...15.
+        let nibbles = SIMD8<Int32>(truncatingIfNeeded: SIMD8<UInt32>(lowHalf: bytes, highHalf: bytes &>> 4) & mask)
+        let byteMask = SIMD8<Int32>(repeating: 0xFF)
+        return (
+            SIMD8<Float>(nibbles & byteMask), SIMD8<Float>((nibbles &>> 8) & byteMask),
+            SIMD8<Float>((nibbles &>> 16) & byteMask), SIMD8<Float>(nibbles &>> 24), d
         )
     }
 }

@@ -267,8 +267,8 @@ struct F32Rows: WeightRows, @unchecked Sendable {
     }
 }
 
-/// Rows of f16, bf16, q8_0 or q4_0 weights, decoded exactly to f32 (a q8_0/q4_0 value d·q has at most
-/// 19 significant bits) into a row buffer, then scattered into the panel.
+/// Rows of f16, bf16, q8_0, q4_0 or q4_1 weights, decoded to f32 as ggml's dequantizers do (exactly for
+/// q8_0/q4_0, whose values d·q have at most 19 significant bits; q4_1's d·q + m rounds once, as in ggml) into a row buffer, then scattered into the panel.
 struct DecodedRows: WeightRows, @unchecked Sendable {
     // Read-only pointer to the weight bytes, valid for the call.
     let base: UnsafeRawPointer
@@ -337,6 +337,11 @@ struct DecodedRows: WeightRows, @unchecked Sendable {
                 start: bytes + values.lowerBound / 32 * BlockQ4_0.byteCount,
                 count: values.count / 32 * BlockQ4_0.byteCount)
             QuantizeReference.dequantizeQ4_0(slice, into: UnsafeMutableBufferPointer(start: out, count: values.count))
+        case .q4_1:
+            let slice = UnsafeRawBufferPointer(
+                start: bytes + values.lowerBound / 32 * BlockQ4_1.byteCount,
+                count: values.count / 32 * BlockQ4_1.byteCount)
+            QuantizeReference.dequantizeQ4_1(slice, into: UnsafeMutableBufferPointer(start: out, count: values.count))
         }
     }
 }

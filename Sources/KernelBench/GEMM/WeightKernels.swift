@@ -6,22 +6,24 @@ public enum WeightKernels {
         case f32(values: [Float], rows: Int, columns: Int)
         case half(HalfGEMM.Prepared)
         case quantized(QuantGEMM.Prepared)
-        /// Large M at f16/bf16/q8_0/q4_0: activations converted the reference's way (rounded to
-        /// f16/bf16, or quantized to q8_0 and dequantized, exactly) for the packed f32 GEMM, which
-        /// decodes the weights while packing them.
-        case packed(values: [Float], rows: Int, columns: Int, precision: Precision)
+        /// Large M at f16/bf16/q8_0/q4_0/q4_1: activations converted the reference's way (rounded to
+        /// f16/bf16, or quantized to q8_0/q8_1 and dequantized, exactly) for the packed f32 GEMM, which
+        /// decodes the weights while packing them. For q4_1, `corrections` (M × K/32) holds per
+        /// activation block s − d·Σq: ggml multiplies a weight block's minimum by q8_1's fp16-rounded s,
+        /// the packed GEMM by the exact d·Σq, and `run` adds the difference. Empty for other precisions.
+        case packed(values: [Float], rows: Int, columns: Int, precision: Precision, corrections: [Float])
 
         public var rows: Int {
             switch self {
             case .f32(_, let rows, _): rows
             case .half(let prepared): prepared.rows
             case .quantized(let prepared): prepared.rows
-            case .packed(_, let rows, _, _): rows
+            case .packed(_, let rows, _, _, _): rows
             }
         }
     }
 
-    /// Above this M, f16/bf16/q8_0/q4_0 use the packed path: decoding W once per call is amortized over
+    /// Above this M, f16/bf16/q8_0/q4_0/q4_1 use the packed path: decoding W once per call is amortized over
     /// the rows, and the packed microkernel outruns the row-streaming kernels (which reread all of A per
     /// weight row).
     public static let packedThreshold = 64
@@ -37,16 +39,27 @@ public enum WeightKernels {
                     what: "K", value: k, block: precision.blockValues, precision: precision)
             }
             var values = [Float](repeating: 0, count: m * k)
+            var corrections: [Float] = []
             switch precision {
             case .f16: for index in values.indices { values[index] = Half.round(a[index]) }
             case .bf16: for index in values.indices { values[index] = BFloat16.round(a[index]) }
+            case .q4_1:
+                corrections = [Float](repeating: 0, count: m * k / 32)
+                for i in 0..<m {
+                    let q8_1 = GEMMReference.quantizeActivationQ8_1(Array(a[(i * k)..<((i + 1) * k)]))
+                    for p in 0..<k { values[i * k + p] = q8_1.scales[p / 32] * Float(q8_1.quants[p]) }
+                    for b in 0..<(k / 32) {
+                        let sum = q8_1.quants[(b * 32)..<(b * 32 + 32)].reduce(0) { $0 + Int($1) }
+                        corrections[i * k / 32 + b] = q8_1.sums[b] - q8_1.scales[b] * Float(sum)
+                    }
+                }
             default:
                 for i in 0..<m {
                     let (scales, quants) = GEMMReference.quantizeActivationQ8_0(Array(a[(i * k)..<((i + 1) * k)]))
                     for p in 0..<k { values[i * k + p] = scales[p / 32] * Float(quants[p]) }
                 }
             }
-            return .packed(values: values, rows: m, columns: k, precision: precision)
+            return .packed(values: values, rows: m, columns: k, precision: precision, corrections: corrections)
         }
         switch precision {
         case .f32:
@@ -55,7 +68,7 @@ public enum WeightKernels {
             }
             return .f32(values: a, rows: m, columns: k)
         case .f16, .bf16: return .half(try HalfGEMM.prepare(a: a, m: m, k: k, format: precision))
-        case .q8_0, .q4_0: return .quantized(try QuantGEMM.prepare(a: a, m: m, k: k, format: precision))
+        case .q8_0, .q4_0, .q4_1: return .quantized(try QuantGEMM.prepare(a: a, m: m, k: k, format: precision))
         }
     }
 
@@ -73,12 +86,37 @@ public enum WeightKernels {
                 }
             }
         case .half(let prepared): HalfGEMM.run(prepared, weights: weights, c: c, threads: threads)
-        case .packed(let values, let m, let k, let precision):
+        case .packed(let values, let m, let k, let precision, let corrections):
             precondition(weights.precision == precision && weights.columns == k, "prepared for other weights")
             values.withUnsafeBufferPointer { a in
                 SGEMM.run(a: a.baseAddress!, weights: weights, c: c, m: m, n: weights.rows, threads: threads)
             }
+            if !corrections.isEmpty { addMinimumCorrections(corrections, weights: weights, c: c, m: m) }
         case .quantized(let prepared): QuantGEMM.run(prepared, weights: weights, c: c, threads: threads)
+        }
+    }
+
+    /// C[i, j] += Σ_b m[j, b] · corrections[i, b] for q4_1 weights (m: the weight blocks' minimums): the
+    /// packed path's q8_1 sums made ggml's fp16-rounded ones. M · N · K/32 multiply-adds, 1/32 of the GEMM.
+    static func addMinimumCorrections(
+        _ corrections: [Float], weights: WeightMatrix, c: UnsafeMutablePointer<Float>, m: Int
+    ) {
+        let (n, blocks) = (weights.rows, weights.columns / 32)
+        var minimums = [Float](repeating: 0, count: blocks)
+        weights.storage.withUnsafeBytes { storage in
+            for j in 0..<n {
+                for b in 0..<blocks {
+                    minimums[b] = Half.float(
+                        UInt16(
+                            littleEndian: storage.loadUnaligned(
+                                fromByteOffset: j * weights.rowBytes + b * BlockQ4_1.byteCount + 2, as: UInt16.self)))
+                }
+                for i in 0..<m {
+                    var sum: Float = 0
+                    for b in 0..<blocks { sum += minimums[b] * corrections[i * blocks + b] }
+                    c[i * n + j] += sum
+                }
+            }
         }
     }
 }

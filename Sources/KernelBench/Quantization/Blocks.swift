@@ -41,3 +41,21 @@ public struct BlockQ4_1 {
     public static let values = 32
     public static let byteCount = 20
 }
+
+/// ggml's `block_q8_1` (ggml-common.h): `ggml_half d; ggml_half s; int8_t qs[32];`, 36 bytes. The
+/// activation format q4_1 weights meet: value = d · q, and s = d · Σq (fp16), so a q4_1 block's minimum
+/// m enters a dot product as one product m · s.
+@frozen
+public struct BlockQ8_1 {
+    /// fp16 bit patterns of the scale and of d · Σq.
+    public var d: UInt16
+    public var s: UInt16
+    public var qs:
+        (
+            Int8, Int8, Int8, Int8, Int8, Int8, Int8, Int8, Int8, Int8, Int8, Int8, Int8, Int8, Int8, Int8, Int8, Int8,
+            Int8, Int8, Int8, Int8, Int8, Int8, Int8, Int8, Int8, Int8, Int8, Int8, Int8, Int8
+        )
+
+    public static let values = 32
+    public static let byteCount = 36
+}

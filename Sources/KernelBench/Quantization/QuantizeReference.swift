@@ -24,6 +24,32 @@ public enum QuantizeReference {
         }
     }
 
+    /// `quantize_row_q8_1_ref` (ggml-quants.c): q8_0's d and q (q = roundf(x · (1/d))), plus
+    /// s = d · Σq, the block's sum, stored as fp16.
+    ///
+    /// - Parameters:
+    ///   - x: values, a multiple of 32 of them, all finite.
+    ///   - out: `x.count / 32 × 36` bytes.
+    public static func q8_1(_ x: UnsafeBufferPointer<Float>, into out: UnsafeMutableRawBufferPointer) {
+        let blocks = x.count / 32
+        for b in 0..<blocks {
+            let base = b * 32
+            var amax: Float = 0
+            for j in 0..<32 { amax = max(amax, abs(x[base + j])) }
+            let d = amax / 127
+            let id: Float = d != 0 ? 1 / d : 0
+            let offset = b * BlockQ8_1.byteCount
+            var sum = 0
+            for j in 0..<32 {
+                let q = Int((x[base + j] * id).rounded(.toNearestOrAwayFromZero))
+                sum += q
+                out.storeBytes(of: Int8(clamping: q), toByteOffset: offset + 4 + j, as: Int8.self)
+            }
+            out.storeBytes(of: Half.bits(d).littleEndian, toByteOffset: offset, as: UInt16.self)
+            out.storeBytes(of: Half.bits(Float(sum) * d).littleEndian, toByteOffset: offset + 2, as: UInt16.self)
+        }
+    }
+
     /// `quantize_row_q4_0_ref` (ggml-quants.c): per block the value of largest magnitude (the first
     /// one on a tie) gives d = max / −8; q = min(15, trunc(x / d + 8.5)), x / d computed as x · (1/d).
     ///

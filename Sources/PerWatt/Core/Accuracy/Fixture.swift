@@ -209,7 +209,7 @@ package struct Fixture: Codable, Sendable, Hashable {
     /// fixture is valid and reported (by `perwatt eval`, `report`, `compare`), but `perwatt run` cannot
     /// project its energy. `unknown` is for a served model whose quantization was not given.
     package static let otherQuantizations = [
-        "q4_1", "q5_0", "q5_1", "q8_1", "q2_k", "q3_k", "q4_k", "q5_k", "q6_k", "q8_k", "iq4_nl", "iq4_xs",
+        "q5_0", "q5_1", "q8_1", "q2_k", "q3_k", "q4_k", "q5_k", "q6_k", "q8_k", "iq4_nl", "iq4_xs",
         "f64", "unknown",
     ]
 
