@@ -29,29 +29,11 @@ public struct WeightMatrix: Sendable {
         values.withUnsafeBufferPointer { source in
             storage.withUnsafeMutableBytes { destination in
                 for n in 0..<rows {
-                    let row = UnsafeBufferPointer(rebasing: source[(n * columns)..<((n + 1) * columns)])
-                    let out = UnsafeMutableRawBufferPointer(
-                        rebasing: destination[(n * rowBytes)..<((n + 1) * rowBytes)])
-                    switch precision {
-                    case .f32:
-                        for k in 0..<columns {
-                            out.storeBytes(of: row[k].bitPattern.littleEndian, toByteOffset: 4 * k, as: UInt32.self)
-                        }
-                    case .f16:
-                        for k in 0..<columns {
-                            out.storeBytes(of: Half.bits(row[k]).littleEndian, toByteOffset: 2 * k, as: UInt16.self)
-                        }
-                    case .bf16:
-                        for k in 0..<columns {
-                            out.storeBytes(of: BFloat16.bits(row[k]).littleEndian, toByteOffset: 2 * k, as: UInt16.self)
-                        }
-                    case .q8_0:
-                        QuantizeReference.q8_0(row, into: out)
-                    case .q4_0:
-                        QuantizeReference.q4_0(row, into: out)
-                    case .q4_1:
-                        QuantizeReference.q4_1(row, into: out)
-                    }
+                    Self.encode(
+                        UnsafeBufferPointer(rebasing: source[(n * columns)..<((n + 1) * columns)]),
+                        precision: precision,
+                        into: UnsafeMutableRawBufferPointer(
+                            rebasing: destination[(n * rowBytes)..<((n + 1) * rowBytes)]))
                 }
             }
         }
@@ -79,37 +61,67 @@ public struct WeightMatrix: Sendable {
         storage = other.storage.withUnsafeBufferPointer { Array($0) }
     }
 
+    /// One row of finite values encoded in `precision` (f32/f16/bf16 little-endian, or ggml blocks by the
+    /// reference quantizers) into `out`, which holds exactly one encoded row.
+    static func encode(
+        _ row: UnsafeBufferPointer<Float>, precision: Precision, into out: UnsafeMutableRawBufferPointer
+    ) {
+        switch precision {
+        case .f32:
+            for k in 0..<row.count {
+                out.storeBytes(of: row[k].bitPattern.littleEndian, toByteOffset: 4 * k, as: UInt32.self)
+            }
+        case .f16:
+            for k in 0..<row.count {
+                out.storeBytes(of: Half.bits(row[k]).littleEndian, toByteOffset: 2 * k, as: UInt16.self)
+            }
+        case .bf16:
+            for k in 0..<row.count {
+                out.storeBytes(of: BFloat16.bits(row[k]).littleEndian, toByteOffset: 2 * k, as: UInt16.self)
+            }
+        case .q8_0: QuantizeReference.q8_0(row, into: out)
+        case .q4_0: QuantizeReference.q4_0(row, into: out)
+        case .q4_1: QuantizeReference.q4_1(row, into: out)
+        }
+    }
+
     /// Row `n` decoded to `Float`: exactly the values the encoded weights stand for.
     public func decodedRow(_ n: Int) -> [Float] {
         var result = [Float](repeating: 0, count: columns)
+        decode(row: n, into: &result)
+        return result
+    }
+
+    /// Row `n` decoded into `out` (`columns` values), as ggml's dequantizers do.
+    public func decode(row n: Int, into out: inout [Float]) {
+        precondition(out.count == columns, "decode into a buffer of one row")
+        out.withUnsafeMutableBufferPointer { decode(row: n, into: $0.baseAddress!) }
+    }
+
+    /// Row `n` decoded into `out`, which has room for `columns` values.
+    public func decode(row n: Int, into out: UnsafeMutablePointer<Float>) {
         storage.withUnsafeBytes { bytes in
             let row = UnsafeRawBufferPointer(rebasing: bytes[(n * rowBytes)..<((n + 1) * rowBytes)])
-            result.withUnsafeMutableBufferPointer { out in
-                switch precision {
-                case .f32:
-                    for k in 0..<columns {
-                        out[k] = Float(
-                            bitPattern: UInt32(littleEndian: row.loadUnaligned(fromByteOffset: 4 * k, as: UInt32.self)))
-                    }
-                case .f16:
-                    for k in 0..<columns {
-                        out[k] = Half.float(
-                            UInt16(littleEndian: row.loadUnaligned(fromByteOffset: 2 * k, as: UInt16.self)))
-                    }
-                case .bf16:
-                    for k in 0..<columns {
-                        out[k] = BFloat16.float(
-                            UInt16(littleEndian: row.loadUnaligned(fromByteOffset: 2 * k, as: UInt16.self)))
-                    }
-                case .q8_0:
-                    QuantizeReference.dequantizeQ8_0(row, into: out)
-                case .q4_0:
-                    QuantizeReference.dequantizeQ4_0(row, into: out)
-                case .q4_1:
-                    QuantizeReference.dequantizeQ4_1(row, into: out)
+            let out = UnsafeMutableBufferPointer(start: out, count: columns)
+            switch precision {
+            case .f32:
+                for k in 0..<columns {
+                    out[k] = Float(
+                        bitPattern: UInt32(littleEndian: row.loadUnaligned(fromByteOffset: 4 * k, as: UInt32.self)))
                 }
+            case .f16:
+                for k in 0..<columns {
+                    out[k] = Half.float(UInt16(littleEndian: row.loadUnaligned(fromByteOffset: 2 * k, as: UInt16.self)))
+                }
+            case .bf16:
+                for k in 0..<columns {
+                    out[k] = BFloat16.float(
+                        UInt16(littleEndian: row.loadUnaligned(fromByteOffset: 2 * k, as: UInt16.self)))
+                }
+            case .q8_0: QuantizeReference.dequantizeQ8_0(row, into: out)
+            case .q4_0: QuantizeReference.dequantizeQ4_0(row, into: out)
+            case .q4_1: QuantizeReference.dequantizeQ4_1(row, into: out)
             }
         }
-        return result
     }
 }

@@ -44,7 +44,9 @@ public enum QuantGEMM {
 
     /// Quantizes A's rows with the reference quantizer (q8_1 for q4_1 weights, q8_0 otherwise) and lays
     /// them out for `format`.
-    public static func prepare(a: [Float], m: Int, k: Int, format: Precision) throws -> Prepared {
+    public static func prepare(
+        a: [Float], m: Int, k: Int, format: Precision, quantizer: ActivationQuantizer = .reference
+    ) throws -> Prepared {
         guard format.isBlockQuantized else {
             throw KernelError.invalidShape("QuantGEMM handles q8_0, q4_0 and q4_1 weights, not \(format.rawValue)")
         }
@@ -60,11 +62,11 @@ public enum QuantGEMM {
             let rowScales: [Float]
             let quants: [Int8]
             if format == .q4_1 {
-                let q8_1 = GEMMReference.quantizeActivationQ8_1(row)
+                let q8_1 = GEMMReference.quantizeActivationQ8_1(row, quantizer: quantizer)
                 (rowScales, quants) = (q8_1.scales, q8_1.quants)
                 for b in 0..<(k / 32) { sums[i * k / 32 + b] = q8_1.sums[b] }
             } else {
-                (rowScales, quants) = GEMMReference.quantizeActivationQ8_0(row)
+                (rowScales, quants) = GEMMReference.quantizeActivationQ8_0(row, quantizer: quantizer)
             }
             for b in 0..<(k / 32) {
                 scales[i * k / 32 + b] = rowScales[b]
@@ -181,10 +183,11 @@ public enum QuantGEMM {
                             SIMD4(repeating: D.minimum(row + b * D.blockBytes)), SIMD4(t0[b], t1[b], t2[b], t3[b]))
                     }
                 }
-                c[i * n + j] = acc0.sum() + offsets[0]
-                if height > 1 { c[(i + 1) * n + j] = acc1.sum() + offsets[1] }
-                if height > 2 { c[(i + 2) * n + j] = acc2.sum() + offsets[2] }
-                if height > 3 { c[(i + 3) * n + j] = acc3.sum() + offsets[3] }
+                // The same sums as ggml's per-row dot products (see `singleRow`).
+                c[i * n + j] = horizontalSum(acc0) + offsets[0]
+                if height > 1 { c[(i + 1) * n + j] = horizontalSum(acc1) + offsets[1] }
+                if height > 2 { c[(i + 2) * n + j] = horizontalSum(acc2) + offsets[2] }
+                if height > 3 { c[(i + 3) * n + j] = horizontalSum(acc3) + offsets[3] }
                 i += height
             }
         }
@@ -199,34 +202,30 @@ extension QuantGEMM {
         _ decoder: D.Type, row: UnsafeRawPointer, x: UnsafeRawPointer,
         scales: UnsafePointer<Float>, sums: UnsafePointer<Float>, blocks: Int
     ) -> Float {
-        @inline(__always) func block(_ b: Int) -> (SIMD8<Float>, Float) {
-            let (w0, w1, w2, w3, dw) = D.decode(row + b * D.blockBytes)
+        // ggml's AVX2 order (ggml_vec_dot_q4_0_q8_0 and its siblings): lane i of a block holds the exact
+        // integer Σ of products 4i..4i+3, one FMA chain by d_w·d_a over the blocks, `hsum_float_8`, then
+        // the q4_1 minimum terms, so the result is bit for bit what llama.cpp computes on x86.
+        var acc = SIMD8<Float>()
+        var minimums: Float = 0
+        for b in 0..<blocks {
+            let block = row + b * D.blockBytes
+            if D.hasMinimum { minimums.addProduct(D.minimum(block), sums[b]) }
+            let (w0, w1, w2, w3, dw) = D.decode(block)
             let offset = b * 128
-            var low = w0 * x.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-            low.addProduct(w1, x.loadUnaligned(fromByteOffset: offset + 32, as: SIMD8<Float>.self))
-            var high = w2 * x.loadUnaligned(fromByteOffset: offset + 64, as: SIMD8<Float>.self)
-            high.addProduct(w3, x.loadUnaligned(fromByteOffset: offset + 96, as: SIMD8<Float>.self))
-            return (low + high, dw * scales[b])
+            var dot = w0 * x.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+            dot.addProduct(w1, x.loadUnaligned(fromByteOffset: offset + 32, as: SIMD8<Float>.self))
+            dot.addProduct(w2, x.loadUnaligned(fromByteOffset: offset + 64, as: SIMD8<Float>.self))
+            dot.addProduct(w3, x.loadUnaligned(fromByteOffset: offset + 96, as: SIMD8<Float>.self))
+            acc.addProduct(dot, SIMD8(repeating: dw * scales[b]))
         }
-        var even = SIMD8<Float>()
-        var odd = SIMD8<Float>()
-        var offset: Float = 0
-        var b = 0
-        while b + 2 <= blocks {
-            let (dot0, scale0) = block(b)
-            let (dot1, scale1) = block(b + 1)
-            even.addProduct(dot0, SIMD8(repeating: scale0))
-            odd.addProduct(dot1, SIMD8(repeating: scale1))
-            b += 2
-        }
-        if b < blocks {
-            let (dot, scale) = block(b)
-            even.addProduct(dot, SIMD8(repeating: scale))
-        }
-        if D.hasMinimum {
-            for b in 0..<blocks { offset += D.minimum(row + b * D.blockBytes) * sums[b] }
-        }
-        return (even + odd).sum() + offset
+        return horizontalSum(acc) + minimums
+    }
+
+    /// ggml's `hsum_float_8`: (x₀+x₄ + x₂+x₆) + (x₁+x₅ + x₃+x₇), in that order.
+    @inline(__always)
+    static func horizontalSum(_ x: SIMD8<Float>) -> Float {
+        let t = x.highHalf + x.lowHalf
+        return (t[0] + t[2]) + (t[1] + t[3])
     }
 }
 

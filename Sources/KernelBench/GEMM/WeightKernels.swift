@@ -28,7 +28,10 @@ public enum WeightKernels {
     /// weight row).
     public static let packedThreshold = 64
 
-    public static func prepare(a: [Float], m: Int, k: Int, precision: Precision) throws -> Prepared {
+    /// Converts A (M × K, row-major) for `precision`; block formats quantize with `quantizer`.
+    public static func prepare(
+        a: [Float], m: Int, k: Int, precision: Precision, quantizer: ActivationQuantizer = .reference
+    ) throws -> Prepared {
         guard m > 0, k > 0 else { throw KernelError.invalidShape("GEMM needs M > 0 and K > 0, got M = \(m), K = \(k)") }
         if m > packedThreshold && precision != .f32 {
             guard a.count == m * k else {
@@ -46,7 +49,8 @@ public enum WeightKernels {
             case .q4_1:
                 corrections = [Float](repeating: 0, count: m * k / 32)
                 for i in 0..<m {
-                    let q8_1 = GEMMReference.quantizeActivationQ8_1(Array(a[(i * k)..<((i + 1) * k)]))
+                    let q8_1 = GEMMReference.quantizeActivationQ8_1(
+                        Array(a[(i * k)..<((i + 1) * k)]), quantizer: quantizer)
                     for p in 0..<k { values[i * k + p] = q8_1.scales[p / 32] * Float(q8_1.quants[p]) }
                     for b in 0..<(k / 32) {
                         let sum = q8_1.quants[(b * 32)..<(b * 32 + 32)].reduce(0) { $0 + Int($1) }
@@ -55,7 +59,8 @@ public enum WeightKernels {
                 }
             default:
                 for i in 0..<m {
-                    let (scales, quants) = GEMMReference.quantizeActivationQ8_0(Array(a[(i * k)..<((i + 1) * k)]))
+                    let (scales, quants) = GEMMReference.quantizeActivationQ8_0(
+                        Array(a[(i * k)..<((i + 1) * k)]), quantizer: quantizer)
                     for p in 0..<k { values[i * k + p] = scales[p / 32] * Float(quants[p]) }
                 }
             }
@@ -68,7 +73,8 @@ public enum WeightKernels {
             }
             return .f32(values: a, rows: m, columns: k)
         case .f16, .bf16: return .half(try HalfGEMM.prepare(a: a, m: m, k: k, format: precision))
-        case .q8_0, .q4_0, .q4_1: return .quantized(try QuantGEMM.prepare(a: a, m: m, k: k, format: precision))
+        case .q8_0, .q4_0, .q4_1:
+            return .quantized(try QuantGEMM.prepare(a: a, m: m, k: k, format: precision, quantizer: quantizer))
         }
     }
 

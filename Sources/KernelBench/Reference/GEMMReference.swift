@@ -15,7 +15,9 @@ public struct ReferenceResult: Sendable {
 /// fp16 sum s, as `ggml_vec_dot_q4_1_q8_1` does. Accumulation is in Double, so the reference is more precise than any
 /// fast variant, which accumulates in f32.
 public enum GEMMReference {
-    public static func run(a: [Float], m: Int, weights: WeightMatrix) throws -> ReferenceResult {
+    public static func run(
+        a: [Float], m: Int, weights: WeightMatrix, quantizer: ActivationQuantizer = .reference
+    ) throws -> ReferenceResult {
         let k = weights.columns
         let n = weights.rows
         guard m > 0 else { throw KernelError.invalidShape("GEMM needs M > 0, got \(m)") }
@@ -51,7 +53,7 @@ public enum GEMMReference {
             let blocks = k / 32
             let weightRows = (0..<n).map { integerBlocks(weights, row: $0) }
             for i in 0..<m {
-                let (scales, quants) = quantizeActivationQ8_0(Array(a[(i * k)..<((i + 1) * k)]))
+                let (scales, quants) = quantizeActivationQ8_0(Array(a[(i * k)..<((i + 1) * k)]), quantizer: quantizer)
                 for j in 0..<n {
                     let (weightScales, weightQuants) = weightRows[j]
                     var sum = 0.0
@@ -75,7 +77,7 @@ public enum GEMMReference {
             let blocks = k / 32
             let weightRows = (0..<n).map { q4_1Blocks(weights, row: $0) }
             for i in 0..<m {
-                let activation = quantizeActivationQ8_1(Array(a[(i * k)..<((i + 1) * k)]))
+                let activation = quantizeActivationQ8_1(Array(a[(i * k)..<((i + 1) * k)]), quantizer: quantizer)
                 for j in 0..<n {
                     let row = weightRows[j]
                     var sum = 0.0
@@ -100,18 +102,23 @@ public enum GEMMReference {
         return ReferenceResult(values: values, magnitudes: magnitudes)
     }
 
-    /// Activations quantized to q8_0 with the reference quantizer: per block the fp16-rounded scale and 32 int8.
-    public static func quantizeActivationQ8_0(_ row: [Float]) -> (scales: [Float], quants: [Int8]) {
+    /// Activations quantized to q8_0 (by default with the reference quantizer): per block the fp16-rounded
+    /// scale and 32 int8.
+    public static func quantizeActivationQ8_0(
+        _ row: [Float], quantizer: ActivationQuantizer = .reference
+    ) -> (scales: [Float], quants: [Int8]) {
         var bytes = [UInt8](repeating: 0, count: row.count / 32 * BlockQ8_0.byteCount)
-        row.withUnsafeBufferPointer { x in bytes.withUnsafeMutableBytes { QuantizeReference.q8_0(x, into: $0) } }
+        row.withUnsafeBufferPointer { x in bytes.withUnsafeMutableBytes { quantizer.q8_0(x, into: $0) } }
         return blockParts(bytes, blockBytes: BlockQ8_0.byteCount) { base, j in Int8(bitPattern: bytes[base + 2 + j]) }
     }
 
-    /// Activations quantized to q8_1 with the reference quantizer: per block the fp16-rounded scale d,
-    /// the fp16-rounded d · Σq, and 32 int8.
-    public static func quantizeActivationQ8_1(_ row: [Float]) -> (scales: [Float], sums: [Float], quants: [Int8]) {
+    /// Activations quantized to q8_1 (by default with the reference quantizer): per block the fp16-rounded
+    /// scale d, the fp16-rounded d · Σq, and 32 int8.
+    public static func quantizeActivationQ8_1(
+        _ row: [Float], quantizer: ActivationQuantizer = .reference
+    ) -> (scales: [Float], sums: [Float], quants: [Int8]) {
         var bytes = [UInt8](repeating: 0, count: row.count / 32 * BlockQ8_1.byteCount)
-        row.withUnsafeBufferPointer { x in bytes.withUnsafeMutableBytes { QuantizeReference.q8_1(x, into: $0) } }
+        row.withUnsafeBufferPointer { x in bytes.withUnsafeMutableBytes { quantizer.q8_1(x, into: $0) } }
         var scales: [Float] = []
         var sums: [Float] = []
         var quants: [Int8] = []

@@ -15,6 +15,7 @@ enum CommandRegistry {
     static let all: [any Command.Type] = [
         ProbeCommand.self, ExecCommand.self, RunCommand.self, EvalCommand.self, ModelsCommand.self,
         FixtureCommand.self, CompareCommand.self, ReportCommand.self, KernelsCommand.self, GGUFCommand.self,
+        GenerateCommand.self,
     ]
 
     static var names: [String] { all.map { $0.name } }

@@ -139,6 +139,15 @@ public enum PerWattCLI {
         case let error as GGUFError:
             say("perwatt \(command): \(error)")
             return error.unreadable ? .noInput : .dataError
+        case let error as TokenizerError:
+            say("perwatt \(command): \(error)")
+            return .dataError
+        case let error as ModelError:
+            say("perwatt \(command): \(error)")
+            return .dataError
+        case let error as ChatTemplateError:
+            say("perwatt \(command): \(error)")
+            return .dataError
         case let error as KernelError:
             say("perwatt \(command): \(error)")
             return .dataError

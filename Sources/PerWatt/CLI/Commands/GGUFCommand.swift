@@ -2,14 +2,25 @@ import Foundation
 import KernelBench
 import PerWattCore
 
-/// `perwatt gguf info FILE`: what a GGUF model file holds, checked.
+/// `perwatt gguf info FILE`: what a GGUF model file holds, checked. `perwatt gguf tokenize FILE`: its
+/// tokenizer, run on a text (or on token ids, back to text).
 enum GGUFCommand: Command {
     static let name = "gguf"
     static let summary = "read a GGUF model file: architecture, tensors by type, tokenizer, memory needed"
 
     /// Every option of the command, declared once: the parser and the help come from here.
     struct Options: OptionGroup {
-        let json = Flag("--json", help: "print one perwatt.gguf/1 object")
+        let json = Flag("--json", help: "print one perwatt.gguf/1 (info) or perwatt.tokens/1 (tokenize) object")
+        let text = Option<String>.text("--text", "TEXT", help: "tokenize: the text (with --detokenize, the ids)")
+        let file = Option<String>.text(
+            "--file", "FILE", help: "tokenize: read the text (or the ids) from FILE, its bytes exactly")
+        let detokenize = Flag(
+            "--detokenize", help: "tokenize: read token ids (separated by spaces or commas) and print their text")
+        let noBOS = Flag("--no-bos", help: "tokenize: do not add the BOS (and EOS) tokens the model asks for")
+        let parseSpecial = Flag(
+            "--parse-special", help: "tokenize: text that spells a control token (<|im_end|>) is that token")
+        let noSpecial = Flag(
+            "--no-special", help: "tokenize: control tokens have no text in the pieces and detokenized text")
         let helpFlag = Flag("--help", help: "show this help")
     }
 
@@ -18,6 +29,8 @@ enum GGUFCommand: Command {
 
     static let help = """
         Usage: perwatt gguf info FILE.gguf [--json]
+               perwatt gguf tokenize FILE.gguf (--text TEXT | --file FILE) [--json] [--no-bos] [--parse-special]
+               perwatt gguf tokenize FILE.gguf --detokenize (--text IDS | --file FILE) [--json] [--no-special]
 
         Opens a GGUF file (versions 2 and 3) and checks it whole before saying anything: every metadata
         value, every tensor's type, shape and place in the file. Then prints its architecture and name,
@@ -28,11 +41,22 @@ enum GGUFCommand: Command {
         the memory available here. perwatt reads the tensor types f32, f16, bf16, q8_0, q4_0 and q4_1; a
         file with other types is refused by name.
 
+        tokenize reads the file's tokenizer (tokenizer.ggml.*: byte-level BPE "gpt2" with the gpt-2,
+        llama3, qwen2 and smollm families of pre-tokenizers, or SentencePiece "llama") and prints the
+        token ids of the text as llama.cpp's llama-tokenize --ids does, [1, 2, 3], the same ids. BOS (and
+        EOS) are added where the model asks for them, unless --no-bos. Control tokens are split out of
+        the text only with --parse-special (llama_tokenize's default is not to; llama-tokenize's is to, so
+        llama-tokenize --ids matches tokenize --parse-special). With --json: the ids, each token's text
+        (its piece) and the text. --detokenize reads ids, as llama-tokenize prints them or one per line,
+        and prints their text exactly (no newline added).
+
         Options:
         \(Help.options(specs))
 
-        Exit codes: 0 success; 64 usage error; 65 the file is not a GGUF perwatt can read (the message
-        names the byte offset and the key or tensor); 66 the file cannot be read.
+        Exit codes: 0 success; 64 usage error (also an id that is not in the vocabulary); 65 the file is
+        not a GGUF perwatt can read (the message names the byte offset and the key or tensor), or its
+        tokenizer is one perwatt does not implement (the message names the key and value), or --file is
+        not UTF-8; 66 a file cannot be read.
 
         """
 
@@ -43,8 +67,20 @@ enum GGUFCommand: Command {
             context.stdout.write(help)
             return .success
         }
+        if options.positionals.first == "tokenize" {
+            guard options.positionals.count == 2 else {
+                throw UsageError(message: "takes: tokenize FILE.gguf (--text TEXT | --file FILE)", command: name)
+            }
+            return try tokenize(options.positionals[1], options, context: context)
+        }
         guard options.positionals.first == "info", options.positionals.count == 2 else {
-            throw UsageError(message: "takes: info FILE.gguf", command: name)
+            throw UsageError(message: "takes: info FILE.gguf, or tokenize FILE.gguf", command: name)
+        }
+        let tokenizeOnly =
+            [o.detokenize, o.noBOS, o.parseSpecial, o.noSpecial].filter(options.has).map(\.spec.name)
+            + [o.text, o.file].filter { options.value($0) != nil }.map(\.spec.name)
+        if let option = tokenizeOnly.first {
+            throw UsageError(message: "\(option) is an option of tokenize, not of info", command: name)
         }
         let file = try GGUFFile(path: options.positionals[1])
         let summary = GGUFSummary(file, availableMemoryBytes: context.availableMemoryBytes())
@@ -52,6 +88,62 @@ enum GGUFCommand: Command {
             context.stdout.line(try JSON.encode(summary))
         } else {
             context.stdout.write(render(summary))
+        }
+        return .success
+    }
+
+    /// What `tokenize --json` prints.
+    struct TokensReport: Encodable {
+        var schema = "perwatt.tokens/1"
+        var file: String
+        var model: String
+        var pre: String
+        var vocabularySize: Int
+        var ids: [Int]
+        /// Each token's bytes as text (`llama_token_to_piece`); bytes that are not UTF-8 (part of a
+        /// character) appear as U+FFFD.
+        var pieces: [String]
+        /// The input text, or with --detokenize the ids' text.
+        var text: String
+    }
+
+    /// `gguf tokenize`: text to ids, or with --detokenize ids to text.
+    static func tokenize(_ path: String, _ options: ParsedOptions, context: CLIContext) throws -> ExitCode {
+        let input: String
+        switch (options.value(o.text), options.value(o.file)) {
+        case (let text?, nil): input = text
+        case (nil, let file?): input = try InputFile.read(file)
+        default: throw UsageError(message: "tokenize takes one of --text TEXT and --file FILE", command: name)
+        }
+        let tokenizer = try Tokenizer(gguf: try GGUFFile(path: path))
+        let special = !options.has(o.noSpecial)
+        let ids: [Int]
+        let text: String
+        if options.has(o.detokenize) {
+            ids = try input.split(whereSeparator: { $0 == "," || $0 == "[" || $0 == "]" || $0.isWhitespace }).map {
+                guard let id = Int($0), id >= 0, id < tokenizer.vocabularySize else {
+                    throw UsageError(
+                        message: "--detokenize: '\(shown(String($0)))' is not a token id of this vocabulary "
+                            + "(0 to \(tokenizer.vocabularySize - 1))",
+                        command: name)
+                }
+                return id
+            }
+            text = tokenizer.decode(ids, removeSpecial: false, unparseSpecial: special)
+        } else {
+            ids = tokenizer.encode(input, addSpecial: !options.has(o.noBOS), parseSpecial: options.has(o.parseSpecial))
+            text = input
+        }
+        if options.has(o.json) {
+            let report = TokensReport(
+                file: path, model: tokenizer.model, pre: tokenizer.pre, vocabularySize: tokenizer.vocabularySize,
+                ids: ids, pieces: ids.map { String(decoding: tokenizer.piece($0, special: special), as: UTF8.self) },
+                text: text)
+            context.stdout.line(try JSON.encode(report))
+        } else if options.has(o.detokenize) {
+            context.stdout.write(text)
+        } else {
+            context.stdout.line("[" + ids.map(String.init).joined(separator: ", ") + "]")
         }
         return .success
     }

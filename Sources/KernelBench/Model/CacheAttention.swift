@@ -1,0 +1,226 @@
+import Foundation
+
+/// Causal multi-head attention (grouped KV heads) of new queries against an f16 KV cache, with the
+/// arithmetic of ggml's CPU flash attention (`ggml_compute_forward_flash_attn_ext_f16`, ggml-cpu/ops.cpp),
+/// which llama.cpp uses on CPUs by default (`flash_attn = auto`):
+/// - fewer than 64 queries (decode, short prompts): the per-row kernel. Q is rounded to f16, each score
+///   is an f16·f16 dot product summed in f32, times 1/√d; an online softmax keeps the output in an
+///   **f16 accumulator** (`ggml_vec_mad_f16`: o = f16(o + v·p), `ggml_vec_scale_f16` on a new maximum),
+///   divided by the sum at the end. Matching the f16 rounding matters: it moves logits by ~10⁻³,
+///   enough to change a greedy token where two are close.
+/// - 64 queries or more (prefill): the tiled kernel. Q stays f32, K and V are widened to f32, and the
+///   softmax is online over tiles of 64 keys with f32 accumulation.
+///
+/// Layout: q [T, H, d] f32 for positions p0 ..< p0 + T; kCache, vCache [L, Hkv, d] f16 with keys
+/// 0 ..< p0 + T filled; out [T, H, d] f32. Query head h reads KV head h / (H / Hkv), as ggml broadcasts.
+/// Query t sees keys 0 ... p0 + t. Threads split the (query, head) rows.
+public enum CacheAttention {
+    /// From this many queries on, ggml uses its tiled kernel (`GGML_FA_TILE_Q`).
+    public static let tiledMinimumQueries = 64
+    static let keyTile = 64
+
+    public static func run(
+        q: UnsafePointer<Float>, kCache: UnsafePointer<Float16>, vCache: UnsafePointer<Float16>,
+        out: UnsafeMutablePointer<Float>, queries: Int, firstPosition: Int, heads: Int, kvHeads: Int,
+        headDim: Int, threads: Int
+    ) {
+        let rows = queries * heads
+        let workers = max(1, min(threads, rows))
+        let (q, k, v, out) = (Shared(q), Shared(kCache), Shared(vCache), Shared(out))
+        let tiled = queries >= tiledMinimumQueries
+        Parallel.run(workers: workers) { worker in
+            let d = headDim
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: d + keyTile) { scratch in
+                withUnsafeTemporaryAllocation(of: Float16.self, capacity: 2 * d) { halves in
+                    let (base, halfBase) = (scratch.baseAddress!, halves.baseAddress!)
+                    for row in Parallel.share(rows, worker: worker, of: workers) {
+                        let (t, h) = (row / heads, row % heads)
+                        let kvHead = h / (heads / kvHeads)
+                        let keys = firstPosition + t + 1
+                        let query = q.pointer + (t * heads + h) * d
+                        let output = out.pointer + (t * heads + h) * d
+                        let kBase = k.pointer + kvHead * d
+                        let vBase = v.pointer + kvHead * d
+                        let stride = kvHeads * d
+                        if tiled {
+                            tiledRow(
+                                query: query, k: kBase, v: vBase, stride: stride, keys: keys, d: d, out: output,
+                                scratch: base)
+                        } else {
+                            halfRow(
+                                query: query, k: kBase, v: vBase, stride: stride, keys: keys, d: d, out: output,
+                                scratch: halfBase)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Σ a[i]·b[i] of two f16 vectors in ggml's order (`ggml_vec_dot_f16`, AVX): four 8-lane FMA chains
+    /// over steps of 32, reduced (0+2, 1+3, then 0+1; lanes i + i+4, then (0+1) + (2+3)), the tail
+    /// added in Double.
+    @inline(__always)
+    static func dot(_ a: UnsafePointer<Float16>, _ b: UnsafePointer<Float16>, _ d: Int) -> Float {
+        @inline(__always) func load(_ p: UnsafePointer<Float16>, _ i: Int) -> SIMD8<Float> {
+            SIMD8<Float>(UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float16>.self))
+        }
+        var s0 = SIMD8<Float>()
+        var s1 = SIMD8<Float>()
+        var s2 = SIMD8<Float>()
+        var s3 = SIMD8<Float>()
+        var i = 0
+        while i + 32 <= d {
+            s0.addProduct(load(a, i), load(b, i))
+            s1.addProduct(load(a, i + 8), load(b, i + 8))
+            s2.addProduct(load(a, i + 16), load(b, i + 16))
+            s3.addProduct(load(a, i + 24), load(b, i + 24))
+            i += 32
+        }
+        let x = (s0 + s2) + (s1 + s3)
+        let t = x.lowHalf + x.highHalf
+        var sum = Double((t[0] + t[1]) + (t[2] + t[3]))
+        while i < d {
+            sum += Double(Float(a[i]) * Float(b[i]))
+            i += 1
+        }
+        return Float(sum)
+    }
+
+    /// The per-row kernel: f16 Q, f16 output accumulator.
+    static func halfRow(
+        query: UnsafePointer<Float>, k: UnsafePointer<Float16>, v: UnsafePointer<Float16>, stride: Int,
+        keys: Int, d: Int, out: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float16>
+    ) {
+        let scale = 1 / Float(d).squareRoot()
+        // Scratch: d f16 values of Q, then the d f16 values of the accumulator.
+        let q16 = scratch
+        let acc = scratch + d
+        for i in 0..<d {
+            q16[i] = Float16(query[i])
+            acc[i] = 0
+        }
+        var m = -Float.infinity
+        var s: Float = 0
+        for j in 0..<keys {
+            let score = dot(k + j * stride, q16, d) * scale
+            let previous = m
+            var ms: Float = 1
+            var vs: Float = 1
+            if score > m {
+                m = score
+                ms = exp(previous - m)
+                scaleHalf(acc, d, ms)
+            } else {
+                vs = exp(score - m)
+            }
+            madHalf(acc, v + j * stride, d, vs)
+            // S·ms + vs, fused as GCC contracts ggml's `S = S*ms + vs`.
+            s = vs.addingProduct(s, ms)
+        }
+        let inverse: Float = s == 0 ? 0 : 1 / s
+        for i in 0..<d { out[i] = Float(acc[i]) * inverse }
+    }
+
+    /// y = f16(y · v) (`ggml_vec_scale_f16`).
+    @inline(__always)
+    static func scaleHalf(_ y: UnsafeMutablePointer<Float16>, _ d: Int, _ v: Float) {
+        var i = 0
+        while i + 8 <= d {
+            let raw = UnsafeMutableRawPointer(y + i)
+            let value = SIMD8<Float>(raw.loadUnaligned(as: SIMD8<Float16>.self)) * v
+            raw.storeBytes(of: SIMD8<Float16>(value), as: SIMD8<Float16>.self)
+            i += 8
+        }
+        while i < d {
+            y[i] = Float16(Float(y[i]) * v)
+            i += 1
+        }
+    }
+
+    /// y = f16(y + x · v), fused (`ggml_vec_mad_f16` with FMA).
+    @inline(__always)
+    static func madHalf(_ y: UnsafeMutablePointer<Float16>, _ x: UnsafePointer<Float16>, _ d: Int, _ v: Float) {
+        var i = 0
+        let vv = SIMD8<Float>(repeating: v)
+        while i + 8 <= d {
+            let raw = UnsafeMutableRawPointer(y + i)
+            var value = SIMD8<Float>(raw.loadUnaligned(as: SIMD8<Float16>.self))
+            value.addProduct(SIMD8<Float>(UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float16>.self)), vv)
+            raw.storeBytes(of: SIMD8<Float16>(value), as: SIMD8<Float16>.self)
+            i += 8
+        }
+        while i < d {
+            y[i] = Float16(Float(y[i]).addingProduct(Float(x[i]), v))
+            i += 1
+        }
+    }
+
+    /// The tiled kernel's arithmetic for one row: f32 Q, K and V widened to f32, online softmax per
+    /// tile of 64 keys, f32 accumulator.
+    static func tiledRow(
+        query: UnsafePointer<Float>, k: UnsafePointer<Float16>, v: UnsafePointer<Float16>, stride: Int,
+        keys: Int, d: Int, out: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>
+    ) {
+        let scale = 1 / Float(d).squareRoot()
+        let acc = scratch
+        let scores = scratch + d
+        for i in 0..<d { acc[i] = 0 }
+        var m = -Float.infinity
+        var s: Float = 0
+        var first = 0
+        while first < keys {
+            let count = min(keyTile, keys - first)
+            var tileMax = -Float.infinity
+            for j in 0..<count {
+                let key = k + (first + j) * stride
+                var sum = SIMD8<Float>()
+                var i = 0
+                while i + 8 <= d {
+                    let kv = SIMD8<Float>(UnsafeRawPointer(key + i).loadUnaligned(as: SIMD8<Float16>.self))
+                    sum.addProduct(kv, UnsafeRawPointer(query + i).loadUnaligned(as: SIMD8<Float>.self))
+                    i += 8
+                }
+                var score = sum.sum()
+                while i < d {
+                    score += Float(key[i]) * query[i]
+                    i += 1
+                }
+                scores[j] = score * scale
+                tileMax = max(tileMax, scores[j])
+            }
+            let newMax = max(m, tileMax)
+            if newMax > m {
+                let ms = exp(m - newMax)
+                for i in 0..<d { acc[i] *= ms }
+                s *= ms
+            }
+            m = newMax
+            var tileSum: Double = 0
+            for j in 0..<count {
+                scores[j] = exp(scores[j] - newMax)
+                tileSum += Double(scores[j])
+            }
+            s += Float(tileSum)
+            for j in 0..<count {
+                let value = v + (first + j) * stride
+                let p = SIMD8<Float>(repeating: scores[j])
+                var i = 0
+                while i + 8 <= d {
+                    let raw = UnsafeMutableRawPointer(acc + i)
+                    var a = raw.loadUnaligned(as: SIMD8<Float>.self)
+                    a.addProduct(SIMD8<Float>(UnsafeRawPointer(value + i).loadUnaligned(as: SIMD8<Float16>.self)), p)
+                    raw.storeBytes(of: a, as: SIMD8<Float>.self)
+                    i += 8
+                }
+                while i < d {
+                    acc[i] += Float(value[i]) * scores[j]
+                    i += 1
+                }
+            }
+            first += count
+        }
+        let inverse: Float = s == 0 ? 0 : 1 / s
+        for i in 0..<d { out[i] = acc[i] * inverse }
+    }
+}
