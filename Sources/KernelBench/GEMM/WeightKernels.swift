@@ -29,11 +29,15 @@ public enum WeightKernels {
     public static let packedThreshold = 64
 
     /// Converts A (M × K, row-major) for `precision`; block formats quantize with `quantizer`.
+    /// `ggmlOrder` keeps block formats on `QuantGEMM` at every M, whose sums are ggml's per-row dot
+    /// products bit for bit, instead of the faster packed path (what the model runtime needs to agree
+    /// with llama.cpp; ggml itself uses the per-row dot products for q4_1 at any batch size).
     public static func prepare(
-        a: [Float], m: Int, k: Int, precision: Precision, quantizer: ActivationQuantizer = .reference
+        a: [Float], m: Int, k: Int, precision: Precision, quantizer: ActivationQuantizer = .reference,
+        ggmlOrder: Bool = false
     ) throws -> Prepared {
         guard m > 0, k > 0 else { throw KernelError.invalidShape("GEMM needs M > 0 and K > 0, got M = \(m), K = \(k)") }
-        if m > packedThreshold && precision != .f32 {
+        if m > packedThreshold && precision != .f32 && !(ggmlOrder && precision.isBlockQuantized) {
             guard a.count == m * k else {
                 throw KernelError.shapeMismatch(what: "the activations A", expected: m * k, actual: a.count)
             }

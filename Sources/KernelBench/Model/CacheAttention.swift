@@ -156,8 +156,10 @@ public enum CacheAttention {
         }
     }
 
-    /// The tiled kernel's arithmetic for one row: f32 Q, K and V widened to f32, online softmax per
-    /// tile of 64 keys, f32 accumulator.
+    /// The tiled kernel's arithmetic for one row (`ggml_compute_forward_flash_attn_ext_tiled`): each
+    /// score a sequential FMA chain over d (its `simd_gemm`), times 1/√d; per tile of 64 keys the
+    /// maximum, a rescale by expf(M_old − M_new) when it grows, `ggml_vec_soft_max_f32` (ggml_v_expf
+    /// eight at a time, `hsum_float_8` sums added in Double), and P·V as sequential FMAs over the keys.
     static func tiledRow(
         query: UnsafePointer<Float>, k: UnsafePointer<Float16>, v: UnsafePointer<Float16>, stride: Int,
         keys: Int, d: Int, out: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>
@@ -172,51 +174,37 @@ public enum CacheAttention {
         while first < keys {
             let count = min(keyTile, keys - first)
             var tileMax = -Float.infinity
-            for j in 0..<count {
+            for j in 0..<keyTile {
+                guard j < count else {
+                    scores[j] = -.infinity
+                    continue
+                }
                 let key = k + (first + j) * stride
-                var sum = SIMD8<Float>()
-                var i = 0
-                while i + 8 <= d {
-                    let kv = SIMD8<Float>(UnsafeRawPointer(key + i).loadUnaligned(as: SIMD8<Float16>.self))
-                    sum.addProduct(kv, UnsafeRawPointer(query + i).loadUnaligned(as: SIMD8<Float>.self))
-                    i += 8
-                }
-                var score = sum.sum()
-                while i < d {
-                    score += Float(key[i]) * query[i]
-                    i += 1
-                }
+                var score: Float = 0
+                for i in 0..<d { score = score.addingProduct(Float(key[i]), query[i]) }
                 scores[j] = score * scale
                 tileMax = max(tileMax, scores[j])
             }
             let newMax = max(m, tileMax)
             if newMax > m {
-                let ms = exp(m - newMax)
+                let ms = Foundation.exp(m - newMax)
                 for i in 0..<d { acc[i] *= ms }
                 s *= ms
             }
             m = newMax
             var tileSum: Double = 0
-            for j in 0..<count {
-                scores[j] = exp(scores[j] - newMax)
-                tileSum += Double(scores[j])
+            let raw = UnsafeMutableRawPointer(scores)
+            for group in Swift.stride(from: 0, to: keyTile, by: 8) {
+                let x = raw.loadUnaligned(fromByteOffset: 4 * group, as: SIMD8<Float>.self)
+                let value = GGMLMath.exp(x - newMax)
+                raw.storeBytes(of: value, toByteOffset: 4 * group, as: SIMD8<Float>.self)
+                tileSum += Double(QuantGEMM.horizontalSum(value))
             }
-            s += Float(tileSum)
+            s = Float(Double(s) + tileSum)
             for j in 0..<count {
                 let value = v + (first + j) * stride
-                let p = SIMD8<Float>(repeating: scores[j])
-                var i = 0
-                while i + 8 <= d {
-                    let raw = UnsafeMutableRawPointer(acc + i)
-                    var a = raw.loadUnaligned(as: SIMD8<Float>.self)
-                    a.addProduct(SIMD8<Float>(UnsafeRawPointer(value + i).loadUnaligned(as: SIMD8<Float16>.self)), p)
-                    raw.storeBytes(of: a, as: SIMD8<Float>.self)
-                    i += 8
-                }
-                while i < d {
-                    acc[i] += Float(value[i]) * scores[j]
-                    i += 1
-                }
+                let p = scores[j]
+                for i in 0..<d { acc[i] = acc[i].addingProduct(Float(value[i]), p) }
             }
             first += count
         }

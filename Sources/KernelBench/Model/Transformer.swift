@@ -14,9 +14,11 @@ import Foundation
 ///             h = rms_norm(x)·w_ffn      x += (silu(h·Wgateᵀ) ⊙ h·Wupᵀ)·Wdownᵀ
 /// logits = rms_norm(x)·w_out · Woutputᵀ   (the last position, or every position)
 /// ```
-/// Every matmul is `WeightKernels` at the weight's own precision, activations converted as ggml does
-/// for that type (f16/bf16 rounding; q8_0 for q8_0/q4_0 and q8_1 for q4_1, with ggml-cpu's x86
-/// quantizer, `ActivationQuantizer.ggmlX86`): GEMM over the batch for prefill, GEMV for decode.
+/// Every matmul runs at the weight's own precision, activations converted as ggml does for that type
+/// (f16/bf16 rounding; q8_0 for q8_0/q4_0 and q8_1 for q4_1, with ggml-cpu's x86 quantizer,
+/// `ActivationQuantizer.ggmlX86`), in ggml's summation order: `QuantGEMM` for the block formats (at
+/// every batch size, `ggmlOrder`), `GGMLFloatGEMM` for f32/f16/bf16 (vec_dot for decode, tinyBLAS's
+/// order for prefill).
 /// Attention is `CacheAttention` (ggml's CPU flash attention arithmetic over an f16 cache).
 public final class Transformer {
     public let config: TransformerConfig
@@ -162,9 +164,15 @@ public final class Transformer {
     /// `a` (rows × K) times Wᵀ: rows × N.
     func matmul(_ w: WeightMatrix, _ a: [Float], rows: Int) -> [Float] {
         var c = [Float](repeating: 0, count: rows * w.rows)
+        if !w.precision.isBlockQuantized {
+            c.withUnsafeMutableBufferPointer {
+                GGMLFloatGEMM.run(w, a: a, m: rows, c: $0.baseAddress!, threads: threads)
+            }
+            return c
+        }
         // The shapes were checked when the weights were loaded, so preparing cannot fail.
         let prepared = try! WeightKernels.prepare(
-            a: a, m: rows, k: w.columns, precision: w.precision, quantizer: quantizer)
+            a: a, m: rows, k: w.columns, precision: w.precision, quantizer: quantizer, ggmlOrder: true)
         c.withUnsafeMutableBufferPointer {
             WeightKernels.run(prepared, weights: w, c: $0.baseAddress!, threads: threads)
         }

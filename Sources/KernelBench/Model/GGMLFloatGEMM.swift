@@ -1,0 +1,120 @@
+import Foundation
+
+/// `C[M, N] = A[M, K] · W[N, K]ᵀ` for f32, f16 and bf16 weights with the summation order of
+/// llama.cpp's CPU backend on x86 AVX2, so the runtime's results are bit for bit llama.cpp's:
+/// - M = 1 (decode), ggml's `vec_dot`: the activations rounded to the weight type; four 8-lane
+///   accumulators over steps of 32 (FMA for f32/f16, separate multiply and add for bf16), reduced
+///   in ggml's order; the tail (K mod 32) added in Double (f16, bf16) or with FMA (f32).
+/// - M ≥ 2 (prefill), llamafile's `tinyBLAS` (ggml-cpu/llamafile/sgemm.cpp), which ggml calls for
+///   these types from two rows on: one 8-lane FMA accumulator per output over steps of 8, then
+///   `hsum`. (K not a multiple of 8 makes tinyBLAS decline, and ggml falls back to `vec_dot`.)
+/// Threads split N; each weight row is decoded once per call into a buffer and meets every
+/// activation row there. Layouts as `WeightMatrix` (rows of W) and row-major A and C.
+enum GGMLFloatGEMM {
+    static func run(_ w: WeightMatrix, a: [Float], m: Int, c: UnsafeMutablePointer<Float>, threads: Int) {
+        precondition(!w.precision.isBlockQuantized, "GGMLFloatGEMM runs f32, f16 and bf16 weights")
+        let (n, k, precision) = (w.rows, w.columns, w.precision)
+        var x = a
+        switch precision {
+        case .f16: for i in x.indices { x[i] = Half.round(x[i]) }
+        case .bf16: for i in x.indices { x[i] = BFloat16.round(x[i]) }
+        default: break
+        }
+        let tiny = m >= 2 && k % 8 == 0
+        let workers = max(1, min(threads, n / 16 + 1))
+        x.withUnsafeBufferPointer { xs in
+            let (xp, cp) = (Shared(xs.baseAddress!), Shared(c))
+            Parallel.run(workers: workers) { worker in
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: k) { row in
+                    let r = row.baseAddress!
+                    for j in Parallel.share(n, worker: worker, of: workers) {
+                        w.decode(row: j, into: r)
+                        for i in 0..<m {
+                            let ai = xp.pointer + i * k
+                            cp.pointer[i * n + j] =
+                                tiny
+                                ? tinyDot(r, ai, k)
+                                : precision == .bf16 ? vecDotBF16(r, ai, k) : vecDot(r, ai, k, f32: precision == .f32)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @inline(__always)
+    static func load(_ p: UnsafePointer<Float>, _ i: Int) -> SIMD8<Float> {
+        UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self)
+    }
+
+    /// tinyBLAS `gemm_bloc`: Σ by one FMA chain of 8 lanes, then `hsum`.
+    @inline(__always)
+    static func tinyDot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ k: Int) -> Float {
+        var acc = SIMD8<Float>()
+        var l = 0
+        while l < k {
+            acc.addProduct(load(a, l), load(b, l))
+            l += 8
+        }
+        return QuantGEMM.horizontalSum(acc)
+    }
+
+    /// `ggml_vec_dot_f16` / `ggml_vec_dot_f32` (AVX): four FMA chains over steps of 32, reduced
+    /// (0+2, 1+3, then 0+1; then lanes i + i+4, (0+1) + (2+3)).
+    @inline(__always)
+    static func vecDot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ k: Int, f32: Bool) -> Float {
+        var s0 = SIMD8<Float>()
+        var s1 = SIMD8<Float>()
+        var s2 = SIMD8<Float>()
+        var s3 = SIMD8<Float>()
+        var i = 0
+        while i + 32 <= k {
+            s0.addProduct(load(a, i), load(b, i))
+            s1.addProduct(load(a, i + 8), load(b, i + 8))
+            s2.addProduct(load(a, i + 16), load(b, i + 16))
+            s3.addProduct(load(a, i + 24), load(b, i + 24))
+            i += 32
+        }
+        let x = (s0 + s2) + (s1 + s3)
+        let t = x.lowHalf + x.highHalf
+        let reduced = (t[0] + t[1]) + (t[2] + t[3])
+        if f32 {
+            var sum = reduced
+            while i < k {
+                sum = sum.addingProduct(a[i], b[i])
+                i += 1
+            }
+            return sum
+        }
+        var sum = Double(reduced)
+        while i < k {
+            sum += Double(a[i] * b[i])
+            i += 1
+        }
+        return Float(sum)
+    }
+
+    /// `ggml_vec_dot_bf16` (AVX2): four multiply-then-add chains over steps of 32, (c1 + c3) + (c2 + c4),
+    /// `hsum_float_8` order, the tail in Double.
+    @inline(__always)
+    static func vecDotBF16(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ k: Int) -> Float {
+        var c1 = SIMD8<Float>()
+        var c2 = SIMD8<Float>()
+        var c3 = SIMD8<Float>()
+        var c4 = SIMD8<Float>()
+        var i = 0
+        while i + 32 <= k {
+            c1 = load(a, i) * load(b, i) + c1
+            c2 = load(a, i + 8) * load(b, i + 8) + c2
+            c3 = load(a, i + 16) * load(b, i + 16) + c3
+            c4 = load(a, i + 24) * load(b, i + 24) + c4
+            i += 32
+        }
+        var sum = Double(QuantGEMM.horizontalSum((c1 + c3) + (c2 + c4)))
+        while i < k {
+            sum += Double(a[i] * b[i])
+            i += 1
+        }
+        return Float(sum)
+    }
+}
