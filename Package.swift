@@ -137,6 +137,11 @@ let package = Package(
         // Fakes shared by the test targets: in-memory sysfs, counters at a known power, fake NVML.
         .target(name: "ProbeTestSupport", dependencies: ["PowerProbe"], path: "Tests/ProbeTestSupport"),
         .executableTarget(
+            name: "perwatt-bench-model",
+            dependencies: ["KernelBench"],
+            path: "Benchmarks/Model"
+        ),
+        .executableTarget(
             name: "perwatt-bench-kernels",
             dependencies: ["KernelBench"],
             path: "Benchmarks/Kernels"

@@ -201,10 +201,22 @@ public enum CacheAttention {
                 tileSum += Double(QuantGEMM.horizontalSum(value))
             }
             s = Float(Double(s) + tileSum)
+            // Each of the d outputs is its own FMA chain over the keys, eight outputs per vector.
+            let accRaw = UnsafeMutableRawPointer(acc)
             for j in 0..<count {
                 let value = v + (first + j) * stride
-                let p = scores[j]
-                for i in 0..<d { acc[i] = acc[i].addingProduct(Float(value[i]), p) }
+                let p = SIMD8<Float>(repeating: scores[j])
+                var i = 0
+                while i + 8 <= d {
+                    var a = accRaw.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
+                    a.addProduct(SIMD8<Float>(UnsafeRawPointer(value + i).loadUnaligned(as: SIMD8<Float16>.self)), p)
+                    accRaw.storeBytes(of: a, toByteOffset: 4 * i, as: SIMD8<Float>.self)
+                    i += 8
+                }
+                while i < d {
+                    acc[i] = acc[i].addingProduct(Float(value[i]), scores[j])
+                    i += 1
+                }
             }
             first += count
         }

