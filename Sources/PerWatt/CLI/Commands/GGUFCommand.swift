@@ -21,6 +21,8 @@ enum GGUFCommand: Command {
             "--parse-special", help: "tokenize: text that spells a control token (<|im_end|>) is that token")
         let noSpecial = Flag(
             "--no-special", help: "tokenize: control tokens have no text in the pieces and detokenized text")
+        let type = Option<Precision>.choice(
+            "--type", help: "quantize: the type every weight matrix is written at (as llama-quantize --pure)")
         let helpFlag = Flag("--help", help: "show this help")
     }
 
@@ -31,6 +33,7 @@ enum GGUFCommand: Command {
         Usage: perwatt gguf info FILE.gguf [--json]
                perwatt gguf tokenize FILE.gguf (--text TEXT | --file FILE) [--json] [--no-bos] [--parse-special]
                perwatt gguf tokenize FILE.gguf --detokenize (--text IDS | --file FILE) [--json] [--no-special]
+               perwatt gguf quantize IN.gguf OUT.gguf --type f32|f16|bf16|q8_0|q4_0|q4_1
 
         Opens a GGUF file (versions 2 and 3) and checks it whole before saying anything: every metadata
         value, every tensor's type, shape and place in the file. Then prints its architecture and name,
@@ -50,6 +53,13 @@ enum GGUFCommand: Command {
         (its piece) and the text. --detokenize reads ids, as llama-tokenize prints them or one per line,
         and prints their text exactly (no newline added).
 
+        quantize writes IN's model as a GGUF v3 file with every weight matrix (each 2-D tensor named
+        *weight, the token embedding and the output head included) dequantized and quantized to --type
+        with ggml's reference quantizers: what `llama-quantize --pure --allow-requantize IN OUT TYPE`
+        writes, tensor bytes identical. Norms and biases stay as they are; matrices already at --type are
+        copied; the metadata is kept, general.file_type and general.quantization_version set. OUT is
+        written atomically (a temporary file renamed over it).
+
         Options:
         \(Help.options(specs))
 
@@ -67,6 +77,18 @@ enum GGUFCommand: Command {
             context.stdout.write(help)
             return .success
         }
+        if options.positionals.first == "quantize" {
+            guard options.positionals.count == 3, let type = try options.value(o.type) else {
+                throw UsageError(message: "takes: quantize IN.gguf OUT.gguf --type TYPE", command: name)
+            }
+            let input = try GGUFFile(path: options.positionals[1])
+            let bytes = try GGUFRequantizer.requantize(input, to: type)
+            try OutputFile.write(bytes, to: options.positionals[2])
+            context.stdout.line(
+                "wrote \(options.positionals[2]): \(input.tensors.count) tensors, every weight matrix \(type.rawValue), "
+                    + "\(bytesText(UInt64(bytes.count)))")
+            return .success
+        }
         if options.positionals.first == "tokenize" {
             guard options.positionals.count == 2 else {
                 throw UsageError(message: "takes: tokenize FILE.gguf (--text TEXT | --file FILE)", command: name)
@@ -74,7 +96,9 @@ enum GGUFCommand: Command {
             return try tokenize(options.positionals[1], options, context: context)
         }
         guard options.positionals.first == "info", options.positionals.count == 2 else {
-            throw UsageError(message: "takes: info FILE.gguf, or tokenize FILE.gguf", command: name)
+            throw UsageError(
+                message: "takes: info FILE.gguf, tokenize FILE.gguf, or quantize IN.gguf OUT.gguf --type TYPE",
+                command: name)
         }
         let tokenizeOnly =
             [o.detokenize, o.noBOS, o.parseSpecial, o.noSpecial].filter(options.has).map(\.spec.name)
