@@ -269,14 +269,13 @@ enum Q4_0Decoder: BlockDecoder {
         let bytes = block.loadUnaligned(fromByteOffset: 2, as: SIMD4<UInt32>.self)
         let mask = SIMD8<UInt32>(repeating: 0x0F0F_0F0F)
         // Lanes 0-3: low nibbles (values 0-15), lanes 4-7: high nibbles (values 16-31).
-        let nibbles = SIMD8<UInt32>(lowHalf: bytes, highHalf: bytes &>> 4) & mask
+        // One bit cast to Int32 lanes (nibbles are < 16, so the sign bit is clear), then shifts and masks.
+        let nibbles = unsafeBitCast(SIMD8<UInt32>(lowHalf: bytes, highHalf: bytes &>> 4) & mask, to: SIMD8<Int32>.self)
         let eight = SIMD8<Int32>(repeating: 8)
-        let byteMask = SIMD8<UInt32>(repeating: 0xFF)
+        let byteMask = SIMD8<Int32>(repeating: 0xFF)
         return (
-            SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: nibbles & byteMask) &- eight),
-            SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: (nibbles &>> 8) & byteMask) &- eight),
-            SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: (nibbles &>> 16) & byteMask) &- eight),
-            SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: nibbles &>> 24) &- eight), d
+            SIMD8<Float>((nibbles & byteMask) &- eight), SIMD8<Float>(((nibbles &>> 8) & byteMask) &- eight),
+            SIMD8<Float>(((nibbles &>> 16) & byteMask) &- eight), SIMD8<Float>((nibbles &>> 24) &- eight), d
         )
     }
 }

@@ -22,6 +22,20 @@ enum GGMLFloatGEMM {
         }
         let tiny = m >= 2 && k % 8 == 0
         let workers = max(1, min(threads, n / 16 + 1))
+        if m == 1 && precision == .f16 {
+            // Decode: the f16 row widened as it is read (the same values and order as decoding it first).
+            x.withUnsafeBufferPointer { xs in
+                w.storage.withUnsafeBytes { storage in
+                    let (xp, cp, wp) = (Shared(xs.baseAddress!), Shared(c), Shared(storage.baseAddress!))
+                    Parallel.run(workers: workers) { worker in
+                        for j in Parallel.share(n, worker: worker, of: workers) {
+                            cp.pointer[j] = vecDotF16(wp.pointer + j * w.rowBytes, xp.pointer, k)
+                        }
+                    }
+                }
+            }
+            return
+        }
         x.withUnsafeBufferPointer { xs in
             let (xp, cp) = (Shared(xs.baseAddress!), Shared(c))
             Parallel.run(workers: workers) { worker in
@@ -89,6 +103,35 @@ enum GGMLFloatGEMM {
         var sum = Double(reduced)
         while i < k {
             sum += Double(a[i] * b[i])
+            i += 1
+        }
+        return Float(sum)
+    }
+
+    /// `vecDot` with the first operand f16 bytes (little-endian), widened 8 at a time with F16C.
+    @inline(__always)
+    static func vecDotF16(_ a: UnsafeRawPointer, _ b: UnsafePointer<Float>, _ k: Int) -> Float {
+        @inline(__always) func half(_ i: Int) -> SIMD8<Float> {
+            SIMD8<Float>(a.loadUnaligned(fromByteOffset: 2 * i, as: SIMD8<Float16>.self))
+        }
+        var s0 = SIMD8<Float>()
+        var s1 = SIMD8<Float>()
+        var s2 = SIMD8<Float>()
+        var s3 = SIMD8<Float>()
+        var i = 0
+        while i + 32 <= k {
+            s0.addProduct(half(i), load(b, i))
+            s1.addProduct(half(i + 8), load(b, i + 8))
+            s2.addProduct(half(i + 16), load(b, i + 16))
+            s3.addProduct(half(i + 24), load(b, i + 24))
+            i += 32
+        }
+        let x = (s0 + s2) + (s1 + s3)
+        let t = x.lowHalf + x.highHalf
+        var sum = Double((t[0] + t[1]) + (t[2] + t[3]))
+        while i < k {
+            sum += Double(
+                Half.float(UInt16(littleEndian: a.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) * b[i])
             i += 1
         }
         return Float(sum)
