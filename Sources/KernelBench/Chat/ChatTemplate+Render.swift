@@ -189,15 +189,13 @@ extension ChatTemplate {
             if addAss { ss.write("### Response:\n") }
         case .commandR:
             // CohereForAI/c4ai-command-r-plus.
-            for message in chat {
-                if message.roleIs("system") {
-                    ss.write("<|START_OF_TURN_TOKEN|><|SYSTEM_TOKEN|>", trim(message.content), "<|END_OF_TURN_TOKEN|>")
-                } else if message.roleIs("user") {
-                    ss.write("<|START_OF_TURN_TOKEN|><|USER_TOKEN|>", trim(message.content), "<|END_OF_TURN_TOKEN|>")
-                } else if message.roleIs("assistant") {
-                    ss.write("<|START_OF_TURN_TOKEN|><|CHATBOT_TOKEN|>", trim(message.content), "<|END_OF_TURN_TOKEN|>")
-                }
-            }
+            ss.turns(
+                chat, trimmed: true,
+                [
+                    ("system", "<|START_OF_TURN_TOKEN|><|SYSTEM_TOKEN|>", "<|END_OF_TURN_TOKEN|>"),
+                    ("user", "<|START_OF_TURN_TOKEN|><|USER_TOKEN|>", "<|END_OF_TURN_TOKEN|>"),
+                    ("assistant", "<|START_OF_TURN_TOKEN|><|CHATBOT_TOKEN|>", "<|END_OF_TURN_TOKEN|>"),
+                ])
             if addAss { ss.write("<|START_OF_TURN_TOKEN|><|CHATBOT_TOKEN|>") }
         case .llama3:
             for message in chat {
@@ -259,41 +257,33 @@ extension ChatTemplate {
             }
         case .exaone3:
             // EXAONE-3.0-7.8B-Instruct.
-            for message in chat {
-                if message.roleIs("system") {
-                    ss.write("[|system|]", trim(message.content), "[|endofturn|]\n")
-                } else if message.roleIs("user") {
-                    ss.write("[|user|]", trim(message.content), "\n")
-                } else if message.roleIs("assistant") {
-                    ss.write("[|assistant|]", trim(message.content), "[|endofturn|]\n")
-                }
-            }
+            ss.turns(
+                chat, trimmed: true,
+                [
+                    ("system", "[|system|]", "[|endofturn|]\n"),
+                    ("user", "[|user|]", "\n"),
+                    ("assistant", "[|assistant|]", "[|endofturn|]\n"),
+                ])
             if addAss { ss.write("[|assistant|]") }
         case .exaone4:
-            for message in chat {
-                if message.roleIs("system") {
-                    ss.write("[|system|]", trim(message.content), "[|endofturn|]\n")
-                } else if message.roleIs("user") {
-                    ss.write("[|user|]", trim(message.content), "\n")
-                } else if message.roleIs("assistant") {
-                    ss.write("[|assistant|]", trim(message.content), "[|endofturn|]\n")
-                } else if message.roleIs("tool") {
-                    ss.write("[|tool|]", trim(message.content), "[|endofturn|]\n")
-                }
-            }
+            ss.turns(
+                chat, trimmed: true,
+                [
+                    ("system", "[|system|]", "[|endofturn|]\n"),
+                    ("user", "[|user|]", "\n"),
+                    ("assistant", "[|assistant|]", "[|endofturn|]\n"),
+                    ("tool", "[|tool|]", "[|endofturn|]\n"),
+                ])
             if addAss { ss.write("[|assistant|]") }
         case .exaoneMoE:
-            for message in chat {
-                if message.roleIs("system") {
-                    ss.write("<|system|>\n", trim(message.content), "<|endofturn|>\n")
-                } else if message.roleIs("user") {
-                    ss.write("<|user|>\n", trim(message.content), "<|endofturn|>\n")
-                } else if message.roleIs("assistant") {
-                    ss.write("<|assistant|>\n", trim(message.content), "<|endofturn|>\n")
-                } else if message.roleIs("tool") {
-                    ss.write("<|tool|>\n", trim(message.content), "<|endofturn|>\n")
-                }
-            }
+            ss.turns(
+                chat, trimmed: true,
+                [
+                    ("system", "<|system|>\n", "<|endofturn|>\n"),
+                    ("user", "<|user|>\n", "<|endofturn|>\n"),
+                    ("assistant", "<|assistant|>\n", "<|endofturn|>\n"),
+                    ("tool", "<|tool|>\n", "<|endofturn|>\n"),
+                ])
             if addAss { ss.write("<|assistant|>\n") }
         case .rwkvWorld:
             // "\n\n" is the model's end of turn; the assistant prefix follows a last user message
@@ -353,13 +343,12 @@ extension ChatTemplate {
             if addAss { ss.write("<|role_start|>assistant<|role_end|>") }
         case .yandex:
             // "\n\n" is the model's end of turn; system messages are dropped.
-            for message in chat {
-                if message.roleIs("user") {
-                    ss.write(" Пользователь: ", message.content, "\n\n")
-                } else if message.roleIs("assistant") {
-                    ss.write(" Ассистент: ", message.content, "\n\n")
-                }
-            }
+            ss.turns(
+                chat, trimmed: false,
+                [
+                    ("user", " Пользователь: ", "\n\n"),
+                    ("assistant", " Ассистент: ", "\n\n"),
+                ])
             if addAss { ss.write(" Ассистент:[SEP]") }
         case .bailing, .bailingThink:
             // Ling and Ring: the role upper-cased, "user" as HUMAN.
@@ -547,6 +536,17 @@ private struct PromptStream {
 
     mutating func write(_ pieces: any PromptText...) {
         for piece in pieces { piece.append(to: &bytes) }
+    }
+
+    /// The families that write each message as prefix + content + suffix by role, in `formats`' order
+    /// of precedence, and skip roles they do not list; `trimmed` trims the content first.
+    mutating func turns(
+        _ chat: [ChatBytes], trimmed: Bool, _ formats: [(role: StaticString, prefix: String, suffix: String)]
+    ) {
+        for message in chat {
+            guard let format = formats.first(where: { message.roleIs($0.role) }) else { continue }
+            write(format.prefix, trimmed ? ChatByteText.trim(message.content) : message.content[...], format.suffix)
+        }
     }
 }
 

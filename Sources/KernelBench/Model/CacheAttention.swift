@@ -57,33 +57,16 @@ public enum CacheAttention {
         }
     }
 
-    /// Σ a[i]·b[i] of two f16 vectors in ggml's order (`ggml_vec_dot_f16`, AVX): four 8-lane FMA chains
-    /// over steps of 32, reduced (0+2, 1+3, then 0+1; lanes i + i+4, then (0+1) + (2+3)), the tail
-    /// added in Double.
+    /// Σ a[i]·b[i] of two f16 vectors in ggml's order (`ggml_vec_dot_f16`): `GGMLMath.fourChainDot`,
+    /// the tail added in Double.
     @inline(__always)
     static func dot(_ a: UnsafePointer<Float16>, _ b: UnsafePointer<Float16>, _ d: Int) -> Float {
         @inline(__always) func load(_ p: UnsafePointer<Float16>, _ i: Int) -> SIMD8<Float> {
             SIMD8<Float>(UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float16>.self))
         }
-        var s0 = SIMD8<Float>()
-        var s1 = SIMD8<Float>()
-        var s2 = SIMD8<Float>()
-        var s3 = SIMD8<Float>()
-        var i = 0
-        while i + 32 <= d {
-            s0.addProduct(load(a, i), load(b, i))
-            s1.addProduct(load(a, i + 8), load(b, i + 8))
-            s2.addProduct(load(a, i + 16), load(b, i + 16))
-            s3.addProduct(load(a, i + 24), load(b, i + 24))
-            i += 32
-        }
-        let x = (s0 + s2) + (s1 + s3)
-        let t = x.lowHalf + x.highHalf
-        var sum = Double((t[0] + t[1]) + (t[2] + t[3]))
-        while i < d {
-            sum += Double(Float(a[i]) * Float(b[i]))
-            i += 1
-        }
+        let (reduced, end) = GGMLMath.fourChainDot(count: d) { (load(a, $0), load(b, $0)) }
+        var sum = Double(reduced)
+        for i in end..<d { sum += Double(Float(a[i]) * Float(b[i])) }
         return Float(sum)
     }
 

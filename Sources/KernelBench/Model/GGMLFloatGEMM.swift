@@ -73,66 +73,27 @@ enum GGMLFloatGEMM {
         return QuantGEMM.horizontalSum(acc)
     }
 
-    /// `ggml_vec_dot_f16` / `ggml_vec_dot_f32` (AVX): four FMA chains over steps of 32, reduced
-    /// (0+2, 1+3, then 0+1; then lanes i + i+4, (0+1) + (2+3)).
+    /// `ggml_vec_dot_f16` / `ggml_vec_dot_f32` on f32 operands (`GGMLMath.fourChainDot`); the tail
+    /// in Double for f16, with FMA for f32.
     @inline(__always)
     static func vecDot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ k: Int, f32: Bool) -> Float {
-        var s0 = SIMD8<Float>()
-        var s1 = SIMD8<Float>()
-        var s2 = SIMD8<Float>()
-        var s3 = SIMD8<Float>()
-        var i = 0
-        while i + 32 <= k {
-            s0.addProduct(load(a, i), load(b, i))
-            s1.addProduct(load(a, i + 8), load(b, i + 8))
-            s2.addProduct(load(a, i + 16), load(b, i + 16))
-            s3.addProduct(load(a, i + 24), load(b, i + 24))
-            i += 32
-        }
-        let x = (s0 + s2) + (s1 + s3)
-        let t = x.lowHalf + x.highHalf
-        let reduced = (t[0] + t[1]) + (t[2] + t[3])
-        if f32 {
-            var sum = reduced
-            while i < k {
-                sum = sum.addingProduct(a[i], b[i])
-                i += 1
-            }
-            return sum
-        }
+        let (reduced, end) = GGMLMath.fourChainDot(count: k) { (load(a, $0), load(b, $0)) }
+        if f32 { return (end..<k).reduce(reduced) { $0.addingProduct(a[$1], b[$1]) } }
         var sum = Double(reduced)
-        while i < k {
-            sum += Double(a[i] * b[i])
-            i += 1
-        }
+        for i in end..<k { sum += Double(a[i] * b[i]) }
         return Float(sum)
     }
 
     /// `vecDot` with the first operand f16 bytes (little-endian), widened 8 at a time with F16C.
     @inline(__always)
     static func vecDotF16(_ a: UnsafeRawPointer, _ b: UnsafePointer<Float>, _ k: Int) -> Float {
-        @inline(__always) func half(_ i: Int) -> SIMD8<Float> {
-            SIMD8<Float>(a.loadUnaligned(fromByteOffset: 2 * i, as: SIMD8<Float16>.self))
+        let (reduced, end) = GGMLMath.fourChainDot(count: k) {
+            (SIMD8<Float>(a.loadUnaligned(fromByteOffset: 2 * $0, as: SIMD8<Float16>.self)), load(b, $0))
         }
-        var s0 = SIMD8<Float>()
-        var s1 = SIMD8<Float>()
-        var s2 = SIMD8<Float>()
-        var s3 = SIMD8<Float>()
-        var i = 0
-        while i + 32 <= k {
-            s0.addProduct(half(i), load(b, i))
-            s1.addProduct(half(i + 8), load(b, i + 8))
-            s2.addProduct(half(i + 16), load(b, i + 16))
-            s3.addProduct(half(i + 24), load(b, i + 24))
-            i += 32
-        }
-        let x = (s0 + s2) + (s1 + s3)
-        let t = x.lowHalf + x.highHalf
-        var sum = Double((t[0] + t[1]) + (t[2] + t[3]))
-        while i < k {
+        var sum = Double(reduced)
+        for i in end..<k {
             sum += Double(
                 Half.float(UInt16(littleEndian: a.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) * b[i])
-            i += 1
         }
         return Float(sum)
     }

@@ -60,4 +60,32 @@ enum GGMLMath {
             }
         }
     }
+
+    /// The vectorized part of `ggml_vec_dot_f16` and `ggml_vec_dot_f32` (AVX): four 8-lane FMA chains
+    /// over steps of 32 (`operands(i)` gives the eight pairs from index i), reduced as
+    /// `GGML_F32x8_REDUCE` does (0+2, 1+3, then 0+1; lanes i + i+4; then (0+1) + (2+3)). Returns the
+    /// sum and the index where the steps ended; the caller adds the tail as its ggml function does.
+    @inline(__always)
+    static func fourChainDot(count k: Int, _ operands: (Int) -> (SIMD8<Float>, SIMD8<Float>)) -> (sum: Float, end: Int)
+    {
+        var s0 = SIMD8<Float>()
+        var s1 = SIMD8<Float>()
+        var s2 = SIMD8<Float>()
+        var s3 = SIMD8<Float>()
+        var i = 0
+        while i + 32 <= k {
+            let (a0, b0) = operands(i)
+            let (a1, b1) = operands(i + 8)
+            let (a2, b2) = operands(i + 16)
+            let (a3, b3) = operands(i + 24)
+            s0.addProduct(a0, b0)
+            s1.addProduct(a1, b1)
+            s2.addProduct(a2, b2)
+            s3.addProduct(a3, b3)
+            i += 32
+        }
+        let x = (s0 + s2) + (s1 + s3)
+        let t = x.lowHalf + x.highHalf
+        return ((t[0] + t[1]) + (t[2] + t[3]), i)
+    }
 }

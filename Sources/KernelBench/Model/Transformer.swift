@@ -80,7 +80,7 @@ public final class Transformer {
         while start < tokens.count {
             let batch = Array(tokens[start..<min(tokens.count, start + Self.batchSize)])
             let last = start + batch.count == tokens.count
-            let result = step(batch, outputs: allLogits ? .all : (last ? .last : .none))
+            let result = try step(batch, outputs: allLogits ? .all : (last ? .last : .none))
             logits += result
             start += batch.count
         }
@@ -90,7 +90,7 @@ public final class Transformer {
     enum Outputs { case none, last, all }
 
     /// One batch through every layer; returns the logits asked for.
-    func step(_ tokens: [Int], outputs: Outputs) -> [Float] {
+    func step(_ tokens: [Int], outputs: Outputs) throws(ModelError) -> [Float] {
         let c = config
         let (t, d, hd) = (tokens.count, c.hidden, c.headDim)
         let (qWidth, kvWidth) = (c.heads * hd, c.kvHeads * hd)
@@ -99,12 +99,14 @@ public final class Transformer {
             for (i, token) in tokens.enumerated() { weights.embedding.decode(row: token, into: x.baseAddress! + i * d) }
         }
         var attention = [Float](repeating: 0, count: t * qWidth)
+        // cos/sin of every (position, frequency) of this step, shared by q and k of every layer.
+        let ropeTable = ropeAngles(tokens: t)
         for (l, layer) in weights.layers.enumerated() {
             let h = rmsNorm(x, rows: t, width: d, weight: layer.attentionNorm)
             trace?("attn_norm-\(l)", h)
-            var q = matmul(layer.query, h, rows: t)
-            var k = matmul(layer.key, h, rows: t)
-            var v = matmul(layer.value, h, rows: t)
+            var q = try matmul(layer.query, h, rows: t)
+            var k = try matmul(layer.key, h, rows: t)
+            var v = try matmul(layer.value, h, rows: t)
             trace?("Qcur-\(l).matmul", q)
             trace?("Vcur-\(l)", v)
             if let bias = layer.queryBias { addRows(&q, bias) }
@@ -112,8 +114,8 @@ public final class Transformer {
             if let bias = layer.valueBias { addRows(&v, bias) }
             if let norm = layer.queryNorm { q = rmsNorm(q, rows: t * c.heads, width: hd, weight: norm) }
             if let norm = layer.keyNorm { k = rmsNorm(k, rows: t * c.kvHeads, width: hd, weight: norm) }
-            rope(&q, tokens: t, heads: c.heads)
-            rope(&k, tokens: t, heads: c.kvHeads)
+            rope(&q, heads: c.heads, table: ropeTable)
+            rope(&k, heads: c.kvHeads, table: ropeTable)
             trace?("Qcur-\(l).rope", q)
             trace?("Kcur-\(l).rope", k)
             let offset = position * kvWidth
@@ -134,18 +136,18 @@ public final class Transformer {
                 }
             }
             trace?("kqv_out-\(l)", attention)
-            let projected = matmul(layer.output, attention, rows: t)
+            let projected = try matmul(layer.output, attention, rows: t)
             trace?("attn_out-\(l)", projected)
             for i in x.indices { x[i] += projected[i] }
             let f = rmsNorm(x, rows: t, width: d, weight: layer.ffnNorm)
             trace?("ffn_norm-\(l)", f)
-            var gate = matmul(layer.gate, f, rows: t)
-            let up = matmul(layer.up, f, rows: t)
+            var gate = try matmul(layer.gate, f, rows: t)
+            let up = try matmul(layer.up, f, rows: t)
             trace?("ffn_gate-\(l)", gate)
             // SwiGLU: silu(g)·u, silu(g) = g / (1 + e^−g), with ggml's vectorized exp.
             GGMLMath.swiglu(&gate, up)
             trace?("ffn_swiglu-\(l)", gate)
-            let down = matmul(layer.down, gate, rows: t)
+            let down = try matmul(layer.down, gate, rows: t)
             trace?("ffn_out-\(l)", down)
             for i in x.indices { x[i] += down[i] }
             trace?("l_out-\(l)", x)
@@ -155,14 +157,14 @@ public final class Transformer {
         case .none: return []
         case .last:
             let last = Array(x[((t - 1) * d)..<(t * d)])
-            return matmul(weights.output, rmsNorm(last, rows: 1, width: d, weight: weights.outputNorm), rows: 1)
+            return try matmul(weights.output, rmsNorm(last, rows: 1, width: d, weight: weights.outputNorm), rows: 1)
         case .all:
-            return matmul(weights.output, rmsNorm(x, rows: t, width: d, weight: weights.outputNorm), rows: t)
+            return try matmul(weights.output, rmsNorm(x, rows: t, width: d, weight: weights.outputNorm), rows: t)
         }
     }
 
     /// `a` (rows × K) times Wᵀ: rows × N.
-    func matmul(_ w: WeightMatrix, _ a: [Float], rows: Int) -> [Float] {
+    func matmul(_ w: WeightMatrix, _ a: [Float], rows: Int) throws(ModelError) -> [Float] {
         var c = [Float](repeating: 0, count: rows * w.rows)
         if !w.precision.isBlockQuantized {
             c.withUnsafeMutableBufferPointer {
@@ -170,9 +172,14 @@ public final class Transformer {
             }
             return c
         }
-        // The shapes were checked when the weights were loaded, so preparing cannot fail.
-        let prepared = try! WeightKernels.prepare(
-            a: a, m: rows, k: w.columns, precision: w.precision, quantizer: quantizer, ggmlOrder: true)
+        let prepared: WeightKernels.Prepared
+        do {
+            prepared = try WeightKernels.prepare(
+                a: a, m: rows, k: w.columns, precision: w.precision, quantizer: quantizer, ggmlOrder: true)
+        } catch {
+            // The shapes were checked when the weights were loaded; this is a defect, reported, not trapped.
+            throw ModelError(file: "the runtime", message: "a matmul could not be prepared: \(error)")
+        }
         c.withUnsafeMutableBufferPointer {
             WeightKernels.run(prepared, weights: w, c: $0.baseAddress!, threads: threads)
         }
@@ -201,31 +208,42 @@ public final class Transformer {
         for i in x.indices { x[i] += bias[i % bias.count] }
     }
 
-    /// RoPE in place on [tokens, heads, headDim] at positions position ..< position + tokens (ggml's
-    /// `rope_f32`: θᵢ = p · base^(−2i/n) by repeated multiplication, cos/sin in f32, the first
-    /// `ropeDimensions` of each head rotated, the rest kept).
-    func rope(_ x: inout [Float], tokens: Int, heads: Int) {
-        let (hd, n) = (config.headDim, config.ropeDimensions)
-        let thetaScale = pow(config.ropeBase, -2 / Float(n))
-        var cosines = [Float](repeating: 0, count: n / 2)
-        var sines = [Float](repeating: 0, count: n / 2)
+    /// (cos θ, sin θ) for positions position ..< position + tokens and the ropeDimensions / 2
+    /// frequencies, as ggml's `ggml_rope_cache_init`: θᵢ = p · base^(−2i/n) by repeated multiplication
+    /// (divided by `rope_freqs` when the model has them), cos/sin in f32.
+    func ropeAngles(tokens: Int) -> (cosines: [Float], sines: [Float]) {
+        let half = config.ropeDimensions / 2
+        let thetaScale = pow(config.ropeBase, -2 / Float(config.ropeDimensions))
+        var cosines = [Float](repeating: 0, count: tokens * half)
+        var sines = cosines
         for t in 0..<tokens {
             var theta = Float(position + t)
-            for i in 0..<(n / 2) {
+            for i in 0..<half {
                 let angle = theta / (weights.ropeFrequencyFactors?[i] ?? 1)
-                cosines[i] = cos(angle)
-                sines[i] = sin(angle)
+                cosines[t * half + i] = cos(angle)
+                sines[t * half + i] = sin(angle)
                 theta *= thetaScale
             }
+        }
+        return (cosines, sines)
+    }
+
+    /// RoPE in place on [tokens, heads, headDim] with `table` from `ropeAngles` (ggml's `rope_f32`): the
+    /// first `ropeDimensions` of each head rotated as adjacent pairs or NeoX halves, the rest kept.
+    func rope(_ x: inout [Float], heads: Int, table: (cosines: [Float], sines: [Float])) {
+        let (hd, half) = (config.headDim, config.ropeDimensions / 2)
+        let tokens = table.cosines.count / half
+        for t in 0..<tokens {
             for h in 0..<heads {
                 let base = (t * heads + h) * hd
-                for i in 0..<(n / 2) {
-                    let (a, b) = config.ropeNeoX ? (base + i, base + i + n / 2) : (base + 2 * i, base + 2 * i + 1)
+                for i in 0..<half {
+                    let (a, b) = config.ropeNeoX ? (base + i, base + i + half) : (base + 2 * i, base + 2 * i + 1)
                     let (x0, x1) = (x[a], x[b])
+                    let (c, s) = (table.cosines[t * half + i], table.sines[t * half + i])
                     // As ggml's rotate_pairs compiles with FMA contraction: fma(x0, cos, −x1·sin) and
                     // fma(x0, sin, x1·cos).
-                    x[a] = (-(x1 * sines[i])).addingProduct(x0, cosines[i])
-                    x[b] = (x1 * cosines[i]).addingProduct(x0, sines[i])
+                    x[a] = (-(x1 * s)).addingProduct(x0, c)
+                    x[b] = (x1 * c).addingProduct(x0, s)
                 }
             }
         }

@@ -17,7 +17,7 @@ public enum ActivationQuantizer: Sendable, Hashable {
     public func q8_0(_ x: UnsafeBufferPointer<Float>, into out: UnsafeMutableRawBufferPointer) {
         switch self {
         case .reference: QuantizeReference.q8_0(x, into: out)
-        case .ggmlX86: Self.x86(x, into: out, blockBytes: BlockQ8_0.byteCount, withSum: false)
+        case .ggmlX86: Self.x86(x, into: out, withSum: false)
         }
     }
 
@@ -25,33 +25,17 @@ public enum ActivationQuantizer: Sendable, Hashable {
     public func q8_1(_ x: UnsafeBufferPointer<Float>, into out: UnsafeMutableRawBufferPointer) {
         switch self {
         case .reference: QuantizeReference.q8_1(x, into: out)
-        case .ggmlX86: Self.x86(x, into: out, blockBytes: BlockQ8_1.byteCount, withSum: true)
+        case .ggmlX86: Self.x86(x, into: out, withSum: true)
         }
     }
 
     /// d = max|x| / 127 (fp16), id = 127 / max|x|, q = round half to even (x · id); q8_1 also stores
     /// s = fp16(d · Σq).
     private static func x86(
-        _ x: UnsafeBufferPointer<Float>, into out: UnsafeMutableRawBufferPointer, blockBytes: Int, withSum: Bool
+        _ x: UnsafeBufferPointer<Float>, into out: UnsafeMutableRawBufferPointer, withSum: Bool
     ) {
-        let valuesOffset = withSum ? 4 : 2
-        for b in 0..<(x.count / 32) {
-            let base = b * 32
-            var amax: Float = 0
-            for j in 0..<32 { amax = max(amax, abs(x[base + j])) }
-            let d = amax / 127
-            let id: Float = amax != 0 ? 127 / amax : 0
-            let offset = b * blockBytes
-            var sum = 0
-            for j in 0..<32 {
-                let q = Int((x[base + j] * id).rounded(.toNearestOrEven))
-                sum += q
-                out.storeBytes(of: Int8(clamping: q), toByteOffset: offset + valuesOffset + j, as: Int8.self)
-            }
-            out.storeBytes(of: Half.bits(d).littleEndian, toByteOffset: offset, as: UInt16.self)
-            if withSum {
-                out.storeBytes(of: Half.bits(d * Float(sum)).littleEndian, toByteOffset: offset + 2, as: UInt16.self)
-            }
-        }
+        QuantizeReference.int8Blocks(
+            x, into: out, withSum: withSum, inverse: { _, amax in amax != 0 ? 127 / amax : 0 },
+            rounding: .toNearestOrEven)
     }
 }

@@ -8,20 +8,8 @@ public enum QuantizeReference {
     ///   - x: values, a multiple of 32 of them, all finite.
     ///   - out: `x.count / 32 × 34` bytes.
     public static func q8_0(_ x: UnsafeBufferPointer<Float>, into out: UnsafeMutableRawBufferPointer) {
-        let blocks = x.count / 32
-        for b in 0..<blocks {
-            let base = b * 32
-            var amax: Float = 0
-            for j in 0..<32 { amax = max(amax, abs(x[base + j])) }
-            let d = amax / 127
-            let id: Float = d != 0 ? 1 / d : 0
-            let offset = b * BlockQ8_0.byteCount
-            out.storeBytes(of: Half.bits(d).littleEndian, toByteOffset: offset, as: UInt16.self)
-            for j in 0..<32 {
-                let q = (x[base + j] * id).rounded(.toNearestOrAwayFromZero)
-                out.storeBytes(of: Int8(clamping: Int(q)), toByteOffset: offset + 2 + j, as: Int8.self)
-            }
-        }
+        int8Blocks(
+            x, into: out, withSum: false, inverse: { d, _ in d != 0 ? 1 / d : 0 }, rounding: .toNearestOrAwayFromZero)
     }
 
     /// `quantize_row_q8_1_ref` (ggml-quants.c): q8_0's d and q (q = roundf(x · (1/d))), plus
@@ -31,22 +19,34 @@ public enum QuantizeReference {
     ///   - x: values, a multiple of 32 of them, all finite.
     ///   - out: `x.count / 32 × 36` bytes.
     public static func q8_1(_ x: UnsafeBufferPointer<Float>, into out: UnsafeMutableRawBufferPointer) {
-        let blocks = x.count / 32
-        for b in 0..<blocks {
+        int8Blocks(
+            x, into: out, withSum: true, inverse: { d, _ in d != 0 ? 1 / d : 0 }, rounding: .toNearestOrAwayFromZero)
+    }
+
+    /// The q8_0 / q8_1 block layout shared by ggml's int8 quantizers: per block d = max|x| / 127 (fp16),
+    /// q = round(x · id) with `inverse(d, max|x|)` as id, and for q8_1 s = fp16(d · Σq) after d.
+    static func int8Blocks(
+        _ x: UnsafeBufferPointer<Float>, into out: UnsafeMutableRawBufferPointer, withSum: Bool,
+        inverse: (_ d: Float, _ amax: Float) -> Float, rounding: FloatingPointRoundingRule
+    ) {
+        let (blockBytes, valuesOffset) = withSum ? (BlockQ8_1.byteCount, 4) : (BlockQ8_0.byteCount, 2)
+        for b in 0..<(x.count / 32) {
             let base = b * 32
             var amax: Float = 0
             for j in 0..<32 { amax = max(amax, abs(x[base + j])) }
             let d = amax / 127
-            let id: Float = d != 0 ? 1 / d : 0
-            let offset = b * BlockQ8_1.byteCount
+            let id = inverse(d, amax)
+            let offset = b * blockBytes
             var sum = 0
             for j in 0..<32 {
-                let q = Int((x[base + j] * id).rounded(.toNearestOrAwayFromZero))
+                let q = Int((x[base + j] * id).rounded(rounding))
                 sum += q
-                out.storeBytes(of: Int8(clamping: q), toByteOffset: offset + 4 + j, as: Int8.self)
+                out.storeBytes(of: Int8(clamping: q), toByteOffset: offset + valuesOffset + j, as: Int8.self)
             }
             out.storeBytes(of: Half.bits(d).littleEndian, toByteOffset: offset, as: UInt16.self)
-            out.storeBytes(of: Half.bits(Float(sum) * d).littleEndian, toByteOffset: offset + 2, as: UInt16.self)
+            if withSum {
+                out.storeBytes(of: Half.bits(Float(sum) * d).littleEndian, toByteOffset: offset + 2, as: UInt16.self)
+            }
         }
     }
 

@@ -86,8 +86,9 @@ package struct GenerateSession {
         var formatted = prompt
         if chat {
             let chosen = try chatTemplate.map { name throws(ChatTemplateError) in try ChatTemplate.named(name) }
-            template = try chosen ?? ChatTemplate.fromGGUF(file)
-            formatted = try template!.render([ChatMessage(role: "user", content: prompt)], addAssistant: true)
+            let family = try chosen ?? ChatTemplate.fromGGUF(file)
+            formatted = try family.render([ChatMessage(role: "user", content: prompt)], addAssistant: true)
+            template = family
         }
         // llama.cpp's tokenization of a prompt: special tokens added as the model says and parsed in the text.
         let promptTokens = tokenizer.encode(formatted, addSpecial: true, parseSpecial: true)
