@@ -1,4 +1,5 @@
 import Foundation
+import KernelBench
 import ProbeTestSupport
 import Testing
 
@@ -297,6 +298,56 @@ import Testing
                 let outcome = Self.run(arguments, environment: ["PERWATT_MODELS_DIR": models])
                 if let problem = Self.judge(outcome, allowed: [0, 65], names: path) {
                     problems.append("\(arguments[0]) round \(round) (\(did.joined(separator: ", "))): \(problem)")
+                }
+            }
+        }
+        #expect(
+            problems.isEmpty,
+            Comment(rawValue: "\(problems.count) problems:\n" + problems.prefix(10).joined(separator: "\n\n")))
+    }
+
+    /// A random-weight model file (KernelBenchTests/Model/tiny-llama.gguf), mutated mostly in its header,
+    /// metadata and tensor descriptions, through everything that reads a model: the tokenizer, the
+    /// transformer (`generate`) and the requantizer (`gguf quantize`). Each run is a clear error or a
+    /// success, never a trap, a hang or a runaway allocation.
+    @Test func mutatedModelFilesAreRunOrRefused() throws {
+        var random = Random(state: Self.seed ^ 0x4D4F_4445)
+        let seedPath = GenerateCommandTests.model("tiny-llama.gguf")
+        let seed = [UInt8](try Data(contentsOf: URL(fileURLWithPath: seedPath)))
+        let header = try GGUFFile(path: seedPath).dataOffset
+        var problems: [String] = []
+        for round in 0..<max(1, Self.rounds / 2) {
+            var bytes = seed
+            var did: [String] = []
+            for _ in 0..<(1 + random.below(3)) {
+                // Three mutations in four land before the tensor data, where the structure is.
+                let at = random.below(4) == 0 ? random.below(bytes.count) : random.below(min(header, bytes.count))
+                switch random.below(3) {
+                case 0:
+                    bytes[at] = UInt8(truncatingIfNeeded: random.next())
+                    did.append("byte \(at) changed")
+                case 1:
+                    bytes.removeSubrange(at...)
+                    did.append("cut at \(at)")
+                default:
+                    let offset = at / 4 * 4
+                    guard offset + 4 <= bytes.count else { continue }
+                    let value = [UInt32.max, 1 << 30, 0, 0x7FC0_0000][random.below(4)]
+                    withUnsafeBytes(of: value.littleEndian) { bytes.replaceSubrange(offset..<(offset + 4), with: $0) }
+                    did.append("\(value) at \(offset)")
+                }
+                if bytes.isEmpty { break }
+            }
+            let path = RunCommandTests.temporary("fuzz-model-\(round)-\(UUID().uuidString).gguf")
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            for arguments in [
+                ["gguf", "tokenize", path, "--text", "the word of it"],
+                ["generate", path, "--prompt", "the word", "--max-tokens", "2", "--energy", "none", "--threads", "2"],
+                ["gguf", "quantize", path, RunCommandTests.temporary("fuzz-model-out.gguf"), "--type", "q4_1"],
+            ] {
+                let outcome = Self.run(arguments, environment: [:])
+                if let problem = Self.judge(outcome, allowed: [0, 65], names: path) {
+                    problems.append("\(arguments[1]) round \(round) (\(did.joined(separator: ", "))): \(problem)")
                 }
             }
         }

@@ -63,17 +63,17 @@ public final class Transformer {
     /// [tokens.count, vocabulary] when `allLogits`.
     public func forward(_ tokens: [Int], allLogits: Bool = false) throws(ModelError) -> [Float] {
         guard !tokens.isEmpty else {
-            throw ModelError(file: "the runtime", message: "a forward step needs at least one token")
+            throw ModelError(file: config.file, message: "a forward step needs at least one token")
         }
         guard position + tokens.count <= contextSize else {
             throw ModelError(
-                file: "the runtime",
+                file: config.file,
                 message: "\(position + tokens.count) tokens do not fit the context of \(contextSize): "
                     + "shorten the prompt or lower --max-tokens")
         }
         if let bad = tokens.first(where: { $0 < 0 || $0 >= config.vocabulary }) {
             throw ModelError(
-                file: "the runtime", message: "token id \(bad) is outside the vocabulary (0..<\(config.vocabulary))")
+                file: config.file, message: "token id \(bad) is outside the vocabulary (0..<\(config.vocabulary))")
         }
         var logits: [Float] = []
         var start = 0
@@ -81,6 +81,14 @@ public final class Transformer {
             let batch = Array(tokens[start..<min(tokens.count, start + Self.batchSize)])
             let last = start + batch.count == tokens.count
             let result = try step(batch, outputs: allLogits ? .all : (last ? .last : .none))
+            if let bad = result.firstIndex(where: { !$0.isFinite }) {
+                throw ModelError(
+                    file: config.file,
+                    message:
+                        "the model computed a non-finite logit (\(result[bad]) for token \(bad % config.vocabulary)) "
+                        + "at positions \(position - batch.count)..<\(position): its weights hold NaN or infinite values, "
+                        + "or overflow f32; check the file (perwatt gguf info) or run it at another --quantization")
+            }
             logits += result
             start += batch.count
         }
@@ -178,7 +186,7 @@ public final class Transformer {
                 a: a, m: rows, k: w.columns, precision: w.precision, quantizer: quantizer, ggmlOrder: true)
         } catch {
             // The shapes were checked when the weights were loaded; this is a defect, reported, not trapped.
-            throw ModelError(file: "the runtime", message: "a matmul could not be prepared: \(error)")
+            throw ModelError(file: config.file, message: "a matmul could not be prepared: \(error)")
         }
         c.withUnsafeMutableBufferPointer {
             WeightKernels.run(prepared, weights: w, c: $0.baseAddress!, threads: threads)

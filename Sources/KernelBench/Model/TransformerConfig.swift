@@ -32,6 +32,8 @@ public struct TransformerConfig: Sendable, Equatable {
         case qwen3
     }
 
+    /// The model file the configuration was read from (errors of the runtime name it).
+    public var file: String
     public var architecture: Architecture
     public var layers: Int
     /// Embedding length (model width).
@@ -95,6 +97,7 @@ public struct TransformerConfig: Sendable, Equatable {
             }
             return Float(number)
         }
+        self.file = file.path
         self.architecture = architecture
         layers = try int("block_count", in: 1...1024)
         hidden = try int("embedding_length", in: 1...65536)

@@ -24,7 +24,8 @@ public enum QuantizeReference {
     }
 
     /// The q8_0 / q8_1 block layout shared by ggml's int8 quantizers: per block d = max|x| / 127 (fp16),
-    /// q = round(x · id) with `inverse(d, max|x|)` as id, and for q8_1 s = fp16(d · Σq) after d.
+    /// q = round(x · id) with `inverse(d, max|x|)` as id, and for q8_1 s = fp16(d · Σq) after d. Never
+    /// traps: a non-finite x gives a non-finite d (and q 0 or ±127), which the caller's result shows.
     static func int8Blocks(
         _ x: UnsafeBufferPointer<Float>, into out: UnsafeMutableRawBufferPointer, withSum: Bool,
         inverse: (_ d: Float, _ amax: Float) -> Float, rounding: FloatingPointRoundingRule
@@ -39,7 +40,10 @@ public enum QuantizeReference {
             let offset = b * blockBytes
             var sum = 0
             for j in 0..<32 {
-                let q = Int((x[base + j] * id).rounded(rounding))
+                // Activations can be non-finite (a corrupt model): C's float-to-int8 conversion is undefined
+                // there, so NaN gives 0 and ±inf saturates instead of trapping. Finite values are unaffected.
+                let scaled = (x[base + j] * id).rounded(rounding)
+                let q = scaled.isNaN ? 0 : Int(max(-128, min(127, scaled)))
                 sum += q
                 out.storeBytes(of: Int8(clamping: q), toByteOffset: offset + valuesOffset + j, as: Int8.self)
             }

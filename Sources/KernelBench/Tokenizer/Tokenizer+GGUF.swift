@@ -223,6 +223,11 @@ extension Tokenizer {
                 )
             }
             for (index, value) in values.enumerated() { scores[index] = Float(value.doubleValue ?? 0) }
+            // A NaN score has no place in the merge order (SentencePiece compares scores): refuse it.
+            if let bad = scores.firstIndex(where: \.isNaN) {
+                throw reader.error(
+                    .inconsistent, Keys.scores, "holds NaN for token \(bad); the file is damaged: convert it again")
+            }
         }
         var attributes = [TokenAttributes](repeating: .normal, count: count)
         if let values = try reader.array(Keys.tokenType, of: [.int32]) {
