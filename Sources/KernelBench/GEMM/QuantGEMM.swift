@@ -27,6 +27,10 @@ public enum QuantGEMM {
         public let scales: [Float]
         /// rows × columns/32: for q4_1 each block's q8_1 s = d · Σq (fp16-rounded); zeros otherwise.
         public let sums: [Float]
+        /// The integer path's activations (`integerDots`; `values` is empty then): rows × columns int8
+        /// in their natural order, and for q4_0 per block eight Int32 lane values −8·Σq[4L…4L+3].
+        let quants: [Int8]
+        let laneOffsets: [Int32]
     }
 
     /// Value index held by lane `lane` of extraction `part` (0...3) for `format`.
@@ -42,10 +46,10 @@ public enum QuantGEMM {
         }
     }
 
-    /// Quantizes A's rows with the reference quantizer (q8_1 for q4_1 weights, q8_0 otherwise) and lays
-    /// them out for `format`.
+    /// Quantizes A's rows with `quantizer` (q8_1 for q4_1 weights, q8_0 otherwise) and lays them out
+    /// for `format`; the integer path splits the rows over `threads`.
     public static func prepare(
-        a: [Float], m: Int, k: Int, format: Precision, quantizer: ActivationQuantizer = .reference
+        a: [Float], m: Int, k: Int, format: Precision, quantizer: ActivationQuantizer = .reference, threads: Int = 1
     ) throws -> Prepared {
         guard format.isBlockQuantized else {
             throw KernelError.invalidShape("QuantGEMM handles q8_0, q4_0 and q4_1 weights, not \(format.rawValue)")
@@ -53,6 +57,9 @@ public enum QuantGEMM {
         guard k % 32 == 0 else { throw KernelError.notBlockAligned(what: "K", value: k, block: 32, precision: format) }
         guard a.count == m * k else {
             throw KernelError.shapeMismatch(what: "the activations A", expected: m * k, actual: a.count)
+        }
+        if integerDots {
+            return prepareIntegers(a: a, m: m, k: k, format: format, quantizer: quantizer, threads: threads)
         }
         var values = [Float](repeating: 0, count: m * k)
         var scales = [Float](repeating: 0, count: m * k / 32)
@@ -78,13 +85,91 @@ public enum QuantGEMM {
                 }
             }
         }
-        return Prepared(format: format, rows: m, columns: k, values: values, scales: scales, sums: sums)
+        return Prepared(
+            format: format, rows: m, columns: k, values: values, scales: scales, sums: sums, quants: [],
+            laneOffsets: [])
+    }
+
+    /// `prepare` for the integer path: rows quantized in parallel, ggml-cpu's x86 quantizer
+    /// vectorized (`quantizeRowX86`), the reference one block by block.
+    static func prepareIntegers(
+        a: [Float], m: Int, k: Int, format: Precision, quantizer: ActivationQuantizer, threads: Int
+    ) -> Prepared {
+        let blocks = k / 32
+        var quants = [Int8](repeating: 0, count: m * k)
+        var scales = [Float](repeating: 0, count: m * blocks)
+        var sums = [Float](repeating: 0, count: m * blocks)
+        var laneOffsets = [Int32](repeating: 0, count: format == .q4_0 ? m * blocks * 8 : 0)
+        let (withSums, withOffsets) = (format == .q4_1, format == .q4_0)
+        a.withUnsafeBufferPointer { a in
+            quants.withUnsafeMutableBytes { quants in
+                scales.withUnsafeMutableBufferPointer { scales in
+                    sums.withUnsafeMutableBufferPointer { sums in
+                        laneOffsets.withUnsafeMutableBytes { offsets in
+                            let (ap, qp, sp, tp, op) = (
+                                Shared(a.baseAddress!), Shared(quants.baseAddress!), Shared(scales.baseAddress!),
+                                Shared(sums.baseAddress!), Shared(offsets.baseAddress)
+                            )
+                            let workers = max(1, min(threads, m / 16))
+                            Parallel.run(workers: workers) { worker in
+                                for i in Parallel.share(m, worker: worker, of: workers) {
+                                    quantizeRow(
+                                        ap.pointer + i * k, blocks: blocks, quantizer: quantizer,
+                                        quants: qp.pointer + i * k, scales: sp.pointer + i * blocks,
+                                        sums: withSums ? tp.pointer + i * blocks : nil,
+                                        offsets: withOffsets ? op.pointer! + 32 * i * blocks : nil)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return Prepared(
+            format: format, rows: m, columns: k, values: [], scales: scales, sums: sums, quants: quants,
+            laneOffsets: laneOffsets)
+    }
+
+    /// One activation row quantized for the integer path (see `prepareIntegers`).
+    static func quantizeRow(
+        _ x: UnsafePointer<Float>, blocks: Int, quantizer: ActivationQuantizer, quants: UnsafeMutableRawPointer,
+        scales: UnsafeMutablePointer<Float>, sums: UnsafeMutablePointer<Float>?, offsets: UnsafeMutableRawPointer?
+    ) {
+        #if PERWATT_REQUIRE_AVX2
+            if quantizer == .ggmlX86 {
+                quantizeRowX86(x, blocks: blocks, quants: quants, scales: scales, sums: sums, offsets: offsets)
+                return
+            }
+        #endif
+        withUnsafeTemporaryAllocation(byteCount: BlockQ8_1.byteCount, alignment: 4) { block in
+            for b in 0..<blocks {
+                let values = UnsafeBufferPointer(start: x + 32 * b, count: 32)
+                quantizer.q8_1(values, into: block)
+                scales[b] = Half.float(UInt16(littleEndian: block.loadUnaligned(as: UInt16.self)))
+                sums?[b] = Half.float(UInt16(littleEndian: block.loadUnaligned(fromByteOffset: 2, as: UInt16.self)))
+                for j in 0..<32 {
+                    quants.storeBytes(
+                        of: block.load(fromByteOffset: 4 + j, as: Int8.self), toByteOffset: 32 * b + j, as: Int8.self)
+                }
+                if let offsets {
+                    for lane in 0..<8 {
+                        var sum: Int32 = 0
+                        for j in 0..<4 { sum += Int32(block.load(fromByteOffset: 4 + 4 * lane + j, as: Int8.self)) }
+                        offsets.storeBytes(of: -8 * sum, toByteOffset: 32 * b + 4 * lane, as: Int32.self)
+                    }
+                }
+            }
+        }
     }
 
     /// Multiplies prepared activations by `weights` (q8_0, q4_0 or q4_1) into C (M × N, row-major).
     public static func run(_ prepared: Prepared, weights: WeightMatrix, c: UnsafeMutablePointer<Float>, threads: Int) {
         precondition(
             weights.precision == prepared.format && weights.columns == prepared.columns, "prepared for other weights")
+        if integerDots {
+            runIntegers(prepared, weights: weights, c: c, threads: threads)
+            return
+        }
         let n = weights.rows
         let workers = max(1, min(threads, n / 8 + 1))
         weights.storage.withUnsafeBytes { storage in

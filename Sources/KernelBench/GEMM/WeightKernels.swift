@@ -34,7 +34,7 @@ public enum WeightKernels {
     /// with llama.cpp; ggml itself uses the per-row dot products for q4_1 at any batch size).
     public static func prepare(
         a: [Float], m: Int, k: Int, precision: Precision, quantizer: ActivationQuantizer = .reference,
-        ggmlOrder: Bool = false
+        ggmlOrder: Bool = false, threads: Int = 1
     ) throws -> Prepared {
         guard m > 0, k > 0 else { throw KernelError.invalidShape("GEMM needs M > 0 and K > 0, got M = \(m), K = \(k)") }
         if m > packedThreshold && precision != .f32 && !(ggmlOrder && precision.isBlockQuantized) {
@@ -78,7 +78,8 @@ public enum WeightKernels {
             return .f32(values: a, rows: m, columns: k)
         case .f16, .bf16: return .half(try HalfGEMM.prepare(a: a, m: m, k: k, format: precision))
         case .q8_0, .q4_0, .q4_1:
-            return .quantized(try QuantGEMM.prepare(a: a, m: m, k: k, format: precision, quantizer: quantizer))
+            return .quantized(
+                try QuantGEMM.prepare(a: a, m: m, k: k, format: precision, quantizer: quantizer, threads: threads))
         }
     }
 

@@ -24,6 +24,12 @@ public enum CacheAttention {
         out: UnsafeMutablePointer<Float>, queries: Int, firstPosition: Int, heads: Int, kvHeads: Int,
         headDim: Int, threads: Int
     ) {
+        if queries >= tiledMinimumQueries && headDim % 8 == 0 {
+            tiled(
+                q: q, kCache: kCache, vCache: vCache, out: out, queries: queries, firstPosition: firstPosition,
+                heads: heads, kvHeads: kvHeads, headDim: headDim, threads: threads)
+            return
+        }
         let rows = queries * heads
         let workers = max(1, min(threads, rows))
         let (q, k, v, out) = (Shared(q), Shared(kCache), Shared(vCache), Shared(out))
@@ -54,6 +60,193 @@ public enum CacheAttention {
                     }
                 }
             }
+        }
+    }
+
+    /// Queries per work item of `tiled`.
+    static let queryChunk = 8
+
+    /// The tiled kernel's arithmetic (`tiledRow`, value for value) organized for speed: a work item is
+    /// one KV head and a chunk of `queryChunk` queries, i.e. the rows of every query head that reads
+    /// that KV head. Per tile of 64 keys the item widens K once, transposed ([d, 64] f32), and V once
+    /// ([64, d] f32), and every row of the item reuses them: its 64 scores are 8 vectors of independent
+    /// FMA chains over d (lane j is key j's chain, in `tiledRow`'s order), and P·V keeps up to 64
+    /// outputs in registers. Items are dealt to workers round-robin, so causal rows of every length
+    /// are spread evenly. Needs d to be a multiple of 8.
+    static func tiled(
+        q: UnsafePointer<Float>, kCache: UnsafePointer<Float16>, vCache: UnsafePointer<Float16>,
+        out: UnsafeMutablePointer<Float>, queries: Int, firstPosition: Int, heads: Int, kvHeads: Int,
+        headDim d: Int, threads: Int
+    ) {
+        let group = heads / kvHeads
+        let chunks = (queries + queryChunk - 1) / queryChunk
+        let items = chunks * kvHeads
+        let workers = max(1, min(threads, items))
+        let (q, k, v, out) = (Shared(q), Shared(kCache), Shared(vCache), Shared(out))
+        let rowsPerItem = queryChunk * group
+        Parallel.run(workers: workers) { worker in
+            // Scratch: K tile [d, 64], V tile [64, d], 64 scores, then per row d outputs, m and s.
+            let scratchCount = 2 * keyTile * d + keyTile + rowsPerItem * (d + 2)
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: scratchCount) { scratch in
+                let kt = scratch.baseAddress!
+                let vt = kt + keyTile * d
+                let scores = vt + keyTile * d
+                let accs = scores + keyTile
+                let maxima = accs + rowsPerItem * d
+                let sums = maxima + rowsPerItem
+                var item = worker
+                while item < items {
+                    let (chunk, kvHead) = (item / kvHeads, item % kvHeads)
+                    let t0 = chunk * queryChunk
+                    let t1 = min(queries, t0 + queryChunk)
+                    let rows = (t1 - t0) * group
+                    for r in 0..<rows {
+                        for i in 0..<d { accs[r * d + i] = 0 }
+                        maxima[r] = -.infinity
+                        sums[r] = 0
+                    }
+                    let stride = kvHeads * d
+                    let kBase = k.pointer + kvHead * d
+                    let vBase = v.pointer + kvHead * d
+                    let lastKeys = firstPosition + t1
+                    var first = 0
+                    while first < lastKeys {
+                        let count = min(keyTile, lastKeys - first)
+                        for j in 0..<keyTile {
+                            if j < count {
+                                let key = kBase + (first + j) * stride
+                                let value = vBase + (first + j) * stride
+                                for i in 0..<d {
+                                    kt[i * keyTile + j] = Float(key[i])
+                                    vt[j * d + i] = Float(value[i])
+                                }
+                            } else {
+                                for i in 0..<d { kt[i * keyTile + j] = 0 }
+                            }
+                        }
+                        for r in 0..<rows {
+                            let (t, h) = (t0 + r / group, kvHead * group + r % group)
+                            let rowKeys = firstPosition + t + 1
+                            guard first < rowKeys else { continue }
+                            tileStep(
+                                query: q.pointer + (t * heads + h) * d, kt: kt, vt: vt,
+                                count: min(keyTile, rowKeys - first), d: d, scores: scores, acc: accs + r * d,
+                                m: &maxima[r], s: &sums[r])
+                        }
+                        first += count
+                    }
+                    for r in 0..<rows {
+                        let (t, h) = (t0 + r / group, kvHead * group + r % group)
+                        let output = out.pointer + (t * heads + h) * d
+                        let inverse: Float = sums[r] == 0 ? 0 : 1 / sums[r]
+                        for i in 0..<d { output[i] = accs[r * d + i] * inverse }
+                    }
+                    item += workers
+                }
+            }
+        }
+    }
+
+    /// One row's step over one tile of `tiled`: the same operations as one iteration of `tiledRow`'s loop.
+    @inline(__always)
+    static func tileStep(
+        query: UnsafePointer<Float>, kt: UnsafePointer<Float>, vt: UnsafePointer<Float>, count: Int, d: Int,
+        scores: UnsafeMutablePointer<Float>, acc: UnsafeMutablePointer<Float>, m: inout Float, s: inout Float
+    ) {
+        let scale = 1 / Float(d).squareRoot()
+        let ktRaw = UnsafeRawPointer(kt)
+        var s0 = SIMD8<Float>()
+        var s1 = SIMD8<Float>()
+        var s2 = SIMD8<Float>()
+        var s3 = SIMD8<Float>()
+        var s4 = SIMD8<Float>()
+        var s5 = SIMD8<Float>()
+        var s6 = SIMD8<Float>()
+        var s7 = SIMD8<Float>()
+        for i in 0..<d {
+            let qi = SIMD8<Float>(repeating: query[i])
+            let base = 4 * i * keyTile
+            s0.addProduct(ktRaw.loadUnaligned(fromByteOffset: base, as: SIMD8<Float>.self), qi)
+            s1.addProduct(ktRaw.loadUnaligned(fromByteOffset: base + 32, as: SIMD8<Float>.self), qi)
+            s2.addProduct(ktRaw.loadUnaligned(fromByteOffset: base + 64, as: SIMD8<Float>.self), qi)
+            s3.addProduct(ktRaw.loadUnaligned(fromByteOffset: base + 96, as: SIMD8<Float>.self), qi)
+            s4.addProduct(ktRaw.loadUnaligned(fromByteOffset: base + 128, as: SIMD8<Float>.self), qi)
+            s5.addProduct(ktRaw.loadUnaligned(fromByteOffset: base + 160, as: SIMD8<Float>.self), qi)
+            s6.addProduct(ktRaw.loadUnaligned(fromByteOffset: base + 192, as: SIMD8<Float>.self), qi)
+            s7.addProduct(ktRaw.loadUnaligned(fromByteOffset: base + 224, as: SIMD8<Float>.self), qi)
+        }
+        let raw = UnsafeMutableRawPointer(scores)
+        raw.storeBytes(of: s0 * scale, toByteOffset: 0, as: SIMD8<Float>.self)
+        raw.storeBytes(of: s1 * scale, toByteOffset: 32, as: SIMD8<Float>.self)
+        raw.storeBytes(of: s2 * scale, toByteOffset: 64, as: SIMD8<Float>.self)
+        raw.storeBytes(of: s3 * scale, toByteOffset: 96, as: SIMD8<Float>.self)
+        raw.storeBytes(of: s4 * scale, toByteOffset: 128, as: SIMD8<Float>.self)
+        raw.storeBytes(of: s5 * scale, toByteOffset: 160, as: SIMD8<Float>.self)
+        raw.storeBytes(of: s6 * scale, toByteOffset: 192, as: SIMD8<Float>.self)
+        raw.storeBytes(of: s7 * scale, toByteOffset: 224, as: SIMD8<Float>.self)
+        var tileMax = -Float.infinity
+        for j in 0..<keyTile {
+            if j < count { tileMax = max(tileMax, scores[j]) } else { scores[j] = -.infinity }
+        }
+        let newMax = max(m, tileMax)
+        if newMax > m {
+            let ms = Foundation.exp(m - newMax)
+            for i in 0..<d { acc[i] *= ms }
+            s *= ms
+        }
+        m = newMax
+        var tileSum: Double = 0
+        for group in Swift.stride(from: 0, to: keyTile, by: 8) {
+            let x = raw.loadUnaligned(fromByteOffset: 4 * group, as: SIMD8<Float>.self)
+            let value = GGMLMath.exp(x - newMax)
+            raw.storeBytes(of: value, toByteOffset: 4 * group, as: SIMD8<Float>.self)
+            tileSum += Double(QuantGEMM.horizontalSum(value))
+        }
+        s = Float(Double(s) + tileSum)
+        // Each output is its own FMA chain over the keys; 64 outputs (8 chains of vectors) at a time.
+        let (accRaw, vtRaw) = (UnsafeMutableRawPointer(acc), UnsafeRawPointer(vt))
+        var i = 0
+        while i + 64 <= d {
+            let o = 4 * i
+            var a0 = accRaw.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self)
+            var a1 = accRaw.loadUnaligned(fromByteOffset: o + 32, as: SIMD8<Float>.self)
+            var a2 = accRaw.loadUnaligned(fromByteOffset: o + 64, as: SIMD8<Float>.self)
+            var a3 = accRaw.loadUnaligned(fromByteOffset: o + 96, as: SIMD8<Float>.self)
+            var a4 = accRaw.loadUnaligned(fromByteOffset: o + 128, as: SIMD8<Float>.self)
+            var a5 = accRaw.loadUnaligned(fromByteOffset: o + 160, as: SIMD8<Float>.self)
+            var a6 = accRaw.loadUnaligned(fromByteOffset: o + 192, as: SIMD8<Float>.self)
+            var a7 = accRaw.loadUnaligned(fromByteOffset: o + 224, as: SIMD8<Float>.self)
+            for j in 0..<count {
+                let p = SIMD8<Float>(repeating: scores[j])
+                let row = 4 * (j * d + i)
+                a0.addProduct(vtRaw.loadUnaligned(fromByteOffset: row, as: SIMD8<Float>.self), p)
+                a1.addProduct(vtRaw.loadUnaligned(fromByteOffset: row + 32, as: SIMD8<Float>.self), p)
+                a2.addProduct(vtRaw.loadUnaligned(fromByteOffset: row + 64, as: SIMD8<Float>.self), p)
+                a3.addProduct(vtRaw.loadUnaligned(fromByteOffset: row + 96, as: SIMD8<Float>.self), p)
+                a4.addProduct(vtRaw.loadUnaligned(fromByteOffset: row + 128, as: SIMD8<Float>.self), p)
+                a5.addProduct(vtRaw.loadUnaligned(fromByteOffset: row + 160, as: SIMD8<Float>.self), p)
+                a6.addProduct(vtRaw.loadUnaligned(fromByteOffset: row + 192, as: SIMD8<Float>.self), p)
+                a7.addProduct(vtRaw.loadUnaligned(fromByteOffset: row + 224, as: SIMD8<Float>.self), p)
+            }
+            accRaw.storeBytes(of: a0, toByteOffset: o, as: SIMD8<Float>.self)
+            accRaw.storeBytes(of: a1, toByteOffset: o + 32, as: SIMD8<Float>.self)
+            accRaw.storeBytes(of: a2, toByteOffset: o + 64, as: SIMD8<Float>.self)
+            accRaw.storeBytes(of: a3, toByteOffset: o + 96, as: SIMD8<Float>.self)
+            accRaw.storeBytes(of: a4, toByteOffset: o + 128, as: SIMD8<Float>.self)
+            accRaw.storeBytes(of: a5, toByteOffset: o + 160, as: SIMD8<Float>.self)
+            accRaw.storeBytes(of: a6, toByteOffset: o + 192, as: SIMD8<Float>.self)
+            accRaw.storeBytes(of: a7, toByteOffset: o + 224, as: SIMD8<Float>.self)
+            i += 64
+        }
+        while i < d {
+            var a = accRaw.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
+            for j in 0..<count {
+                a.addProduct(
+                    vtRaw.loadUnaligned(fromByteOffset: 4 * (j * d + i), as: SIMD8<Float>.self),
+                    SIMD8<Float>(repeating: scores[j]))
+            }
+            accRaw.storeBytes(of: a, toByteOffset: 4 * i, as: SIMD8<Float>.self)
+            i += 8
         }
     }
 

@@ -36,6 +36,12 @@ enum GGMLFloatGEMM {
             }
             return
         }
+        if tiny {
+            x.withUnsafeBufferPointer { xs in
+                tinyGEMM(w, a: xs.baseAddress!, m: m, c: c, threads: threads)
+            }
+            return
+        }
         x.withUnsafeBufferPointer { xs in
             let (xp, cp) = (Shared(xs.baseAddress!), Shared(c))
             Parallel.run(workers: workers) { worker in
@@ -46,9 +52,7 @@ enum GGMLFloatGEMM {
                         for i in 0..<m {
                             let ai = xp.pointer + i * k
                             cp.pointer[i * n + j] =
-                                tiny
-                                ? tinyDot(r, ai, k)
-                                : precision == .bf16 ? vecDotBF16(r, ai, k) : vecDot(r, ai, k, f32: precision == .f32)
+                                precision == .bf16 ? vecDotBF16(r, ai, k) : vecDot(r, ai, k, f32: precision == .f32)
                         }
                     }
                 }
@@ -59,6 +63,106 @@ enum GGMLFloatGEMM {
     @inline(__always)
     static func load(_ p: UnsafePointer<Float>, _ i: Int) -> SIMD8<Float> {
         UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self)
+    }
+
+    /// Weight rows per panel and activation rows per tile of `tinyGEMM`.
+    static let panelRows = 4
+    static let tileRows = 4
+
+    /// tinyBLAS's arithmetic (`tinyDot` per output) on 4 × 4 tiles: A (m × k, already rounded to the
+    /// weight type) against a panel of four weight rows decoded to f32 once, so sixteen independent
+    /// FMA chains run side by side instead of one latency-bound chain per output. Threads split the
+    /// panels; partial tiles repeat their last row and store only the real outputs.
+    static func tinyGEMM(
+        _ w: WeightMatrix, a: UnsafePointer<Float>, m: Int, c: UnsafeMutablePointer<Float>, threads: Int
+    ) {
+        let (n, k) = (w.rows, w.columns)
+        let panels = (n + panelRows - 1) / panelRows
+        let workers = max(1, min(threads, panels))
+        let (ap, cp) = (Shared(a), Shared(c))
+        Parallel.run(workers: workers) { worker in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: panelRows * k) { panel in
+                let p = panel.baseAddress!
+                for index in Parallel.share(panels, worker: worker, of: workers) {
+                    let j0 = index * panelRows
+                    let width = min(panelRows, n - j0)
+                    for r in 0..<panelRows { w.decode(row: j0 + min(r, width - 1), into: p + r * k) }
+                    var i = 0
+                    while i < m {
+                        let height = min(tileRows, m - i)
+                        tile(
+                            a: ap.pointer, rows: i, height: height, panel: p, k: k, c: cp.pointer, n: n,
+                            column: j0, width: width)
+                        i += height
+                    }
+                }
+            }
+        }
+    }
+
+    /// One 4 × 4 tile: C[i..<i+height, j0..<j0+width] from A's rows i... and the panel's rows.
+    @inline(__always)
+    static func tile(
+        a: UnsafePointer<Float>, rows i: Int, height: Int, panel: UnsafePointer<Float>, k: Int,
+        c: UnsafeMutablePointer<Float>, n: Int, column j0: Int, width: Int
+    ) {
+        let a0 = a + i * k
+        let a1 = a + (i + min(1, height - 1)) * k
+        let a2 = a + (i + min(2, height - 1)) * k
+        let a3 = a + (i + min(3, height - 1)) * k
+        let (w0, w1, w2, w3) = (panel, panel + k, panel + 2 * k, panel + 3 * k)
+        var c00 = SIMD8<Float>()
+        var c01 = SIMD8<Float>()
+        var c02 = SIMD8<Float>()
+        var c03 = SIMD8<Float>()
+        var c10 = SIMD8<Float>()
+        var c11 = SIMD8<Float>()
+        var c12 = SIMD8<Float>()
+        var c13 = SIMD8<Float>()
+        var c20 = SIMD8<Float>()
+        var c21 = SIMD8<Float>()
+        var c22 = SIMD8<Float>()
+        var c23 = SIMD8<Float>()
+        var c30 = SIMD8<Float>()
+        var c31 = SIMD8<Float>()
+        var c32 = SIMD8<Float>()
+        var c33 = SIMD8<Float>()
+        var l = 0
+        while l < k {
+            let (x0, x1, x2, x3) = (load(a0, l), load(a1, l), load(a2, l), load(a3, l))
+            let (y0, y1, y2, y3) = (load(w0, l), load(w1, l), load(w2, l), load(w3, l))
+            c00.addProduct(y0, x0)
+            c01.addProduct(y1, x0)
+            c02.addProduct(y2, x0)
+            c03.addProduct(y3, x0)
+            c10.addProduct(y0, x1)
+            c11.addProduct(y1, x1)
+            c12.addProduct(y2, x1)
+            c13.addProduct(y3, x1)
+            c20.addProduct(y0, x2)
+            c21.addProduct(y1, x2)
+            c22.addProduct(y2, x2)
+            c23.addProduct(y3, x2)
+            c30.addProduct(y0, x3)
+            c31.addProduct(y1, x3)
+            c32.addProduct(y2, x3)
+            c33.addProduct(y3, x3)
+            l += 8
+        }
+        @inline(__always) func store(
+            _ r: Int, _ s0: SIMD8<Float>, _ s1: SIMD8<Float>, _ s2: SIMD8<Float>, _ s3: SIMD8<Float>
+        ) {
+            guard r < height else { return }
+            let row = c + (i + r) * n + j0
+            row[0] = QuantGEMM.horizontalSum(s0)
+            if width > 1 { row[1] = QuantGEMM.horizontalSum(s1) }
+            if width > 2 { row[2] = QuantGEMM.horizontalSum(s2) }
+            if width > 3 { row[3] = QuantGEMM.horizontalSum(s3) }
+        }
+        store(0, c00, c01, c02, c03)
+        store(1, c10, c11, c12, c13)
+        store(2, c20, c21, c22, c23)
+        store(3, c30, c31, c32, c33)
     }
 
     /// tinyBLAS `gemm_bloc`: Σ by one FMA chain of 8 lanes, then `hsum`.

@@ -183,7 +183,8 @@ public final class Transformer {
         let prepared: WeightKernels.Prepared
         do {
             prepared = try WeightKernels.prepare(
-                a: a, m: rows, k: w.columns, precision: w.precision, quantizer: quantizer, ggmlOrder: true)
+                a: a, m: rows, k: w.columns, precision: w.precision, quantizer: quantizer, ggmlOrder: true,
+                threads: threads)
         } catch {
             // The shapes were checked when the weights were loaded; this is a defect, reported, not trapped.
             throw ModelError(file: config.file, message: "a matmul could not be prepared: \(error)")
