@@ -50,25 +50,6 @@
             let k: Int
         }
 
-        /// Lane sums of weight block `block` (of `format`) with activation block `x` (32 int8); for
-        /// q4_0, `offset` holds −8·Σ of the activation group of each lane (the nibbles' −8, applied once).
-        @inline(__always)
-        static func blockLanes(
-            _ format: Precision, _ block: UnsafeRawPointer, _ x: UnsafeRawPointer, _ offset: UnsafeRawPointer
-        ) -> __m256i {
-            let a = x.loadUnaligned(as: __m256i.self)
-            switch format {
-            case .q8_0:
-                // ggml's sign trick: |w| · (a · sign w) = w · a, with the unsigned operand |w| ≤ 127.
-                let w = block.loadUnaligned(fromByteOffset: 2, as: __m256i.self)
-                return laneDot(_mm256_sign_epi8(w, w), _mm256_sign_epi8(a, w), _mm256_setzero_si256())
-            case .q4_0:
-                return laneDot(nibbles(block + 2), a, offset.loadUnaligned(as: __m256i.self))
-            default:
-                return laneDot(nibbles(block + 4), a, _mm256_setzero_si256())
-            }
-        }
-
         /// ggml-cpu's x86 `quantize_row_q8_0` / `quantize_row_q8_1` (AVX2 branch, ggml-cpu/arch/x86/quants.c),
         /// instruction for instruction where it matters: d = max|x| / 127 (stored fp16, kept here as its
         /// f32 value), q = `vcvtps2dq`(x · (127 / max|x|)) (round half to even), narrowed with signed
@@ -125,32 +106,13 @@
             Float(Float16(bitPattern: UInt16(littleEndian: block.loadUnaligned(as: UInt16.self))))
         }
 
+        /// C rows for weight rows `range` in tiles of four activation rows × two weight rows (then one
+        /// activation row × two weight rows for the rest, and for decode), each of the outputs its own
+        /// accumulator in ggml's order. Ranges hold whole pairs except at N's end.
         @inline(__always)
-        static func blockMinimum(_ block: UnsafeRawPointer) -> Float {
-            Float(Float16(bitPattern: UInt16(littleEndian: block.loadUnaligned(fromByteOffset: 2, as: UInt16.self))))
-        }
-
-        /// C rows for weight rows `range`: decode (M = 1) one row at a time, otherwise tiles of four
-        /// activation rows × two weight rows, each of the eight outputs its own accumulator in ggml's order.
-        @inline(__always)
-        static func integerRows(_ format: Precision, _ o: IntegerOperands, range: Range<Int>) {
-            let (m, n, k) = (o.m, o.n, o.k)
-            let blocks = k / 32
-            let blockBytes = format.blockBytes
-            let q41 = format == .q4_1
-            if m == 1 {
-                for j in range {
-                    let row = o.w + j * o.rowBytes
-                    var acc = SIMD8<Float>()
-                    var minimums: Float = 0
-                    for b in 0..<blocks {
-                        let block = row + b * blockBytes
-                        if q41 { minimums.addProduct(blockMinimum(block), o.sums[b]) }
-                        let lanes = blockLanes(format, block, o.a + 32 * b, o.laneOffsets + 32 * b)
-                        acc.addProduct(_mm256_cvtepi32_ps(lanes), SIMD8(repeating: blockScale(block) * o.scales[b]))
-                    }
-                    o.c[j] = horizontalSum(acc) + minimums
-                }
+        static func integerRows<B: IntegerBlock>(_ format: B.Type, _ o: IntegerOperands, range: Range<Int>) {
+            if o.m == 1 {
+                for j in range { o.c[j] = integerRow(B.self, o, o.w + j * o.rowBytes) }
                 return
             }
             var j = range.lowerBound
@@ -159,66 +121,121 @@
                 let rowA = o.w + j * o.rowBytes
                 let rowB = o.w + (j + width - 1) * o.rowBytes
                 var i = 0
-                while i < m {
-                    let height = min(4, m - i)
-                    let r = (i, i + min(1, height - 1), i + min(2, height - 1), i + min(3, height - 1))
-                    let xs = (o.a + r.0 * k, o.a + r.1 * k, o.a + r.2 * k, o.a + r.3 * k)
-                    let ls = (
-                        o.laneOffsets + 32 * r.0 * blocks, o.laneOffsets + 32 * r.1 * blocks,
-                        o.laneOffsets + 32 * r.2 * blocks, o.laneOffsets + 32 * r.3 * blocks
-                    )
-                    let ss = (
-                        o.scales + r.0 * blocks, o.scales + r.1 * blocks, o.scales + r.2 * blocks,
-                        o.scales + r.3 * blocks
-                    )
-                    let ts = (
-                        o.sums + r.0 * blocks, o.sums + r.1 * blocks, o.sums + r.2 * blocks, o.sums + r.3 * blocks
-                    )
-                    var a0 = SIMD8<Float>()
-                    var a1 = SIMD8<Float>()
-                    var a2 = SIMD8<Float>()
-                    var a3 = SIMD8<Float>()
-                    var b0 = SIMD8<Float>()
-                    var b1 = SIMD8<Float>()
-                    var b2 = SIMD8<Float>()
-                    var b3 = SIMD8<Float>()
-                    var minA = SIMD4<Float>()
-                    var minB = SIMD4<Float>()
-                    for b in 0..<blocks {
-                        let (blockA, blockB) = (rowA + b * blockBytes, rowB + b * blockBytes)
-                        let (dA, dB) = (blockScale(blockA), blockScale(blockB))
-                        let offset = 32 * b
-                        if q41 {
-                            let s = SIMD4(ts.0[b], ts.1[b], ts.2[b], ts.3[b])
-                            minA.addProduct(SIMD4(repeating: blockMinimum(blockA)), s)
-                            minB.addProduct(SIMD4(repeating: blockMinimum(blockB)), s)
-                        }
-                        @inline(__always) func step(
-                            _ x: UnsafeRawPointer, _ l: UnsafeRawPointer, _ d: Float,
-                            _ accA: inout SIMD8<Float>, _ accB: inout SIMD8<Float>
-                        ) {
-                            let lanesA = blockLanes(format, blockA, x + offset, l + offset)
-                            let lanesB = blockLanes(format, blockB, x + offset, l + offset)
-                            accA.addProduct(_mm256_cvtepi32_ps(lanesA), SIMD8(repeating: dA * d))
-                            accB.addProduct(_mm256_cvtepi32_ps(lanesB), SIMD8(repeating: dB * d))
-                        }
-                        step(xs.0, ls.0, ss.0[b], &a0, &b0)
-                        if height > 1 { step(xs.1, ls.1, ss.1[b], &a1, &b1) }
-                        if height > 2 { step(xs.2, ls.2, ss.2[b], &a2, &b2) }
-                        if height > 3 { step(xs.3, ls.3, ss.3[b], &a3, &b3) }
-                    }
-                    @inline(__always) func store(_ row: Int, _ accA: SIMD8<Float>, _ accB: SIMD8<Float>, _ lane: Int) {
-                        guard row < height else { return }
-                        o.c[(i + row) * n + j] = horizontalSum(accA) + minA[lane]
-                        if width > 1 { o.c[(i + row) * n + j + 1] = horizontalSum(accB) + minB[lane] }
-                    }
-                    store(0, a0, b0, 0)
-                    store(1, a1, b1, 1)
-                    store(2, a2, b2, 2)
-                    store(3, a3, b3, 3)
-                    i += height
+                while i + 4 <= o.m {
+                    integerTile4(B.self, o, rowA, rowB, i: i, j: j, width: width)
+                    i += 4
+                }
+                while i < o.m {
+                    integerTile1(B.self, o, rowA, rowB, i: i, j: j, width: width)
+                    i += 1
                 }
                 j += width
+            }
+        }
+
+        /// Decode: one weight row's dot product with the single activation row (ggml's `vec_dot`).
+        @inline(__always)
+        static func integerRow<B: IntegerBlock>(_ format: B.Type, _ o: IntegerOperands, _ row: UnsafeRawPointer)
+            -> Float
+        {
+            var acc = SIMD8<Float>()
+            var minimum: Float = 0
+            for b in 0..<(o.k / 32) {
+                let block = row + b * B.blockBytes
+                if B.hasMinimum { minimum.addProduct(B.minimum(block), o.sums[b]) }
+                let a = (o.a + 32 * b).loadUnaligned(as: __m256i.self)
+                let (u, w) = B.weights(block)
+                let lanes = B.lanes(u, w, a, o.laneOffsets + 32 * b)
+                acc.addProduct(_mm256_cvtepi32_ps(lanes), SIMD8(repeating: B.scale(block) * o.scales[b]))
+            }
+            return horizontalSum(acc) + minimum
+        }
+
+        /// C[i, j] and C[i, j + 1] (when `width` is 2) from activation row i.
+        @inline(__always)
+        static func integerTile1<B: IntegerBlock>(
+            _ format: B.Type, _ o: IntegerOperands, _ rowA: UnsafeRawPointer, _ rowB: UnsafeRawPointer, i: Int, j: Int,
+            width: Int
+        ) {
+            let blocks = o.k / 32
+            let x = o.a + i * o.k
+            let offsets = o.laneOffsets + 32 * i * blocks
+            let (scales, sums) = (o.scales + i * blocks, o.sums + i * blocks)
+            var accA = SIMD8<Float>()
+            var accB = SIMD8<Float>()
+            var minA: Float = 0
+            var minB: Float = 0
+            for b in 0..<blocks {
+                let (blockA, blockB) = (rowA + b * B.blockBytes, rowB + b * B.blockBytes)
+                if B.hasMinimum {
+                    minA.addProduct(B.minimum(blockA), sums[b])
+                    minB.addProduct(B.minimum(blockB), sums[b])
+                }
+                let a = (x + 32 * b).loadUnaligned(as: __m256i.self)
+                let offset = offsets + 32 * b
+                let d = scales[b]
+                let (uA, wA) = B.weights(blockA)
+                let (uB, wB) = B.weights(blockB)
+                accA.addProduct(_mm256_cvtepi32_ps(B.lanes(uA, wA, a, offset)), SIMD8(repeating: B.scale(blockA) * d))
+                accB.addProduct(_mm256_cvtepi32_ps(B.lanes(uB, wB, a, offset)), SIMD8(repeating: B.scale(blockB) * d))
+            }
+            o.c[i * o.n + j] = horizontalSum(accA) + minA
+            if width > 1 { o.c[i * o.n + j + 1] = horizontalSum(accB) + minB }
+        }
+
+        /// C[i..<i+4, j] and C[i..<i+4, j + 1] (when `width` is 2): each weight block decoded once for
+        /// the four activation rows.
+        @inline(__always)
+        static func integerTile4<B: IntegerBlock>(
+            _ format: B.Type, _ o: IntegerOperands, _ rowA: UnsafeRawPointer, _ rowB: UnsafeRawPointer, i: Int, j: Int,
+            width: Int
+        ) {
+            let (k, blocks) = (o.k, o.k / 32)
+            let x = o.a + i * k
+            let offsets = o.laneOffsets + 32 * i * blocks
+            let (scales, sums) = (o.scales + i * blocks, o.sums + i * blocks)
+            var a0 = SIMD8<Float>()
+            var a1 = SIMD8<Float>()
+            var a2 = SIMD8<Float>()
+            var a3 = SIMD8<Float>()
+            var b0 = SIMD8<Float>()
+            var b1 = SIMD8<Float>()
+            var b2 = SIMD8<Float>()
+            var b3 = SIMD8<Float>()
+            var minA = SIMD4<Float>()
+            var minB = SIMD4<Float>()
+            for b in 0..<blocks {
+                let (blockA, blockB) = (rowA + b * B.blockBytes, rowB + b * B.blockBytes)
+                if B.hasMinimum {
+                    let s = SIMD4(sums[b], sums[blocks + b], sums[2 * blocks + b], sums[3 * blocks + b])
+                    minA.addProduct(SIMD4(repeating: B.minimum(blockA)), s)
+                    minB.addProduct(SIMD4(repeating: B.minimum(blockB)), s)
+                }
+                let (uA, wA) = B.weights(blockA)
+                let (uB, wB) = B.weights(blockB)
+                let (dA, dB) = (B.scale(blockA), B.scale(blockB))
+                @inline(__always) func step(_ r: Int, _ accA: inout SIMD8<Float>, _ accB: inout SIMD8<Float>) {
+                    let a = (x + r * k + 32 * b).loadUnaligned(as: __m256i.self)
+                    let offset = offsets + 32 * (r * blocks + b)
+                    let d = scales[r * blocks + b]
+                    accA.addProduct(_mm256_cvtepi32_ps(B.lanes(uA, wA, a, offset)), SIMD8(repeating: dA * d))
+                    accB.addProduct(_mm256_cvtepi32_ps(B.lanes(uB, wB, a, offset)), SIMD8(repeating: dB * d))
+                }
+                step(0, &a0, &b0)
+                step(1, &a1, &b1)
+                step(2, &a2, &b2)
+                step(3, &a3, &b3)
+            }
+            let c = o.c + i * o.n + j
+            c[0] = horizontalSum(a0) + minA[0]
+            c[o.n] = horizontalSum(a1) + minA[1]
+            c[2 * o.n] = horizontalSum(a2) + minA[2]
+            c[3 * o.n] = horizontalSum(a3) + minA[3]
+            if width > 1 {
+                c[1] = horizontalSum(b0) + minB[0]
+                c[o.n + 1] = horizontalSum(b1) + minB[1]
+                c[2 * o.n + 1] = horizontalSum(b2) + minB[2]
+                c[3 * o.n + 1] = horizontalSum(b3) + minB[3]
             }
         }
 
@@ -245,9 +262,9 @@
                                     let share = Parallel.share(pairs, worker: worker, of: workers)
                                     let range = (2 * share.lowerBound)..<min(n, 2 * share.upperBound)
                                     switch format {
-                                    case .q8_0: integerRows(.q8_0, operands.pointer, range: range)
-                                    case .q4_0: integerRows(.q4_0, operands.pointer, range: range)
-                                    default: integerRows(.q4_1, operands.pointer, range: range)
+                                    case .q8_0: integerRows(IntegerQ8_0.self, operands.pointer, range: range)
+                                    case .q4_0: integerRows(IntegerQ4_0.self, operands.pointer, range: range)
+                                    default: integerRows(IntegerQ4_1.self, operands.pointer, range: range)
                                     }
                                 }
                             }
@@ -255,6 +272,77 @@
                     }
                 }
             }
+        }
+    }
+    /// A weight block format for the integer path: its unsigned operand (and what the activation's sign
+    /// is taken from), and the lane sums with one activation block.
+    protocol IntegerBlock {
+        static var blockBytes: Int { get }
+        static var hasMinimum: Bool { get }
+        /// (u, w): the unsigned bytes that meet the activations, and the signed weights (q8_0's sign trick).
+        static func weights(_ block: UnsafeRawPointer) -> (__m256i, __m256i)
+        /// Lane sums of the block (decoded by `weights`) with activation bytes `a`; `offset` points at
+        /// the activation block's q4_0 lane offsets.
+        static func lanes(_ u: __m256i, _ w: __m256i, _ a: __m256i, _ offset: UnsafeRawPointer) -> __m256i
+    }
+
+    extension IntegerBlock {
+        static var hasMinimum: Bool { false }
+
+        @inline(__always)
+        static func scale(_ block: UnsafeRawPointer) -> Float { QuantGEMM.blockScale(block) }
+
+        @inline(__always)
+        static func minimum(_ block: UnsafeRawPointer) -> Float {
+            Float(Float16(bitPattern: UInt16(littleEndian: block.loadUnaligned(fromByteOffset: 2, as: UInt16.self))))
+        }
+    }
+
+    enum IntegerQ8_0: IntegerBlock {
+        static var blockBytes: Int { BlockQ8_0.byteCount }
+
+        @inline(__always)
+        static func weights(_ block: UnsafeRawPointer) -> (__m256i, __m256i) {
+            let w = block.loadUnaligned(fromByteOffset: 2, as: __m256i.self)
+            return (_mm256_sign_epi8(w, w), w)
+        }
+
+        /// ggml's sign trick: |w| · (a · sign w) = w · a, with the unsigned operand |w| ≤ 127.
+        @inline(__always)
+        static func lanes(_ u: __m256i, _ w: __m256i, _ a: __m256i, _ offset: UnsafeRawPointer) -> __m256i {
+            QuantGEMM.laneDot(u, _mm256_sign_epi8(a, w), _mm256_setzero_si256())
+        }
+    }
+
+    enum IntegerQ4_0: IntegerBlock {
+        static var blockBytes: Int { BlockQ4_0.byteCount }
+
+        @inline(__always)
+        static func weights(_ block: UnsafeRawPointer) -> (__m256i, __m256i) {
+            let u = QuantGEMM.nibbles(block + 2)
+            return (u, u)
+        }
+
+        /// Σ nibble · a − 8 · Σ a per lane: ggml's Σ (nibble − 8) · a.
+        @inline(__always)
+        static func lanes(_ u: __m256i, _ w: __m256i, _ a: __m256i, _ offset: UnsafeRawPointer) -> __m256i {
+            QuantGEMM.laneDot(u, a, offset.loadUnaligned(as: __m256i.self))
+        }
+    }
+
+    enum IntegerQ4_1: IntegerBlock {
+        static var blockBytes: Int { BlockQ4_1.byteCount }
+        static var hasMinimum: Bool { true }
+
+        @inline(__always)
+        static func weights(_ block: UnsafeRawPointer) -> (__m256i, __m256i) {
+            let u = QuantGEMM.nibbles(block + 4)
+            return (u, u)
+        }
+
+        @inline(__always)
+        static func lanes(_ u: __m256i, _ w: __m256i, _ a: __m256i, _ offset: UnsafeRawPointer) -> __m256i {
+            QuantGEMM.laneDot(u, a, _mm256_setzero_si256())
         }
     }
 #else
