@@ -96,7 +96,8 @@ import Testing
             var block = [UInt8](repeating: 0, count: BlockQ8_1.byteCount)
             for i in 0..<m {
                 for b in 0..<(k / 32) {
-                    let index = i * k / 32 + b
+                    // The integer layout: rows in groups of four, a group's blocks side by side.
+                    let index = (i / 4 * (k / 32) + b) * 4 + i % 4
                     a.withUnsafeBufferPointer { x in
                         block.withUnsafeMutableBytes {
                             quantizer.q8_1(
@@ -105,7 +106,7 @@ import Testing
                     }
                     let quants = (0..<32).map { Int8(bitPattern: block[4 + $0]) }
                     #expect(
-                        Array(prepared.quants[(i * k + 32 * b)..<(i * k + 32 * b + 32)]) == quants,
+                        Array(prepared.quants[(32 * index)..<(32 * index + 32)]) == quants,
                         "\(format) row \(i) block \(b)")
                     #expect(prepared.scales[index] == Half.float(UInt16(block[0]) | UInt16(block[1]) << 8))
                     if format == .q4_1 {

@@ -86,17 +86,18 @@
                 let i3 = _mm256_cvtps_epi32(v3 * scale)
                 let packed = _mm256_permutevar8x32_epi32(
                     _mm256_packs_epi16(_mm256_packs_epi32(i0, i1), _mm256_packs_epi32(i2, i3)), order)
-                quants.storeBytes(of: packed, toByteOffset: 32 * b, as: __m256i.self)
-                scales[b] = Half.round(d)
+                quants.storeBytes(of: packed, toByteOffset: 32 * interleave * b, as: __m256i.self)
+                scales[interleave * b] = Half.round(d)
                 if let sums {
                     let total = unsafeBitCast(
                         _mm256_add_epi32(_mm256_add_epi32(i0, i1), _mm256_add_epi32(i2, i3)), to: SIMD8<Int32>.self)
-                    sums[b] = Half.round(d * Float(total.wrappedSum()))
+                    sums[interleave * b] = Half.round(d * Float(total.wrappedSum()))
                 }
                 if let offsets {
                     let eights = laneDot(_mm256_set1_epi8(8), packed, _mm256_setzero_si256())
                     offsets.storeBytes(
-                        of: _mm256_sub_epi32(_mm256_setzero_si256(), eights), toByteOffset: 32 * b, as: __m256i.self)
+                        of: _mm256_sub_epi32(_mm256_setzero_si256(), eights), toByteOffset: 32 * interleave * b,
+                        as: __m256i.self)
                 }
             }
         }
@@ -115,19 +116,14 @@
                 for j in range { o.c[j] = integerRow(B.self, o, o.w + j * o.rowBytes) }
                 return
             }
+            let groups = (o.m + interleave - 1) / interleave
             var j = range.lowerBound
             while j < range.upperBound {
                 let width = min(2, range.upperBound - j)
                 let rowA = o.w + j * o.rowBytes
                 let rowB = o.w + (j + width - 1) * o.rowBytes
-                var i = 0
-                while i + 4 <= o.m {
-                    integerTile4(B.self, o, rowA, rowB, i: i, j: j, width: width)
-                    i += 4
-                }
-                while i < o.m {
-                    integerTile1(B.self, o, rowA, rowB, i: i, j: j, width: width)
-                    i += 1
+                for g in 0..<groups {
+                    integerTile4(B.self, o, rowA, rowB, group: g, j: j, width: width)
                 }
                 j += width
             }
@@ -142,58 +138,28 @@
             var minimum: Float = 0
             for b in 0..<(o.k / 32) {
                 let block = row + b * B.blockBytes
-                if B.hasMinimum { minimum.addProduct(B.minimum(block), o.sums[b]) }
-                let a = (o.a + 32 * b).loadUnaligned(as: __m256i.self)
+                if B.hasMinimum { minimum.addProduct(B.minimum(block), o.sums[interleave * b]) }
+                let a = (o.a + 32 * interleave * b).loadUnaligned(as: __m256i.self)
                 let (u, w) = B.weights(block)
-                let lanes = B.lanes(u, w, a, o.laneOffsets + 32 * b)
-                acc.addProduct(_mm256_cvtepi32_ps(lanes), SIMD8(repeating: B.scale(block) * o.scales[b]))
+                let lanes = B.lanes(u, w, a, o.laneOffsets + 32 * interleave * b)
+                acc.addProduct(
+                    _mm256_cvtepi32_ps(lanes), SIMD8(repeating: B.scale(block) * o.scales[interleave * b]))
             }
             return horizontalSum(acc) + minimum
         }
 
-        /// C[i, j] and C[i, j + 1] (when `width` is 2) from activation row i.
-        @inline(__always)
-        static func integerTile1<B: IntegerBlock>(
-            _ format: B.Type, _ o: IntegerOperands, _ rowA: UnsafeRawPointer, _ rowB: UnsafeRawPointer, i: Int, j: Int,
-            width: Int
-        ) {
-            let blocks = o.k / 32
-            let x = o.a + i * o.k
-            let offsets = o.laneOffsets + 32 * i * blocks
-            let (scales, sums) = (o.scales + i * blocks, o.sums + i * blocks)
-            var accA = SIMD8<Float>()
-            var accB = SIMD8<Float>()
-            var minA: Float = 0
-            var minB: Float = 0
-            for b in 0..<blocks {
-                let (blockA, blockB) = (rowA + b * B.blockBytes, rowB + b * B.blockBytes)
-                if B.hasMinimum {
-                    minA.addProduct(B.minimum(blockA), sums[b])
-                    minB.addProduct(B.minimum(blockB), sums[b])
-                }
-                let a = (x + 32 * b).loadUnaligned(as: __m256i.self)
-                let offset = offsets + 32 * b
-                let d = scales[b]
-                let (uA, wA) = B.weights(blockA)
-                let (uB, wB) = B.weights(blockB)
-                accA.addProduct(_mm256_cvtepi32_ps(B.lanes(uA, wA, a, offset)), SIMD8(repeating: B.scale(blockA) * d))
-                accB.addProduct(_mm256_cvtepi32_ps(B.lanes(uB, wB, a, offset)), SIMD8(repeating: B.scale(blockB) * d))
-            }
-            o.c[i * o.n + j] = horizontalSum(accA) + minA
-            if width > 1 { o.c[i * o.n + j + 1] = horizontalSum(accB) + minB }
-        }
-
-        /// C[i..<i+4, j] and C[i..<i+4, j + 1] (when `width` is 2): each weight block decoded once for
-        /// the four activation rows.
+        /// C[4g..<4g+4, j] and C[4g..<4g+4, j + 1] (the rows below M and the columns below `width`)
+        /// from activation group g: each weight block decoded once for the group's four rows, whose
+        /// blocks lie side by side (one pointer, one load of four scales).
         @inline(__always)
         static func integerTile4<B: IntegerBlock>(
-            _ format: B.Type, _ o: IntegerOperands, _ rowA: UnsafeRawPointer, _ rowB: UnsafeRawPointer, i: Int, j: Int,
-            width: Int
+            _ format: B.Type, _ o: IntegerOperands, _ rowA: UnsafeRawPointer, _ rowB: UnsafeRawPointer, group g: Int,
+            j: Int, width: Int
         ) {
-            let (k, blocks) = (o.k, o.k / 32)
-            let x = o.a + i * k
-            let offsets = o.laneOffsets + 32 * i * blocks
-            let (scales, sums) = (o.scales + i * blocks, o.sums + i * blocks)
+            let blocks = o.k / 32
+            let x = o.a + 32 * interleave * blocks * g
+            let offsets = o.laneOffsets + 32 * interleave * blocks * g
+            let (scales, sums) = (o.scales + interleave * blocks * g, o.sums + interleave * blocks * g)
             var a0 = SIMD8<Float>()
             var a1 = SIMD8<Float>()
             var a2 = SIMD8<Float>()
@@ -207,36 +173,36 @@
             for b in 0..<blocks {
                 let (blockA, blockB) = (rowA + b * B.blockBytes, rowB + b * B.blockBytes)
                 if B.hasMinimum {
-                    let s = SIMD4(sums[b], sums[blocks + b], sums[2 * blocks + b], sums[3 * blocks + b])
+                    let s = UnsafeRawPointer(sums + 4 * b).loadUnaligned(as: SIMD4<Float>.self)
                     minA.addProduct(SIMD4(repeating: B.minimum(blockA)), s)
                     minB.addProduct(SIMD4(repeating: B.minimum(blockB)), s)
                 }
                 let (uA, wA) = B.weights(blockA)
                 let (uB, wB) = B.weights(blockB)
-                let (dA, dB) = (B.scale(blockA), B.scale(blockB))
+                let d = UnsafeRawPointer(scales + 4 * b).loadUnaligned(as: SIMD4<Float>.self)
+                let (dA, dB) = (SIMD4(repeating: B.scale(blockA)) * d, SIMD4(repeating: B.scale(blockB)) * d)
+                let (xb, ob) = (x + 128 * b, offsets + 128 * b)
                 @inline(__always) func step(_ r: Int, _ accA: inout SIMD8<Float>, _ accB: inout SIMD8<Float>) {
-                    let a = (x + r * k + 32 * b).loadUnaligned(as: __m256i.self)
-                    let offset = offsets + 32 * (r * blocks + b)
-                    let d = scales[r * blocks + b]
-                    accA.addProduct(_mm256_cvtepi32_ps(B.lanes(uA, wA, a, offset)), SIMD8(repeating: dA * d))
-                    accB.addProduct(_mm256_cvtepi32_ps(B.lanes(uB, wB, a, offset)), SIMD8(repeating: dB * d))
+                    let a = (xb + 32 * r).loadUnaligned(as: __m256i.self)
+                    accA.addProduct(_mm256_cvtepi32_ps(B.lanes(uA, wA, a, ob + 32 * r)), SIMD8(repeating: dA[r]))
+                    accB.addProduct(_mm256_cvtepi32_ps(B.lanes(uB, wB, a, ob + 32 * r)), SIMD8(repeating: dB[r]))
                 }
                 step(0, &a0, &b0)
                 step(1, &a1, &b1)
                 step(2, &a2, &b2)
                 step(3, &a3, &b3)
             }
-            let c = o.c + i * o.n + j
-            c[0] = horizontalSum(a0) + minA[0]
-            c[o.n] = horizontalSum(a1) + minA[1]
-            c[2 * o.n] = horizontalSum(a2) + minA[2]
-            c[3 * o.n] = horizontalSum(a3) + minA[3]
-            if width > 1 {
-                c[1] = horizontalSum(b0) + minB[0]
-                c[o.n + 1] = horizontalSum(b1) + minB[1]
-                c[2 * o.n + 1] = horizontalSum(b2) + minB[2]
-                c[3 * o.n + 1] = horizontalSum(b3) + minB[3]
+            let height = min(interleave, o.m - interleave * g)
+            let c = o.c + interleave * g * o.n + j
+            @inline(__always) func store(_ r: Int, _ accA: SIMD8<Float>, _ accB: SIMD8<Float>) {
+                guard r < height else { return }
+                c[r * o.n] = horizontalSum(accA) + minA[r]
+                if width > 1 { c[r * o.n + 1] = horizontalSum(accB) + minB[r] }
             }
+            store(0, a0, b0)
+            store(1, a1, b1)
+            store(2, a2, b2)
+            store(3, a3, b3)
         }
 
         static func runIntegers(

@@ -27,8 +27,10 @@ public enum QuantGEMM {
         public let scales: [Float]
         /// rows × columns/32: for q4_1 each block's q8_1 s = d · Σq (fp16-rounded); zeros otherwise.
         public let sums: [Float]
-        /// The integer path's activations (`integerDots`; `values` is empty then): rows × columns int8
-        /// in their natural order, and for q4_0 per block eight Int32 lane values −8·Σq[4L…4L+3].
+        /// The integer path's activations (`integerDots`; `values` is empty then), rows in groups of
+        /// `interleave` (the last one padded with zero rows), a group's blocks side by side:
+        /// `quants` [groups, blocks, 4, 32] int8 in natural order, `scales` and `sums` [groups, blocks, 4],
+        /// and for q4_0 `laneOffsets` [groups, blocks, 4, 8], the lane values −8·Σq[4L…4L+3].
         let quants: [Int8]
         let laneOffsets: [Int32]
     }
@@ -45,6 +47,9 @@ public enum QuantGEMM {
             4 * lane + part
         }
     }
+
+    /// Activation rows per group in the integer path's layout (`Prepared.quants`).
+    static let interleave = 4
 
     /// Quantizes A's rows with `quantizer` (q8_1 for q4_1 weights, q8_0 otherwise) and lays them out
     /// for `format`; the integer path splits the rows over `threads`.
@@ -96,10 +101,11 @@ public enum QuantGEMM {
         a: [Float], m: Int, k: Int, format: Precision, quantizer: ActivationQuantizer, threads: Int
     ) -> Prepared {
         let blocks = k / 32
-        var quants = [Int8](repeating: 0, count: m * k)
-        var scales = [Float](repeating: 0, count: m * blocks)
-        var sums = [Float](repeating: 0, count: m * blocks)
-        var laneOffsets = [Int32](repeating: 0, count: format == .q4_0 ? m * blocks * 8 : 0)
+        let padded = (m + interleave - 1) / interleave * interleave
+        var quants = [Int8](repeating: 0, count: padded * k)
+        var scales = [Float](repeating: 0, count: padded * blocks)
+        var sums = [Float](repeating: 0, count: padded * blocks)
+        var laneOffsets = [Int32](repeating: 0, count: format == .q4_0 ? padded * blocks * 8 : 0)
         let (withSums, withOffsets) = (format == .q4_1, format == .q4_0)
         a.withUnsafeBufferPointer { a in
             quants.withUnsafeMutableBytes { quants in
@@ -113,11 +119,13 @@ public enum QuantGEMM {
                             let workers = max(1, min(threads, m / 16))
                             Parallel.run(workers: workers) { worker in
                                 for i in Parallel.share(m, worker: worker, of: workers) {
+                                    // Row i's first block: group i / 4, slot i % 4.
+                                    let first = (i / interleave) * interleave * blocks + i % interleave
                                     quantizeRow(
                                         ap.pointer + i * k, blocks: blocks, quantizer: quantizer,
-                                        quants: qp.pointer + i * k, scales: sp.pointer + i * blocks,
-                                        sums: withSums ? tp.pointer + i * blocks : nil,
-                                        offsets: withOffsets ? op.pointer! + 32 * i * blocks : nil)
+                                        quants: qp.pointer + 32 * first, scales: sp.pointer + first,
+                                        sums: withSums ? tp.pointer + first : nil,
+                                        offsets: withOffsets ? op.pointer! + 32 * first : nil)
                                 }
                             }
                         }
@@ -145,17 +153,19 @@ public enum QuantGEMM {
             for b in 0..<blocks {
                 let values = UnsafeBufferPointer(start: x + 32 * b, count: 32)
                 quantizer.q8_1(values, into: block)
-                scales[b] = Half.float(UInt16(littleEndian: block.loadUnaligned(as: UInt16.self)))
-                sums?[b] = Half.float(UInt16(littleEndian: block.loadUnaligned(fromByteOffset: 2, as: UInt16.self)))
+                scales[interleave * b] = Half.float(UInt16(littleEndian: block.loadUnaligned(as: UInt16.self)))
+                sums?[interleave * b] = Half.float(
+                    UInt16(littleEndian: block.loadUnaligned(fromByteOffset: 2, as: UInt16.self)))
                 for j in 0..<32 {
                     quants.storeBytes(
-                        of: block.load(fromByteOffset: 4 + j, as: Int8.self), toByteOffset: 32 * b + j, as: Int8.self)
+                        of: block.load(fromByteOffset: 4 + j, as: Int8.self), toByteOffset: 32 * interleave * b + j,
+                        as: Int8.self)
                 }
                 if let offsets {
                     for lane in 0..<8 {
                         var sum: Int32 = 0
                         for j in 0..<4 { sum += Int32(block.load(fromByteOffset: 4 + 4 * lane + j, as: Int8.self)) }
-                        offsets.storeBytes(of: -8 * sum, toByteOffset: 32 * b + 4 * lane, as: Int32.self)
+                        offsets.storeBytes(of: -8 * sum, toByteOffset: 32 * interleave * b + 4 * lane, as: Int32.self)
                     }
                 }
             }
