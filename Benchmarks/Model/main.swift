@@ -21,6 +21,9 @@ struct Options {
     var models: [String] = []
 }
 
+let usage =
+    "usage: perwatt-bench-model [--threads N] [--prompt P] [--generate G] [--repetitions R] [--llama-bench PATH] MODEL.gguf..."
+
 func parse() -> Options {
     var options = Options()
     var arguments = CommandLine.arguments.dropFirst()
@@ -40,14 +43,19 @@ func parse() -> Options {
         case "--llama-bench":
             guard let path = arguments.popFirst() else { exit(64) }
             options.llamaBench = path
-        default: options.models.append(argument)
+        case "--help", "-h":
+            print(usage)
+            exit(0)
+        default:
+            guard !argument.hasPrefix("-") else {
+                FileHandle.standardError.write(Data("perwatt-bench-model: unknown option \(argument)\n\(usage)\n".utf8))
+                exit(64)
+            }
+            options.models.append(argument)
         }
     }
     if options.models.isEmpty {
-        FileHandle.standardError.write(
-            Data(
-                "usage: perwatt-bench-model [--threads N] [--prompt P] [--generate G] [--llama-bench PATH] MODEL.gguf...\n"
-                    .utf8))
+        FileHandle.standardError.write(Data("\(usage)\n".utf8))
         exit(64)
     }
     return options
