@@ -107,9 +107,9 @@
             Float(Float16(bitPattern: UInt16(littleEndian: block.loadUnaligned(as: UInt16.self))))
         }
 
-        /// C rows for weight rows `range` in tiles of four activation rows × two weight rows (then one
-        /// activation row × two weight rows for the rest, and for decode), each of the outputs its own
-        /// accumulator in ggml's order. Ranges hold whole pairs except at N's end.
+        /// C columns for weight rows `range`: decode (M = 1) one weight row at a time; otherwise every
+        /// activation group (four rows, the last one padded) against two weight rows at a time, each
+        /// output its own accumulator in ggml's order. Ranges hold whole pairs except at N's end.
         @inline(__always)
         static func integerRows<B: IntegerBlock>(_ format: B.Type, _ o: IntegerOperands, range: Range<Int>) {
             if o.m == 1 {
@@ -173,15 +173,15 @@
             for b in 0..<blocks {
                 let (blockA, blockB) = (rowA + b * B.blockBytes, rowB + b * B.blockBytes)
                 if B.hasMinimum {
-                    let s = UnsafeRawPointer(sums + 4 * b).loadUnaligned(as: SIMD4<Float>.self)
+                    let s = UnsafeRawPointer(sums + interleave * b).loadUnaligned(as: SIMD4<Float>.self)
                     minA.addProduct(SIMD4(repeating: B.minimum(blockA)), s)
                     minB.addProduct(SIMD4(repeating: B.minimum(blockB)), s)
                 }
                 let (uA, wA) = B.weights(blockA)
                 let (uB, wB) = B.weights(blockB)
-                let d = UnsafeRawPointer(scales + 4 * b).loadUnaligned(as: SIMD4<Float>.self)
+                let d = UnsafeRawPointer(scales + interleave * b).loadUnaligned(as: SIMD4<Float>.self)
                 let (dA, dB) = (SIMD4(repeating: B.scale(blockA)) * d, SIMD4(repeating: B.scale(blockB)) * d)
-                let (xb, ob) = (x + 128 * b, offsets + 128 * b)
+                let (xb, ob) = (x + 32 * interleave * b, offsets + 32 * interleave * b)
                 @inline(__always) func step(_ r: Int, _ accA: inout SIMD8<Float>, _ accB: inout SIMD8<Float>) {
                     let a = (xb + 32 * r).loadUnaligned(as: __m256i.self)
                     accA.addProduct(_mm256_cvtepi32_ps(B.lanes(uA, wA, a, ob + 32 * r)), SIMD8(repeating: dA[r]))
@@ -219,7 +219,9 @@
                                     IntegerOperands(
                                         w: storage.baseAddress!, rowBytes: weights.rowBytes, a: quants.baseAddress!,
                                         scales: scales.baseAddress!, sums: sums.baseAddress!,
-                                        laneOffsets: offsets.baseAddress!, c: c, m: prepared.rows, n: n,
+                                        // Only q4_0 has lane offsets; other formats never read them.
+                                        laneOffsets: offsets.baseAddress ?? UnsafeRawPointer(quants.baseAddress!),
+                                        c: c, m: prepared.rows, n: n,
                                         k: prepared.columns))
                                 let format = prepared.format
                                 Parallel.run(workers: workers) { worker in

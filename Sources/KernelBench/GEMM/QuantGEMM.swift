@@ -51,7 +51,8 @@ public enum QuantGEMM {
         }
     }
 
-    /// Activation rows per group in the integer path's layout (`Prepared.quants`).
+    /// Activation rows per group in the integer path's layout (`Prepared.quants`); its tiles (four
+    /// accumulators per weight row, `SIMD4` scales) are written for 4.
     static let interleave = 4
 
     /// Quantizes A's rows with `quantizer` (q8_1 for q4_1 weights, q8_0 otherwise) and lays them out
