@@ -261,9 +261,7 @@
         static func scale(_ block: UnsafeRawPointer) -> Float { QuantGEMM.blockScale(block) }
 
         @inline(__always)
-        static func minimum(_ block: UnsafeRawPointer) -> Float {
-            Float(Float16(bitPattern: UInt16(littleEndian: block.loadUnaligned(fromByteOffset: 2, as: UInt16.self))))
-        }
+        static func minimum(_ block: UnsafeRawPointer) -> Float { Q4_1Decoder.minimum(block) }
     }
 
     enum IntegerQ8_0: IntegerBlock {

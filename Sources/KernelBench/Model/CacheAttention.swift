@@ -154,36 +154,11 @@ public enum CacheAttention {
         scores: UnsafeMutablePointer<Float>, acc: UnsafeMutablePointer<Float>, m: inout Float, s: inout Float
     ) {
         let scale = 1 / Float(d).squareRoot()
-        let ktRaw = UnsafeRawPointer(kt)
-        var s0 = SIMD8<Float>()
-        var s1 = SIMD8<Float>()
-        var s2 = SIMD8<Float>()
-        var s3 = SIMD8<Float>()
-        var s4 = SIMD8<Float>()
-        var s5 = SIMD8<Float>()
-        var s6 = SIMD8<Float>()
-        var s7 = SIMD8<Float>()
-        for i in 0..<d {
-            let qi = SIMD8<Float>(repeating: query[i])
-            let base = 4 * i * keyTile
-            s0.addProduct(ktRaw.loadUnaligned(fromByteOffset: base, as: SIMD8<Float>.self), qi)
-            s1.addProduct(ktRaw.loadUnaligned(fromByteOffset: base + 32, as: SIMD8<Float>.self), qi)
-            s2.addProduct(ktRaw.loadUnaligned(fromByteOffset: base + 64, as: SIMD8<Float>.self), qi)
-            s3.addProduct(ktRaw.loadUnaligned(fromByteOffset: base + 96, as: SIMD8<Float>.self), qi)
-            s4.addProduct(ktRaw.loadUnaligned(fromByteOffset: base + 128, as: SIMD8<Float>.self), qi)
-            s5.addProduct(ktRaw.loadUnaligned(fromByteOffset: base + 160, as: SIMD8<Float>.self), qi)
-            s6.addProduct(ktRaw.loadUnaligned(fromByteOffset: base + 192, as: SIMD8<Float>.self), qi)
-            s7.addProduct(ktRaw.loadUnaligned(fromByteOffset: base + 224, as: SIMD8<Float>.self), qi)
-        }
+        // Lane j of the 64 scores is key j's FMA chain over d, in `tiledRow`'s order.
+        var sums = Chains()
+        for i in 0..<d { sums.addProducts(UnsafeRawPointer(kt + i * keyTile), SIMD8(repeating: query[i])) }
         let raw = UnsafeMutableRawPointer(scores)
-        raw.storeBytes(of: s0 * scale, toByteOffset: 0, as: SIMD8<Float>.self)
-        raw.storeBytes(of: s1 * scale, toByteOffset: 32, as: SIMD8<Float>.self)
-        raw.storeBytes(of: s2 * scale, toByteOffset: 64, as: SIMD8<Float>.self)
-        raw.storeBytes(of: s3 * scale, toByteOffset: 96, as: SIMD8<Float>.self)
-        raw.storeBytes(of: s4 * scale, toByteOffset: 128, as: SIMD8<Float>.self)
-        raw.storeBytes(of: s5 * scale, toByteOffset: 160, as: SIMD8<Float>.self)
-        raw.storeBytes(of: s6 * scale, toByteOffset: 192, as: SIMD8<Float>.self)
-        raw.storeBytes(of: s7 * scale, toByteOffset: 224, as: SIMD8<Float>.self)
+        sums.scaled(by: scale).store(to: raw)
         var tileMax = -Float.infinity
         for j in 0..<keyTile {
             if j < count { tileMax = max(tileMax, scores[j]) } else { scores[j] = -.infinity }
@@ -207,35 +182,9 @@ public enum CacheAttention {
         let (accRaw, vtRaw) = (UnsafeMutableRawPointer(acc), UnsafeRawPointer(vt))
         var i = 0
         while i + 64 <= d {
-            let o = 4 * i
-            var a0 = accRaw.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self)
-            var a1 = accRaw.loadUnaligned(fromByteOffset: o + 32, as: SIMD8<Float>.self)
-            var a2 = accRaw.loadUnaligned(fromByteOffset: o + 64, as: SIMD8<Float>.self)
-            var a3 = accRaw.loadUnaligned(fromByteOffset: o + 96, as: SIMD8<Float>.self)
-            var a4 = accRaw.loadUnaligned(fromByteOffset: o + 128, as: SIMD8<Float>.self)
-            var a5 = accRaw.loadUnaligned(fromByteOffset: o + 160, as: SIMD8<Float>.self)
-            var a6 = accRaw.loadUnaligned(fromByteOffset: o + 192, as: SIMD8<Float>.self)
-            var a7 = accRaw.loadUnaligned(fromByteOffset: o + 224, as: SIMD8<Float>.self)
-            for j in 0..<count {
-                let p = SIMD8<Float>(repeating: scores[j])
-                let row = 4 * (j * d + i)
-                a0.addProduct(vtRaw.loadUnaligned(fromByteOffset: row, as: SIMD8<Float>.self), p)
-                a1.addProduct(vtRaw.loadUnaligned(fromByteOffset: row + 32, as: SIMD8<Float>.self), p)
-                a2.addProduct(vtRaw.loadUnaligned(fromByteOffset: row + 64, as: SIMD8<Float>.self), p)
-                a3.addProduct(vtRaw.loadUnaligned(fromByteOffset: row + 96, as: SIMD8<Float>.self), p)
-                a4.addProduct(vtRaw.loadUnaligned(fromByteOffset: row + 128, as: SIMD8<Float>.self), p)
-                a5.addProduct(vtRaw.loadUnaligned(fromByteOffset: row + 160, as: SIMD8<Float>.self), p)
-                a6.addProduct(vtRaw.loadUnaligned(fromByteOffset: row + 192, as: SIMD8<Float>.self), p)
-                a7.addProduct(vtRaw.loadUnaligned(fromByteOffset: row + 224, as: SIMD8<Float>.self), p)
-            }
-            accRaw.storeBytes(of: a0, toByteOffset: o, as: SIMD8<Float>.self)
-            accRaw.storeBytes(of: a1, toByteOffset: o + 32, as: SIMD8<Float>.self)
-            accRaw.storeBytes(of: a2, toByteOffset: o + 64, as: SIMD8<Float>.self)
-            accRaw.storeBytes(of: a3, toByteOffset: o + 96, as: SIMD8<Float>.self)
-            accRaw.storeBytes(of: a4, toByteOffset: o + 128, as: SIMD8<Float>.self)
-            accRaw.storeBytes(of: a5, toByteOffset: o + 160, as: SIMD8<Float>.self)
-            accRaw.storeBytes(of: a6, toByteOffset: o + 192, as: SIMD8<Float>.self)
-            accRaw.storeBytes(of: a7, toByteOffset: o + 224, as: SIMD8<Float>.self)
+            var outputs = Chains(loading: accRaw + 4 * i)
+            for j in 0..<count { outputs.addProducts(vtRaw + 4 * (j * d + i), SIMD8(repeating: scores[j])) }
+            outputs.store(to: accRaw + 4 * i)
             i += 64
         }
         while i < d {
@@ -247,6 +196,61 @@ public enum CacheAttention {
             }
             accRaw.storeBytes(of: a, toByteOffset: 4 * i, as: SIMD8<Float>.self)
             i += 8
+        }
+    }
+
+    /// 64 f32 values as eight vectors, each lane its own FMA chain: `tileStep`'s score and P·V loops.
+    struct Chains {
+        var v0 = SIMD8<Float>(), v1 = SIMD8<Float>(), v2 = SIMD8<Float>(), v3 = SIMD8<Float>()
+        var v4 = SIMD8<Float>(), v5 = SIMD8<Float>(), v6 = SIMD8<Float>(), v7 = SIMD8<Float>()
+
+        init() {}
+
+        @inline(__always)
+        init(loading p: UnsafeRawPointer) {
+            (v0, v1, v2, v3) = (load(p, 0), load(p, 1), load(p, 2), load(p, 3))
+            (v4, v5, v6, v7) = (load(p, 4), load(p, 5), load(p, 6), load(p, 7))
+        }
+
+        @inline(__always)
+        func load(_ p: UnsafeRawPointer, _ g: Int) -> SIMD8<Float> {
+            p.loadUnaligned(fromByteOffset: 32 * g, as: SIMD8<Float>.self)
+        }
+
+        /// vᵍ += x[8g…8g+7] · p for the 64 values x at `x`.
+        @inline(__always)
+        mutating func addProducts(_ x: UnsafeRawPointer, _ p: SIMD8<Float>) {
+            v0.addProduct(load(x, 0), p)
+            v1.addProduct(load(x, 1), p)
+            v2.addProduct(load(x, 2), p)
+            v3.addProduct(load(x, 3), p)
+            v4.addProduct(load(x, 4), p)
+            v5.addProduct(load(x, 5), p)
+            v6.addProduct(load(x, 6), p)
+            v7.addProduct(load(x, 7), p)
+        }
+
+        @inline(__always)
+        func scaled(by scale: Float) -> Chains {
+            var result = self
+            (result.v0, result.v1, result.v2, result.v3) = (v0 * scale, v1 * scale, v2 * scale, v3 * scale)
+            (result.v4, result.v5, result.v6, result.v7) = (v4 * scale, v5 * scale, v6 * scale, v7 * scale)
+            return result
+        }
+
+        @inline(__always)
+        func store(to p: UnsafeMutableRawPointer) {
+            @inline(__always) func put(_ g: Int, _ v: SIMD8<Float>) {
+                p.storeBytes(of: v, toByteOffset: 32 * g, as: SIMD8<Float>.self)
+            }
+            put(0, v0)
+            put(1, v1)
+            put(2, v2)
+            put(3, v3)
+            put(4, v4)
+            put(5, v5)
+            put(6, v6)
+            put(7, v7)
         }
     }
 

@@ -112,9 +112,12 @@ public final class Transformer {
         for (l, layer) in weights.layers.enumerated() {
             let h = rmsNorm(x, rows: t, width: d, weight: layer.attentionNorm)
             trace?("attn_norm-\(l)", h)
-            var q = try matmul(layer.query, h, rows: t)
-            var k = try matmul(layer.key, h, rows: t)
-            var v = try matmul(layer.value, h, rows: t)
+            // q, k and v (and below gate and up) read the same activations: quantized once when their
+            // matrices share a type.
+            var shared: Quantized?
+            var q = try matmul(layer.query, h, rows: t, reusing: &shared)
+            var k = try matmul(layer.key, h, rows: t, reusing: &shared)
+            var v = try matmul(layer.value, h, rows: t, reusing: &shared)
             trace?("Qcur-\(l).matmul", q)
             trace?("Vcur-\(l)", v)
             if let bias = layer.queryBias { addRows(&q, bias) }
@@ -149,8 +152,9 @@ public final class Transformer {
             for i in x.indices { x[i] += projected[i] }
             let f = rmsNorm(x, rows: t, width: d, weight: layer.ffnNorm)
             trace?("ffn_norm-\(l)", f)
-            var gate = try matmul(layer.gate, f, rows: t)
-            let up = try matmul(layer.up, f, rows: t)
+            shared = nil
+            var gate = try matmul(layer.gate, f, rows: t, reusing: &shared)
+            let up = try matmul(layer.up, f, rows: t, reusing: &shared)
             trace?("ffn_gate-\(l)", gate)
             // SwiGLU: silu(g)·u, silu(g) = g / (1 + e^−g), with ggml's vectorized exp.
             GGMLMath.swiglu(&gate, up)
@@ -171,8 +175,20 @@ public final class Transformer {
         }
     }
 
+    /// Activations quantized for one block format, kept for the next matmul of the same input.
+    typealias Quantized = (precision: Precision, prepared: WeightKernels.Prepared)
+
     /// `a` (rows × K) times Wᵀ: rows × N.
     func matmul(_ w: WeightMatrix, _ a: [Float], rows: Int) throws(ModelError) -> [Float] {
+        var none: Quantized?
+        return try matmul(w, a, rows: rows, reusing: &none)
+    }
+
+    /// `matmul`, with block formats' activations taken from `shared` when it holds them quantized for
+    /// W's type (the caller passes the same `a`), and left there otherwise.
+    func matmul(_ w: WeightMatrix, _ a: [Float], rows: Int, reusing shared: inout Quantized?) throws(ModelError)
+        -> [Float]
+    {
         var c = [Float](repeating: 0, count: rows * w.rows)
         if !w.precision.isBlockQuantized {
             c.withUnsafeMutableBufferPointer {
@@ -181,13 +197,18 @@ public final class Transformer {
             return c
         }
         let prepared: WeightKernels.Prepared
-        do {
-            prepared = try WeightKernels.prepare(
-                a: a, m: rows, k: w.columns, precision: w.precision, quantizer: quantizer, ggmlOrder: true,
-                threads: threads)
-        } catch {
-            // The shapes were checked when the weights were loaded; this is a defect, reported, not trapped.
-            throw ModelError(file: config.file, message: "a matmul could not be prepared: \(error)")
+        if let shared, shared.precision == w.precision {
+            prepared = shared.prepared
+        } else {
+            do {
+                prepared = try WeightKernels.prepare(
+                    a: a, m: rows, k: w.columns, precision: w.precision, quantizer: quantizer, ggmlOrder: true,
+                    threads: threads)
+            } catch {
+                // The shapes were checked when the weights were loaded; this is a defect, reported, not trapped.
+                throw ModelError(file: config.file, message: "a matmul could not be prepared: \(error)")
+            }
+            shared = (w.precision, prepared)
         }
         c.withUnsafeMutableBufferPointer {
             WeightKernels.run(prepared, weights: w, c: $0.baseAddress!, threads: threads)
