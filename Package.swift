@@ -136,6 +136,8 @@ let package = Package(
         ),
         // Fakes shared by the test targets: in-memory sysfs, counters at a known power, fake NVML.
         .target(name: "ProbeTestSupport", dependencies: ["PowerProbe"], path: "Tests/ProbeTestSupport"),
+        // Counts one thread's heap allocations (the runtime's decode step must make none).
+        .target(name: "AllocationCounting", path: "Tests/AllocationCounting"),
         .executableTarget(
             name: "perwatt-bench-model",
             dependencies: ["KernelBench"],
@@ -148,7 +150,7 @@ let package = Package(
         ),
         .testTarget(name: "PowerProbeTests", dependencies: ["PowerProbe", "ProbeTestSupport"]),
         .testTarget(
-            name: "KernelBenchTests", dependencies: ["KernelBench"],
+            name: "KernelBenchTests", dependencies: ["KernelBench", "AllocationCounting"],
             exclude: ["Vectors", "GGUF", "Tokenizer", "ChatTemplates", "Model"]),
         .testTarget(
             name: "PerWattTests",

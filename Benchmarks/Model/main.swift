@@ -100,17 +100,23 @@ for path in options.models {
         let tokens = (0..<(options.prompt + options.generate)).map { _ in
             Int(generator.next() % UInt64(config.vocabulary))
         }
+        let prompt = Array(tokens[0..<options.prompt])
+        var logits: [Float] = []
         var promptRates: [Double] = []
         var generateRates: [Double] = []
         for repetition in 0...options.repetitions {
             model.reset()
             let start = DispatchTime.now().uptimeNanoseconds
-            blackHole(try model.forward(Array(tokens[0..<options.prompt])))
+            try model.forward(prompt, into: &logits)
+            blackHole(logits)
             let promptSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             model.reset()
             // llama-bench's tg test starts from an empty cache too.
             let generateStart = DispatchTime.now().uptimeNanoseconds
-            for token in tokens[options.prompt...] { blackHole(try model.forward([token])) }
+            for token in tokens[options.prompt...] {
+                try model.forward(token: token, into: &logits)
+                blackHole(logits)
+            }
             let generateSeconds = Double(DispatchTime.now().uptimeNanoseconds - generateStart) / 1e9
             if repetition > 0 {  // the first is a warm-up
                 promptRates.append(Double(options.prompt) / promptSeconds)

@@ -66,7 +66,7 @@ struct Agreement: CustomStringConvertible {
                         result.firstDivergence
                         ?? "prompt \(p) step \(step): ours \(token), llama.cpp \(prompt.tokens[step]) (its top-2 gap \(gap))"
                 }
-                if step + 1 < prompt.steps.count { logits = try model.forward([token]) }
+                if step + 1 < prompt.steps.count { try model.forward(token: token, into: &logits) }
             }
             result.promptErrors.append(promptError)
             result.maxLogitError = max(result.maxLogitError, promptError)

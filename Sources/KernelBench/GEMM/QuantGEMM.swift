@@ -19,23 +19,31 @@
 /// Threads split N. Activation rows go four at a time per weight row, so each weight block is decoded
 /// once per four rows; K is not blocked (rows of up to ~16 K values stay in L1/L2).
 public enum QuantGEMM {
-    /// Activations quantized to q8_0 and laid out for one weight format.
+    /// Activations quantized to q8_0 and laid out for one weight format. Storage that
+    /// `prepare(into:…)` reuses from call to call: its arrays grow to the largest shape prepared into
+    /// them and never shrink, so they may be longer than `rows` needs.
     public struct Prepared: Sendable {
-        public let format: Precision
-        public let rows: Int
-        public let columns: Int
+        public internal(set) var format: Precision
+        public internal(set) var rows: Int
+        public internal(set) var columns: Int
         /// rows × columns: each block's int8 values as f32, in the weight decoder's lane order.
-        public let values: [Float]
+        public internal(set) var values: [Float]
         /// rows × columns/32: each block's fp16-rounded scale.
-        public let scales: [Float]
+        public internal(set) var scales: [Float]
         /// rows × columns/32: for q4_1 each block's q8_1 s = d · Σq (fp16-rounded); zeros otherwise.
-        public let sums: [Float]
+        public internal(set) var sums: [Float]
         /// The integer path's activations (`integerDots`; `values` is empty then), rows in groups of
         /// `interleave` (the last one padded with zero rows), a group's blocks side by side:
         /// `quants` [groups, blocks, 4, 32] int8 in natural order, `scales` and `sums` [groups, blocks, 4],
         /// and for q4_0 `laneOffsets` [groups, blocks, 4, 8], the lane values −8·Σq[4L…4L+3].
-        let quants: [Int8]
-        let laneOffsets: [Int32]
+        var quants: [Int8]
+        var laneOffsets: [Int32]
+
+        /// Nothing prepared yet: storage for `prepare(into:…)`.
+        public init() {
+            (format, rows, columns) = (.q8_0, 0, 0)
+            (values, scales, sums, quants, laneOffsets) = ([], [], [], [], [])
+        }
     }
 
     /// Value index held by lane `lane` of extraction `part` (0...3) for `format`.
@@ -60,76 +68,66 @@ public enum QuantGEMM {
     public static func prepare(
         a: [Float], m: Int, k: Int, format: Precision, quantizer: ActivationQuantizer = .reference, threads: Int = 1
     ) throws -> Prepared {
-        guard format.isBlockQuantized else {
-            throw KernelError.invalidShape("QuantGEMM handles q8_0, q4_0 and q4_1 weights, not \(format.rawValue)")
-        }
-        guard k % 32 == 0 else { throw KernelError.notBlockAligned(what: "K", value: k, block: 32, precision: format) }
         guard a.count == m * k else {
             throw KernelError.shapeMismatch(what: "the activations A", expected: m * k, actual: a.count)
         }
-        if integerDots {
-            return prepareIntegers(a: a, m: m, k: k, format: format, quantizer: quantizer, threads: threads)
+        var prepared = Prepared()
+        try a.withUnsafeBufferPointer {
+            try prepare(
+                into: &prepared, a: $0.baseAddress!, m: m, k: k, format: format, quantizer: quantizer,
+                threads: threads)
         }
-        var values = [Float](repeating: 0, count: m * k)
-        var scales = [Float](repeating: 0, count: m * k / 32)
-        var sums = [Float](repeating: 0, count: m * k / 32)
-        for i in 0..<m {
-            let row = Array(a[(i * k)..<((i + 1) * k)])
-            let rowScales: [Float]
-            let quants: [Int8]
-            if format == .q4_1 {
-                let q8_1 = GEMMReference.quantizeActivationQ8_1(row, quantizer: quantizer)
-                (rowScales, quants) = (q8_1.scales, q8_1.quants)
-                for b in 0..<(k / 32) { sums[i * k / 32 + b] = q8_1.sums[b] }
-            } else {
-                (rowScales, quants) = GEMMReference.quantizeActivationQ8_0(row, quantizer: quantizer)
-            }
-            for b in 0..<(k / 32) {
-                scales[i * k / 32 + b] = rowScales[b]
-                for part in 0..<4 {
-                    for lane in 0..<8 {
-                        values[i * k + b * 32 + part * 8 + lane] = Float(
-                            quants[b * 32 + valueIndex(format: format, part: part, lane: lane)])
-                    }
-                }
-            }
-        }
-        return Prepared(
-            format: format, rows: m, columns: k, values: values, scales: scales, sums: sums, quants: [],
-            laneOffsets: [])
+        return prepared
     }
 
-    /// `prepare` for the integer path: rows quantized in parallel, ggml-cpu's x86 quantizer
-    /// vectorized (`quantizeRowX86`), the reference one block by block.
-    static func prepareIntegers(
-        a: [Float], m: Int, k: Int, format: Precision, quantizer: ActivationQuantizer, threads: Int
-    ) -> Prepared {
+    /// `prepare` of A (M × K at `a`) into `prepared`'s storage, which grows when it is too small and is
+    /// otherwise reused: preparing allocates nothing once the storage has seen this size.
+    public static func prepare(
+        into prepared: inout Prepared, a: UnsafePointer<Float>, m: Int, k: Int, format: Precision,
+        quantizer: ActivationQuantizer = .reference, threads: Int = 1
+    ) throws {
+        guard format.isBlockQuantized else {
+            throw KernelError.invalidShape("QuantGEMM handles q8_0, q4_0 and q4_1 weights, not \(format.rawValue)")
+        }
+        guard m > 0, k > 0 else { throw KernelError.invalidShape("GEMM needs M > 0 and K > 0, got M = \(m), K = \(k)") }
+        guard k % 32 == 0 else { throw KernelError.notBlockAligned(what: "K", value: k, block: 32, precision: format) }
+        (prepared.format, prepared.rows, prepared.columns) = (format, m, k)
+        if integerDots {
+            prepareIntegers(into: &prepared, a: a, quantizer: quantizer, threads: threads)
+            return
+        }
         let blocks = k / 32
-        let padded = (m + interleave - 1) / interleave * interleave
-        var quants = [Int8](repeating: 0, count: padded * k)
-        var scales = [Float](repeating: 0, count: padded * blocks)
-        var sums = [Float](repeating: 0, count: padded * blocks)
-        var laneOffsets = [Int32](repeating: 0, count: format == .q4_0 ? padded * blocks * 8 : 0)
-        let (withSums, withOffsets) = (format == .q4_1, format == .q4_0)
-        a.withUnsafeBufferPointer { a in
-            quants.withUnsafeMutableBytes { quants in
-                scales.withUnsafeMutableBufferPointer { scales in
-                    sums.withUnsafeMutableBufferPointer { sums in
-                        laneOffsets.withUnsafeMutableBytes { offsets in
-                            let (ap, qp, sp, tp, op) = (
-                                Shared(a.baseAddress!), Shared(quants.baseAddress!), Shared(scales.baseAddress!),
-                                Shared(sums.baseAddress!), Shared(offsets.baseAddress)
-                            )
-                            let workers = max(1, min(threads, m / 16))
-                            Parallel.run(workers: workers) { worker in
-                                for i in Parallel.share(m, worker: worker, of: workers) {
-                                    // Row i's first block: group i / 4, slot i % 4.
-                                    let first = (i / interleave) * interleave * blocks + i % interleave
-                                    quantizeRow(
-                                        ap.pointer + i * k, blocks: blocks, quantizer: quantizer,
-                                        quants: qp.pointer + 32 * first, scales: sp.pointer + first,
-                                        sums: withSums ? tp.pointer + first : nil,
-                                        offsets: withOffsets ? op.pointer! + 32 * first : nil)
+        grow(&prepared.values, to: m * k)
+        grow(&prepared.scales, to: m * blocks)
+        grow(&prepared.sums, to: m * blocks)
+        prepared.values.withUnsafeMutableBufferPointer { values in
+            prepared.scales.withUnsafeMutableBufferPointer { scales in
+                prepared.sums.withUnsafeMutableBufferPointer { sums in
+                    withUnsafeTemporaryAllocation(byteCount: BlockQ8_1.byteCount, alignment: 4) { block in
+                        // q8_1 is q8_0's scale and values followed by s; q8_0's values start at byte 2.
+                        let first = format == .q4_1 ? 4 : 2
+                        for i in 0..<m {
+                            for b in 0..<blocks {
+                                let x = UnsafeBufferPointer(start: a + i * k + 32 * b, count: 32)
+                                if format == .q4_1 {
+                                    quantizer.q8_1(x, into: block)
+                                } else {
+                                    quantizer.q8_0(x, into: block)
+                                }
+                                scales[i * blocks + b] = Half.float(
+                                    UInt16(littleEndian: block.loadUnaligned(as: UInt16.self)))
+                                sums[i * blocks + b] =
+                                    format == .q4_1
+                                    ? Half.float(
+                                        UInt16(littleEndian: block.loadUnaligned(fromByteOffset: 2, as: UInt16.self)))
+                                    : 0
+                                for part in 0..<4 {
+                                    for lane in 0..<8 {
+                                        let q = block.load(
+                                            fromByteOffset: first + valueIndex(format: format, part: part, lane: lane),
+                                            as: Int8.self)
+                                        values[i * k + b * 32 + part * 8 + lane] = Float(q)
+                                    }
                                 }
                             }
                         }
@@ -137,9 +135,62 @@ public enum QuantGEMM {
                 }
             }
         }
-        return Prepared(
-            format: format, rows: m, columns: k, values: [], scales: scales, sums: sums, quants: quants,
-            laneOffsets: laneOffsets)
+    }
+
+    /// Makes `array` at least `count` long (zero-filled when it grows), keeping it when it is.
+    static func grow<T: ExpressibleByIntegerLiteral>(_ array: inout [T], to count: Int) {
+        if array.count < count { array = [T](repeating: 0, count: count) }
+    }
+
+    /// `prepare` for the integer path: rows quantized in parallel, ggml-cpu's x86 quantizer
+    /// vectorized (`quantizeRowX86`), the reference one block by block. The padding rows of the last
+    /// group are zeroed (their outputs are never stored, but stale values would make the work differ).
+    static func prepareIntegers(
+        into prepared: inout Prepared, a: UnsafePointer<Float>, quantizer: ActivationQuantizer, threads: Int
+    ) {
+        let (m, k, format) = (prepared.rows, prepared.columns, prepared.format)
+        let blocks = k / 32
+        let padded = (m + interleave - 1) / interleave * interleave
+        let (withSums, withOffsets) = (format == .q4_1, format == .q4_0)
+        grow(&prepared.quants, to: padded * k)
+        grow(&prepared.scales, to: padded * blocks)
+        grow(&prepared.sums, to: padded * blocks)
+        if withOffsets { grow(&prepared.laneOffsets, to: padded * blocks * 8) }
+        prepared.quants.withUnsafeMutableBytes { quants in
+            prepared.scales.withUnsafeMutableBufferPointer { scales in
+                prepared.sums.withUnsafeMutableBufferPointer { sums in
+                    prepared.laneOffsets.withUnsafeMutableBytes { offsets in
+                        let (ap, qp, sp, tp, op) = (
+                            Shared(a), Shared(quants.baseAddress!), Shared(scales.baseAddress!),
+                            Shared(sums.baseAddress!), Shared(withOffsets ? offsets.baseAddress : nil)
+                        )
+                        let workers = max(1, min(threads, m / 16))
+                        Parallel.run(workers: workers) { worker in
+                            for i in Parallel.share(m, worker: worker, of: workers) {
+                                // Row i's first block: group i / 4, slot i % 4.
+                                let first = (i / interleave) * interleave * blocks + i % interleave
+                                quantizeRow(
+                                    ap.pointer + i * k, blocks: blocks, quantizer: quantizer,
+                                    quants: qp.pointer + 32 * first, scales: sp.pointer + first,
+                                    sums: withSums ? tp.pointer + first : nil,
+                                    offsets: withOffsets ? op.pointer! + 32 * first : nil)
+                            }
+                        }
+                        for i in m..<padded {
+                            let first = (i / interleave) * interleave * blocks + i % interleave
+                            for b in 0..<blocks {
+                                let slot = first + interleave * b
+                                (qp.pointer + 32 * slot).initializeMemory(as: Int8.self, repeating: 0, count: 32)
+                                (sp.pointer[slot], tp.pointer[slot]) = (0, 0)
+                                if withOffsets {
+                                    (op.pointer! + 32 * slot).initializeMemory(as: Int32.self, repeating: 0, count: 8)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// One activation row quantized for the integer path (see `prepareIntegers`).

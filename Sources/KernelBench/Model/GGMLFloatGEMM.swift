@@ -12,48 +12,58 @@ import Foundation
 /// activation row there. Layouts as `WeightMatrix` (rows of W) and row-major A and C.
 enum GGMLFloatGEMM {
     static func run(_ w: WeightMatrix, a: [Float], m: Int, c: UnsafeMutablePointer<Float>, threads: Int) {
+        precondition(a.count == m * w.columns, "A is m × K")
+        let rounded = UnsafeMutablePointer<Float>.allocate(capacity: a.count)
+        defer { rounded.deallocate() }
+        a.withUnsafeBufferPointer { run(w, a: $0.baseAddress!, m: m, c: c, rounded: rounded, threads: threads) }
+    }
+
+    /// `run` on A at `a` (m × K); for f16 and bf16 weights A is rounded to the weight type into
+    /// `rounded` (room for m × K values; unused for f32), so the call allocates nothing.
+    static func run(
+        _ w: WeightMatrix, a: UnsafePointer<Float>, m: Int, c: UnsafeMutablePointer<Float>,
+        rounded: UnsafeMutablePointer<Float>, threads: Int
+    ) {
         precondition(!w.precision.isBlockQuantized, "GGMLFloatGEMM runs f32, f16 and bf16 weights")
         let (n, k, precision) = (w.rows, w.columns, w.precision)
-        var x = a
+        let x: UnsafePointer<Float>
         switch precision {
-        case .f16: for i in x.indices { x[i] = Half.round(x[i]) }
-        case .bf16: for i in x.indices { x[i] = BFloat16.round(x[i]) }
-        default: break
+        case .f16:
+            for i in 0..<(m * k) { rounded[i] = Half.round(a[i]) }
+            x = UnsafePointer(rounded)
+        case .bf16:
+            for i in 0..<(m * k) { rounded[i] = BFloat16.round(a[i]) }
+            x = UnsafePointer(rounded)
+        default: x = a
         }
         let tiny = m >= 2 && k % 8 == 0
         let workers = max(1, min(threads, n / 16 + 1))
         if m == 1 && precision == .f16 {
             // Decode: the f16 row widened as it is read (the same values and order as decoding it first).
-            x.withUnsafeBufferPointer { xs in
-                w.storage.withUnsafeBytes { storage in
-                    let (xp, cp, wp) = (Shared(xs.baseAddress!), Shared(c), Shared(storage.baseAddress!))
-                    Parallel.run(workers: workers) { worker in
-                        for j in Parallel.share(n, worker: worker, of: workers) {
-                            cp.pointer[j] = vecDotF16(wp.pointer + j * w.rowBytes, xp.pointer, k)
-                        }
+            w.storage.withUnsafeBytes { storage in
+                let (xp, cp, wp) = (Shared(x), Shared(c), Shared(storage.baseAddress!))
+                Parallel.run(workers: workers) { worker in
+                    for j in Parallel.share(n, worker: worker, of: workers) {
+                        cp.pointer[j] = vecDotF16(wp.pointer + j * w.rowBytes, xp.pointer, k)
                     }
                 }
             }
             return
         }
         if tiny {
-            x.withUnsafeBufferPointer { xs in
-                tinyGEMM(w, a: xs.baseAddress!, m: m, c: c, threads: threads)
-            }
+            tinyGEMM(w, a: x, m: m, c: c, threads: threads)
             return
         }
-        x.withUnsafeBufferPointer { xs in
-            let (xp, cp) = (Shared(xs.baseAddress!), Shared(c))
-            Parallel.run(workers: workers) { worker in
-                withUnsafeTemporaryAllocation(of: Float.self, capacity: k) { row in
-                    let r = row.baseAddress!
-                    for j in Parallel.share(n, worker: worker, of: workers) {
-                        w.decode(row: j, into: r)
-                        for i in 0..<m {
-                            let ai = xp.pointer + i * k
-                            cp.pointer[i * n + j] =
-                                precision == .bf16 ? vecDotBF16(r, ai, k) : vecDot(r, ai, k, f32: precision == .f32)
-                        }
+        let (xp, cp) = (Shared(x), Shared(c))
+        Parallel.run(workers: workers) { worker in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: k) { row in
+                let r = row.baseAddress!
+                for j in Parallel.share(n, worker: worker, of: workers) {
+                    w.decode(row: j, into: r)
+                    for i in 0..<m {
+                        let ai = xp.pointer + i * k
+                        cp.pointer[i * n + j] =
+                            precision == .bf16 ? vecDotBF16(r, ai, k) : vecDot(r, ai, k, f32: precision == .f32)
                     }
                 }
             }

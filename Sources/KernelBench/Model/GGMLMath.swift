@@ -39,25 +39,21 @@ enum GGMLMath {
         x / (1 + exp(SIMD8<Float>() - x))
     }
 
-    /// `ggml_vec_swiglu_f32`: y = silu(x) · g, eight at a time, the tail with libm's expf as ggml does.
-    static func swiglu(_ x: inout [Float], _ g: [Float]) {
-        let n = x.count
-        x.withUnsafeMutableBufferPointer { x in
-            g.withUnsafeBufferPointer { g in
-                let (xp, gp) = (UnsafeMutableRawPointer(x.baseAddress!), UnsafeRawPointer(g.baseAddress!))
-                var i = 0
-                while i + 8 <= n {
-                    let value = silu(xp.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self))
-                    xp.storeBytes(
-                        of: value * gp.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self),
-                        toByteOffset: 4 * i, as: SIMD8<Float>.self)
-                    i += 8
-                }
-                while i < n {
-                    x[i] = x[i] / (1 + Foundation.exp(-x[i])) * g[i]
-                    i += 1
-                }
-            }
+    /// `ggml_vec_swiglu_f32`: y = silu(x) · g in place over `n` values, eight at a time, the tail with
+    /// libm's expf as ggml does.
+    static func swiglu(_ x: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, count n: Int) {
+        let (xp, gp) = (UnsafeMutableRawPointer(x), UnsafeRawPointer(g))
+        var i = 0
+        while i + 8 <= n {
+            let value = silu(xp.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self))
+            xp.storeBytes(
+                of: value * gp.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self), toByteOffset: 4 * i,
+                as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < n {
+            x[i] = x[i] / (1 + Foundation.exp(-x[i])) * g[i]
+            i += 1
         }
     }
 

@@ -34,9 +34,11 @@ public final class Transformer {
     /// Sees named intermediate tensors of each step (llama.cpp's graph names), for debugging agreement.
     var trace: ((String, [Float]) -> Void)?
 
-    /// Per layer, [contextSize, kvHeads, headDim] f16.
-    var keys: [[Float16]]
-    var values: [[Float16]]
+    /// [layers, contextSize, kvHeads, headDim] f16, made once.
+    let keys: UnsafeMutableBufferPointer<Float16>
+    let values: UnsafeMutableBufferPointer<Float16>
+    /// Every buffer a forward step writes, made once, so that a step allocates nothing.
+    let workspace: Workspace
     /// How activations are quantized for block formats (ggml-cpu's x86 quantizer by default, as llama.cpp runs here).
     public var quantizer = ActivationQuantizer.ggmlX86
 
@@ -48,9 +50,17 @@ public final class Transformer {
         self.weights = weights
         self.contextSize = contextSize
         self.threads = max(1, threads)
-        let cacheCount = contextSize * config.kvHeads * config.headDim
-        keys = Array(repeating: [Float16](repeating: 0, count: cacheCount), count: config.layers)
-        values = keys
+        let cacheCount = config.layers * contextSize * config.kvHeads * config.headDim
+        keys = .allocate(capacity: cacheCount)
+        keys.initialize(repeating: 0)
+        values = .allocate(capacity: cacheCount)
+        values.initialize(repeating: 0)
+        workspace = Workspace(config: config, rows: min(Self.batchSize, contextSize))
+    }
+
+    deinit {
+        keys.deallocate()
+        values.deallocate()
     }
 
     /// Bytes of the KV cache.
@@ -62,6 +72,28 @@ public final class Transformer {
     /// Runs `tokens` at the next positions and returns logits: [vocabulary] for the last token, or
     /// [tokens.count, vocabulary] when `allLogits`.
     public func forward(_ tokens: [Int], allLogits: Bool = false) throws(ModelError) -> [Float] {
+        var logits: [Float] = []
+        try forward(tokens, allLogits: allLogits, into: &logits)
+        return logits
+    }
+
+    /// `forward` into `logits`, whose contents are replaced and whose storage is reused when it is
+    /// large enough.
+    public func forward(_ tokens: [Int], allLogits: Bool = false, into logits: inout [Float]) throws(ModelError) {
+        try tokens.withUnsafeBufferPointer { (tokens) throws(ModelError) in
+            try forward(tokens, allLogits: allLogits, into: &logits)
+        }
+    }
+
+    /// One decode step: `token` at the next position, its logits ([vocabulary]) into `logits`. Allocates
+    /// nothing once `logits` has held a vocabulary's logits.
+    public func forward(token: Int, into logits: inout [Float]) throws(ModelError) {
+        try withUnsafePointer(to: token) { (token) throws(ModelError) in
+            try forward(UnsafeBufferPointer(start: token, count: 1), allLogits: false, into: &logits)
+        }
+    }
+
+    func forward(_ tokens: UnsafeBufferPointer<Int>, allLogits: Bool, into logits: inout [Float]) throws(ModelError) {
         guard !tokens.isEmpty else {
             throw ModelError(file: config.file, message: "a forward step needs at least one token")
         }
@@ -75,177 +107,175 @@ public final class Transformer {
             throw ModelError(
                 file: config.file, message: "token id \(bad) is outside the vocabulary (0..<\(config.vocabulary))")
         }
-        var logits: [Float] = []
+        let vocabulary = config.vocabulary
+        let count = allLogits ? tokens.count * vocabulary : vocabulary
+        if logits.count != count {
+            logits.removeAll(keepingCapacity: true)
+            logits.append(contentsOf: repeatElement(0, count: count))
+        }
         var start = 0
         while start < tokens.count {
-            let batch = Array(tokens[start..<min(tokens.count, start + Self.batchSize)])
+            let batch = UnsafeBufferPointer(rebasing: tokens[start..<min(tokens.count, start + Self.batchSize)])
             let last = start + batch.count == tokens.count
-            let result = try step(batch, outputs: allLogits ? .all : (last ? .last : .none))
-            if let bad = result.firstIndex(where: { !$0.isFinite }) {
-                throw ModelError(
-                    file: config.file,
-                    message:
-                        "the model computed a non-finite logit (\(result[bad]) for token \(bad % config.vocabulary)) "
-                        + "at positions \(position - batch.count)..<\(position): its weights hold NaN or infinite values, "
-                        + "or overflow f32; check the file (perwatt gguf info) or run it at another --quantization")
+            let outputs: Outputs = allLogits ? .all : (last ? .last : .none)
+            let first = allLogits ? start * vocabulary : 0
+            let written = outputs == .none ? 0 : (allLogits ? batch.count * vocabulary : vocabulary)
+            try logits.withUnsafeMutableBufferPointer { (logits) throws(ModelError) in
+                try step(batch, outputs: outputs, into: logits.baseAddress! + first)
+                if let bad = logits[first..<(first + written)].firstIndex(where: { !$0.isFinite }) {
+                    throw ModelError(
+                        file: config.file,
+                        message:
+                            "the model computed a non-finite logit (\(logits[bad]) for token \(bad % vocabulary)) "
+                            + "at positions \(position - batch.count)..<\(position): its weights hold NaN or infinite "
+                            + "values, or overflow f32; check the file (perwatt gguf info) or run it at another "
+                            + "--quantization")
+                }
             }
-            logits += result
             start += batch.count
         }
-        return logits
     }
 
     enum Outputs { case none, last, all }
 
-    /// One batch through every layer; returns the logits asked for.
-    func step(_ tokens: [Int], outputs: Outputs) throws(ModelError) -> [Float] {
+    /// One batch (at most `workspace.rows` tokens) through every layer; writes the logits asked for
+    /// to `logits` ([vocabulary] for `.last`, [tokens, vocabulary] for `.all`).
+    func step(_ tokens: UnsafeBufferPointer<Int>, outputs: Outputs, into logits: UnsafeMutablePointer<Float>)
+        throws(ModelError)
+    {
         let c = config
         let (t, d, hd) = (tokens.count, c.hidden, c.headDim)
         let (qWidth, kvWidth) = (c.heads * hd, c.kvHeads * hd)
-        var x = [Float](repeating: 0, count: t * d)
-        x.withUnsafeMutableBufferPointer { x in
-            for (i, token) in tokens.enumerated() { weights.embedding.decode(row: token, into: x.baseAddress! + i * d) }
-        }
-        var attention = [Float](repeating: 0, count: t * qWidth)
+        let layerCache = contextSize * kvWidth
+        let w = workspace
+        precondition(t <= w.rows, "a step of at most the workspace's rows")
+        let (x, h, q, k, v) = (w.x, w.h, w.q, w.k, w.v)
+        let (attention, projected, gate, up) = (w.attention, w.projected, w.gate, w.up)
+        for (i, token) in tokens.enumerated() { weights.embedding.decode(row: token, into: x + i * d) }
         // cos/sin of every (position, frequency) of this step, shared by q and k of every layer.
-        let ropeTable = ropeAngles(tokens: t)
+        ropeAngles(tokens: t)
         for (l, layer) in weights.layers.enumerated() {
-            let h = rmsNorm(x, rows: t, width: d, weight: layer.attentionNorm)
-            trace?("attn_norm-\(l)", h)
+            rmsNorm(x, rows: t, width: d, weight: layer.attentionNorm, into: h)
+            emit("attn_norm-\(l)", h, t * d)
             // q, k and v (and below gate and up) read the same activations: quantized once when their
             // matrices share a type.
-            var shared: Quantized?
-            var q = try matmul(layer.query, h, rows: t, reusing: &shared)
-            var k = try matmul(layer.key, h, rows: t, reusing: &shared)
-            var v = try matmul(layer.value, h, rows: t, reusing: &shared)
-            trace?("Qcur-\(l).matmul", q)
-            trace?("Vcur-\(l)", v)
-            if let bias = layer.queryBias { addRows(&q, bias) }
-            if let bias = layer.keyBias { addRows(&k, bias) }
-            if let bias = layer.valueBias { addRows(&v, bias) }
-            if let norm = layer.queryNorm { q = rmsNorm(q, rows: t * c.heads, width: hd, weight: norm) }
-            if let norm = layer.keyNorm { k = rmsNorm(k, rows: t * c.kvHeads, width: hd, weight: norm) }
-            rope(&q, heads: c.heads, table: ropeTable)
-            rope(&k, heads: c.kvHeads, table: ropeTable)
-            trace?("Qcur-\(l).rope", q)
-            trace?("Kcur-\(l).rope", k)
+            try matmul(layer.query, h, rows: t, into: q)
+            try matmul(layer.key, h, rows: t, into: k, sameInputAsLast: true)
+            try matmul(layer.value, h, rows: t, into: v, sameInputAsLast: true)
+            emit("Qcur-\(l).matmul", q, t * qWidth)
+            emit("Vcur-\(l)", v, t * kvWidth)
+            if let bias = layer.queryBias { addRows(q, count: t * qWidth, bias) }
+            if let bias = layer.keyBias { addRows(k, count: t * kvWidth, bias) }
+            if let bias = layer.valueBias { addRows(v, count: t * kvWidth, bias) }
+            if let norm = layer.queryNorm { rmsNorm(q, rows: t * c.heads, width: hd, weight: norm, into: q) }
+            if let norm = layer.keyNorm { rmsNorm(k, rows: t * c.kvHeads, width: hd, weight: norm, into: k) }
+            rope(q, tokens: t, heads: c.heads)
+            rope(k, tokens: t, heads: c.kvHeads)
+            emit("Qcur-\(l).rope", q, t * qWidth)
+            emit("Kcur-\(l).rope", k, t * kvWidth)
+            let (kCache, vCache) = (keys.baseAddress! + l * layerCache, values.baseAddress! + l * layerCache)
             let offset = position * kvWidth
             for i in 0..<(t * kvWidth) {
-                keys[l][offset + i] = Float16(k[i])
-                values[l][offset + i] = Float16(v[i])
+                kCache[offset + i] = Float16(k[i])
+                vCache[offset + i] = Float16(v[i])
             }
-            keys[l].withUnsafeBufferPointer { kc in
-                values[l].withUnsafeBufferPointer { vc in
-                    q.withUnsafeBufferPointer { qp in
-                        attention.withUnsafeMutableBufferPointer { out in
-                            CacheAttention.run(
-                                q: qp.baseAddress!, kCache: kc.baseAddress!, vCache: vc.baseAddress!,
-                                out: out.baseAddress!, queries: t, firstPosition: position, heads: c.heads,
-                                kvHeads: c.kvHeads, headDim: hd, threads: threads)
-                        }
-                    }
-                }
-            }
-            trace?("kqv_out-\(l)", attention)
-            let projected = try matmul(layer.output, attention, rows: t)
-            trace?("attn_out-\(l)", projected)
-            for i in x.indices { x[i] += projected[i] }
-            let f = rmsNorm(x, rows: t, width: d, weight: layer.ffnNorm)
-            trace?("ffn_norm-\(l)", f)
-            shared = nil
-            var gate = try matmul(layer.gate, f, rows: t, reusing: &shared)
-            let up = try matmul(layer.up, f, rows: t, reusing: &shared)
-            trace?("ffn_gate-\(l)", gate)
+            CacheAttention.run(
+                q: q, kCache: kCache, vCache: vCache, out: attention, queries: t, firstPosition: position,
+                heads: c.heads, kvHeads: c.kvHeads, headDim: hd, threads: threads)
+            emit("kqv_out-\(l)", attention, t * qWidth)
+            try matmul(layer.output, attention, rows: t, into: projected)
+            emit("attn_out-\(l)", projected, t * d)
+            for i in 0..<(t * d) { x[i] += projected[i] }
+            rmsNorm(x, rows: t, width: d, weight: layer.ffnNorm, into: h)
+            emit("ffn_norm-\(l)", h, t * d)
+            try matmul(layer.gate, h, rows: t, into: gate)
+            try matmul(layer.up, h, rows: t, into: up, sameInputAsLast: true)
+            emit("ffn_gate-\(l)", gate, t * c.ffn)
             // SwiGLU: silu(g)·u, silu(g) = g / (1 + e^−g), with ggml's vectorized exp.
-            GGMLMath.swiglu(&gate, up)
-            trace?("ffn_swiglu-\(l)", gate)
-            let down = try matmul(layer.down, gate, rows: t)
-            trace?("ffn_out-\(l)", down)
-            for i in x.indices { x[i] += down[i] }
-            trace?("l_out-\(l)", x)
+            GGMLMath.swiglu(gate, up, count: t * c.ffn)
+            emit("ffn_swiglu-\(l)", gate, t * c.ffn)
+            try matmul(layer.down, gate, rows: t, into: projected)
+            emit("ffn_out-\(l)", projected, t * d)
+            for i in 0..<(t * d) { x[i] += projected[i] }
+            emit("l_out-\(l)", x, t * d)
         }
         position += t
         switch outputs {
-        case .none: return []
+        case .none: return
         case .last:
-            let last = Array(x[((t - 1) * d)..<(t * d)])
-            return try matmul(weights.output, rmsNorm(last, rows: 1, width: d, weight: weights.outputNorm), rows: 1)
+            rmsNorm(x + (t - 1) * d, rows: 1, width: d, weight: weights.outputNorm, into: h)
+            try matmul(weights.output, h, rows: 1, into: logits)
         case .all:
-            return try matmul(weights.output, rmsNorm(x, rows: t, width: d, weight: weights.outputNorm), rows: t)
+            rmsNorm(x, rows: t, width: d, weight: weights.outputNorm, into: h)
+            try matmul(weights.output, h, rows: t, into: logits)
         }
     }
 
-    /// Activations quantized for one block format, kept for the next matmul of the same input.
-    typealias Quantized = (precision: Precision, prepared: WeightKernels.Prepared)
-
-    /// `a` (rows × K) times Wᵀ: rows × N.
-    func matmul(_ w: WeightMatrix, _ a: [Float], rows: Int) throws(ModelError) -> [Float] {
-        var none: Quantized?
-        return try matmul(w, a, rows: rows, reusing: &none)
+    /// Hands `count` values at `p` to `trace`, when one is set (only then is the name built and the
+    /// values copied).
+    @inline(__always)
+    func emit(_ name: @autoclosure () -> String, _ p: UnsafeMutablePointer<Float>, _ count: Int) {
+        if let trace { trace(name(), Array(UnsafeBufferPointer(start: p, count: count))) }
     }
 
-    /// `matmul`, with block formats' activations taken from `shared` when it holds them quantized for
-    /// W's type (the caller passes the same `a`), and left there otherwise.
-    func matmul(_ w: WeightMatrix, _ a: [Float], rows: Int, reusing shared: inout Quantized?) throws(ModelError)
-        -> [Float]
-    {
-        var c = [Float](repeating: 0, count: rows * w.rows)
+    /// `a` (rows × K) times Wᵀ into `c` (rows × N). Block formats quantize `a` into the workspace's
+    /// prepared activations, or, with `sameInputAsLast` (the caller promises `a` is unchanged since
+    /// the previous matmul), reuse them when they were prepared from `a` for W's type and shape.
+    func matmul(
+        _ w: WeightMatrix, _ a: UnsafeMutablePointer<Float>, rows: Int, into c: UnsafeMutablePointer<Float>,
+        sameInputAsLast: Bool = false
+    ) throws(ModelError) {
+        let space = workspace
         if !w.precision.isBlockQuantized {
-            c.withUnsafeMutableBufferPointer {
-                GGMLFloatGEMM.run(w, a: a, m: rows, c: $0.baseAddress!, threads: threads)
-            }
-            return c
+            space.preparedInput = nil
+            GGMLFloatGEMM.run(w, a: a, m: rows, c: c, rounded: space.rounded, threads: threads)
+            return
         }
-        let prepared: WeightKernels.Prepared
-        if let shared, shared.precision == w.precision {
-            prepared = shared.prepared
-        } else {
+        let prepared = space.prepared
+        let reusable =
+            sameInputAsLast && space.preparedInput == UnsafePointer(a) && prepared.format == w.precision
+            && prepared.rows == rows && prepared.columns == w.columns
+        if !reusable {
             do {
-                prepared = try WeightKernels.prepare(
-                    a: a, m: rows, k: w.columns, precision: w.precision, quantizer: quantizer, ggmlOrder: true,
+                try QuantGEMM.prepare(
+                    into: &space.prepared, a: a, m: rows, k: w.columns, format: w.precision, quantizer: quantizer,
                     threads: threads)
             } catch {
                 // The shapes were checked when the weights were loaded; this is a defect, reported, not trapped.
                 throw ModelError(file: config.file, message: "a matmul could not be prepared: \(error)")
             }
-            shared = (w.precision, prepared)
+            space.preparedInput = UnsafePointer(a)
         }
-        c.withUnsafeMutableBufferPointer {
-            WeightKernels.run(prepared, weights: w, c: $0.baseAddress!, threads: threads)
-        }
-        return c
+        QuantGEMM.run(space.prepared, weights: w, c: c, threads: threads)
     }
 
     /// ggml's `rms_norm` then `mul`: per row, scale = 1 / √(f32(Σx² / n) + ε) with the sum of f32
-    /// squares in Double, y = (x · scale) · w.
-    func rmsNorm(_ x: [Float], rows: Int, width: Int, weight: [Float]) -> [Float] {
-        var y = [Float](repeating: 0, count: rows * width)
+    /// squares in Double, y = (x · scale) · w. `y` may be `x`.
+    func rmsNorm(
+        _ x: UnsafeMutablePointer<Float>, rows: Int, width: Int, weight: [Float], into y: UnsafeMutablePointer<Float>
+    ) {
         for r in 0..<rows {
+            let (xr, yr) = (x + r * width, y + r * width)
             var sum = 0.0
-            for i in 0..<width {
-                let value = x[r * width + i]
-                sum += Double(value * value)
-            }
+            for i in 0..<width { sum += Double(xr[i] * xr[i]) }
             // As ggml: the mean rounded to f32 before ε is added.
             let mean = Float(sum / Double(width))
             let scale = 1 / (mean + config.rmsEpsilon).squareRoot()
-            for i in 0..<width { y[r * width + i] = (x[r * width + i] * scale) * weight[i] }
+            for i in 0..<width { yr[i] = (xr[i] * scale) * weight[i] }
         }
-        return y
     }
 
-    func addRows(_ x: inout [Float], _ bias: [Float]) {
-        for i in x.indices { x[i] += bias[i % bias.count] }
+    func addRows(_ x: UnsafeMutablePointer<Float>, count: Int, _ bias: [Float]) {
+        for i in 0..<count { x[i] += bias[i % bias.count] }
     }
 
-    /// (cos θ, sin θ) for positions position ..< position + tokens and the ropeDimensions / 2
-    /// frequencies, as ggml's `ggml_rope_cache_init`: θᵢ = p · base^(−2i/n) by repeated multiplication
-    /// (divided by `rope_freqs` when the model has them), cos/sin in f32.
-    func ropeAngles(tokens: Int) -> (cosines: [Float], sines: [Float]) {
+    /// (cos θ, sin θ) into the workspace for positions position ..< position + tokens and the
+    /// ropeDimensions / 2 frequencies, as ggml's `ggml_rope_cache_init`: θᵢ = p · base^(−2i/n) by
+    /// repeated multiplication (divided by `rope_freqs` when the model has them), cos/sin in f32.
+    func ropeAngles(tokens: Int) {
         let half = config.ropeDimensions / 2
         let thetaScale = pow(config.ropeBase, -2 / Float(config.ropeDimensions))
-        var cosines = [Float](repeating: 0, count: tokens * half)
-        var sines = cosines
+        let (cosines, sines) = (workspace.cosines, workspace.sines)
         for t in 0..<tokens {
             var theta = Float(position + t)
             for i in 0..<half {
@@ -255,21 +285,21 @@ public final class Transformer {
                 theta *= thetaScale
             }
         }
-        return (cosines, sines)
     }
 
-    /// RoPE in place on [tokens, heads, headDim] with `table` from `ropeAngles` (ggml's `rope_f32`): the
-    /// first `ropeDimensions` of each head rotated as adjacent pairs or NeoX halves, the rest kept.
-    func rope(_ x: inout [Float], heads: Int, table: (cosines: [Float], sines: [Float])) {
+    /// RoPE in place on [tokens, heads, headDim] with the workspace's angles (`ropeAngles`; ggml's
+    /// `rope_f32`): the first `ropeDimensions` of each head rotated as adjacent pairs or NeoX halves,
+    /// the rest kept.
+    func rope(_ x: UnsafeMutablePointer<Float>, tokens: Int, heads: Int) {
         let (hd, half) = (config.headDim, config.ropeDimensions / 2)
-        let tokens = table.cosines.count / half
+        let (cosines, sines) = (workspace.cosines, workspace.sines)
         for t in 0..<tokens {
             for h in 0..<heads {
                 let base = (t * heads + h) * hd
                 for i in 0..<half {
                     let (a, b) = config.ropeNeoX ? (base + i, base + i + half) : (base + 2 * i, base + 2 * i + 1)
                     let (x0, x1) = (x[a], x[b])
-                    let (c, s) = (table.cosines[t * half + i], table.sines[t * half + i])
+                    let (c, s) = (cosines[t * half + i], sines[t * half + i])
                     // As ggml's rotate_pairs compiles with FMA contraction: fma(x0, cos, −x1·sin) and
                     // fma(x0, sin, x1·cos).
                     x[a] = (-(x1 * s)).addingProduct(x0, c)
@@ -277,6 +307,53 @@ public final class Transformer {
                 }
             }
         }
+    }
+}
+
+extension Transformer {
+    /// The buffers of a forward step of up to `rows` tokens, allocated once per Transformer (llama.cpp's
+    /// compute buffer): the residual stream, the normed activations, q/k/v, attention, projections, the
+    /// FFN's gate and up, the f16/bf16-rounded activations of float matmuls, RoPE's angles, and the
+    /// block formats' quantized activations (grown on first use, then reused).
+    final class Workspace {
+        let rows: Int
+        /// [rows, hidden] each.
+        let x, h, projected: UnsafeMutablePointer<Float>
+        /// [rows, heads · headDim] each.
+        let q, attention: UnsafeMutablePointer<Float>
+        /// [rows, kvHeads · headDim] each.
+        let k, v: UnsafeMutablePointer<Float>
+        /// [rows, ffn] each.
+        let gate, up: UnsafeMutablePointer<Float>
+        /// [rows, largest K of any matmul].
+        let rounded: UnsafeMutablePointer<Float>
+        /// [rows, ropeDimensions / 2] each.
+        let cosines, sines: UnsafeMutablePointer<Float>
+        var prepared = QuantGEMM.Prepared()
+        /// The activations `prepared` was made from, until another matmul's replace them.
+        var preparedInput: UnsafePointer<Float>?
+        private var buffers: [UnsafeMutablePointer<Float>] = []
+
+        init(config c: TransformerConfig, rows: Int) {
+            self.rows = rows
+            var buffers: [UnsafeMutablePointer<Float>] = []
+            func make(_ width: Int) -> UnsafeMutablePointer<Float> {
+                let buffer = UnsafeMutablePointer<Float>.allocate(capacity: max(1, rows * width))
+                buffer.initialize(repeating: 0, count: max(1, rows * width))
+                buffers.append(buffer)
+                return buffer
+            }
+            let (qWidth, kvWidth) = (c.heads * c.headDim, c.kvHeads * c.headDim)
+            (x, h, projected) = (make(c.hidden), make(c.hidden), make(c.hidden))
+            (q, attention) = (make(qWidth), make(qWidth))
+            (k, v) = (make(kvWidth), make(kvWidth))
+            (gate, up) = (make(c.ffn), make(c.ffn))
+            rounded = make(max(c.hidden, qWidth, c.ffn))
+            (cosines, sines) = (make(c.ropeDimensions / 2), make(c.ropeDimensions / 2))
+            self.buffers = buffers
+        }
+
+        deinit { for buffer in buffers { buffer.deallocate() } }
     }
 }
 

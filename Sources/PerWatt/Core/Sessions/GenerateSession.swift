@@ -145,7 +145,7 @@ package struct GenerateSession {
                 stoppedBy = "context"
                 break
             }
-            logits = try model.forward([token])
+            try model.forward(token: token, into: &logits)
         }
         let generationSeconds = POSIX.monotonicSeconds() - generationStart
         let generationEnergy = record(generationMark)
